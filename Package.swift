@@ -1,0 +1,45 @@
+// swift-tools-version: 6.1
+//
+// cardcheck: card validation (Luhn, brand, expiry, CSC, AVS) as a pure library, and the tools on top.
+// Layering: CardCheck (engine, no I/O) <- CardCheckJSON (JSON Lines contract) <- cardcheck (command).
+// Micro-benchmarks live in their own package under Benchmarks/ so that CI and the tests never build them.
+import PackageDescription
+
+let package = Package(
+    name: "cardcheck",
+    products: [
+        .library(name: "CardCheck", targets: ["CardCheck"]),
+        .library(name: "CardCheckJSON", targets: ["CardCheckJSON"]),
+        .executable(name: "cardcheck", targets: ["cardcheck"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // The validation engine: standard library only, no I/O, no global mutable state.
+        .target(name: "CardCheck"),
+        // The JSON Lines request/result contract shared by `cardcheck --local` and (later) the daemon path.
+        .target(name: "CardCheckJSON", dependencies: ["CardCheck"]),
+        .executableTarget(
+            name: "cardcheck",
+            dependencies: [
+                "CardCheck",
+                "CardCheckJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "CardCheckTests",
+            dependencies: [
+                "CardCheck",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "CardCheckJSONTests",
+            dependencies: ["CardCheckJSON", "cardcheck"]
+        ),
+    ]
+)

@@ -1,0 +1,119 @@
+/// A card brand (scheme), decided from the IIN prefix of the PAN.
+///
+/// Every brand carries the PAN lengths it issues and the name and length of its card security code.
+/// The prefix ranges themselves live in ``BrandTable`` so that they can be edited as data.
+public enum Brand: UInt8, Sendable, CaseIterable, Hashable, Codable {
+    case visa = 1
+    case mastercard
+    case americanExpress
+    case dinersClub
+    case discover
+    case jcb
+    case unionPay
+    case maestro
+    case elo
+    case mir
+    case hiper
+    case hipercard
+    case naranja
+    case verve
+    case troy
+    /// Legacy UK debit brand, rebranded Maestro in 2002; cards may still be presented.
+    case switchUK
+    /// Legacy UK debit brand, withdrawn in 2011.
+    case solo
+
+    /// The stable machine name used in JSON, on the wire and in configuration.
+    public var name: String {
+        switch self {
+        case .visa: "visa"
+        case .mastercard: "mastercard"
+        case .americanExpress: "american-express"
+        case .dinersClub: "diners-club"
+        case .discover: "discover"
+        case .jcb: "jcb"
+        case .unionPay: "unionpay"
+        case .maestro: "maestro"
+        case .elo: "elo"
+        case .mir: "mir"
+        case .hiper: "hiper"
+        case .hipercard: "hipercard"
+        case .naranja: "naranja"
+        case .verve: "verve"
+        case .troy: "troy"
+        case .switchUK: "switch"
+        case .solo: "solo"
+        }
+    }
+
+    /// Looks a brand up by its machine name (``name``).
+    public init?(name: String) {
+        guard let brand = Brand.allCases.first(where: { $0.name == name }) else { return nil }
+        self = brand
+    }
+
+    /// The PAN lengths this brand issues.
+    public var validLengths: PANLengths {
+        switch self {
+        case .visa: [16, 18, 19]
+        case .mastercard: [16]
+        case .americanExpress: [15]
+        case .dinersClub: [14, 16, 19]
+        case .discover: [16, 19]
+        case .jcb: [16, 17, 18, 19]
+        case .unionPay: PANLengths(14...19)
+        case .maestro: PANLengths(12...19)
+        case .elo: [16]
+        case .mir: PANLengths(16...19)
+        case .hiper, .hipercard, .naranja, .troy: [16]
+        case .verve: [16, 18, 19]
+        case .switchUK, .solo: [16, 18, 19]
+        }
+    }
+
+    /// What the brand calls its card security code.
+    public var securityCodeName: String {
+        switch self {
+        case .visa, .dinersClub, .jcb, .naranja, .verve, .troy, .switchUK, .solo: "CVV"
+        case .mastercard, .maestro, .hiper, .hipercard: "CVC"
+        case .americanExpress, .discover: "CID"
+        case .unionPay: "CVN"
+        case .elo: "CVE"
+        case .mir: "CVP2"
+        }
+    }
+
+    /// Digits in the card security code: 4 on the front of American Express cards, 3 on the back of all others.
+    public var securityCodeLength: Int {
+        self == .americanExpress ? 4 : 3
+    }
+}
+
+/// A set of PAN lengths (12 to 19 digits), stored as a bit mask so that checks never allocate.
+public struct PANLengths: Sendable, Hashable, ExpressibleByArrayLiteral {
+    public static let allowed: ClosedRange<Int> = 12...19
+
+    @usableFromInline var bits: UInt32
+
+    public init(arrayLiteral lengths: Int...) {
+        bits = 0
+        for length in lengths { insert(length) }
+    }
+
+    public init(_ range: ClosedRange<Int>) {
+        bits = 0
+        for length in range { insert(length) }
+    }
+
+    mutating func insert(_ length: Int) {
+        precondition(PANLengths.allowed.contains(length), "PAN length \(length) outside 12...19")
+        bits |= 1 << UInt32(length)
+    }
+
+    @inlinable public func contains(_ length: Int) -> Bool {
+        length >= 0 && length < 32 && bits & (1 << UInt32(length)) != 0
+    }
+
+    /// The lengths in ascending order.
+    public var lengths: [Int] { PANLengths.allowed.filter(contains) }
+}

@@ -1,0 +1,60 @@
+/// The merchant's decision policy as data: an action for every ``Reason``. The overall action of a request
+/// is the most severe action among its check results; a check the request did not ask for changes nothing.
+///
+/// ``cardNetworkDefaults`` follows the card networks' recommendations: never send a Luhn failure for
+/// authorisation; AVS X/Y (and the international D/M) accept, A/W/Z review, N review as a strong fraud sign,
+/// U/G review, R retry; CSC M accept, N decline (a key-entry error is possible, so offer re-entry),
+/// P retry, S/U review; a code that is printed on the card but was not entered is declined.
+@frozen public struct DecisionPolicy: Sendable, Hashable {
+    @usableFromInline var actions: [Action]
+
+    /// Every reason accepted: a blank to fill.
+    public init() {
+        actions = Array(repeating: .accept, count: Reason.allCases.count)
+    }
+
+    @inlinable public subscript(reason: Reason) -> Action {
+        get { actions[Int(reason.rawValue)] }
+        set { actions[Int(reason.rawValue)] = newValue }
+    }
+
+    @inlinable public subscript(code: AVSCode) -> Action {
+        get { self[Reason(code)] }
+        set { self[Reason(code)] = newValue }
+    }
+
+    @inlinable public subscript(code: CSCResult) -> Action {
+        get { self[Reason(code)] }
+        set { self[Reason(code)] = newValue }
+    }
+
+    /// Sets the action of a reason named in configuration (`avs_N`, `luhn_failed`, ...).
+    public mutating func set(_ action: Action, forReasonNamed name: String) throws(PolicyError) {
+        guard let reason = Reason(name: name) else { throw .unknownReason(name) }
+        self[reason] = action
+    }
+
+    public static let cardNetworkDefaults: DecisionPolicy = {
+        var policy = DecisionPolicy()
+        for reason in [Reason.luhnFailed, .lengthInvalid, .expiryMalformed, .expired, .expiryTooFar, .cscNotProvided] {
+            policy[reason] = .decline
+        }
+        policy[.unionPayLuhnFailed] = .review
+        policy[.brandUnknown] = .review
+        for code in AVSCode.allCases { policy[code] = Interpretation.avs(code).recommendedAction }
+        for code in CSCResult.allCases { policy[code] = Interpretation.csc(code).recommendedAction }
+        return policy
+    }()
+}
+
+/// A policy setting that cannot be applied.
+public enum PolicyError: Error, Hashable, CustomStringConvertible {
+    case unknownReason(String)
+
+    public var description: String {
+        switch self {
+        case let .unknownReason(name):
+            "unknown reason '\(name)'; reasons are " + Reason.allCases.map(\.name).joined(separator: ", ")
+        }
+    }
+}

@@ -1,0 +1,84 @@
+/// A machine-readable reason behind an action: a failed check, or a result code (`csc_N`, `avs_A`).
+public enum Reason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    case luhnFailed = 0
+    /// Some UnionPay cards do not satisfy Mod 10, so a UnionPay Luhn failure is its own reason (review by
+    /// default) rather than `luhn_failed` (decline).
+    case unionPayLuhnFailed
+    case brandUnknown
+    case lengthInvalid
+    case expiryMalformed
+    case expired
+    case expiryTooFar
+    case cscNotProvided
+    case cscD, cscI, cscM, cscN, cscP, cscS, cscU, cscX
+    case avsA, avsB, avsC, avsD, avsE, avsF, avsG, avsH, avsI, avsJ, avsK, avsL, avsM
+    case avsN, avsO, avsP, avsQ, avsR, avsS, avsT, avsU, avsV, avsW, avsX, avsY, avsZ
+
+    @inlinable public init(_ code: CSCResult) {
+        self = Reason(rawValue: Reason.cscD.rawValue + code.rawValue)!
+    }
+
+    @inlinable public init(_ code: AVSCode) {
+        self = Reason(rawValue: Reason.avsA.rawValue + code.rawValue)!
+    }
+
+    /// The stable machine name: `luhn_failed`, `expired`, `csc_N`, `avs_Z`, ...
+    public var name: String {
+        switch self {
+        case .luhnFailed: return "luhn_failed"
+        case .unionPayLuhnFailed: return "unionpay_luhn_failed"
+        case .brandUnknown: return "brand_unknown"
+        case .lengthInvalid: return "length_invalid"
+        case .expiryMalformed: return "expiry_malformed"
+        case .expired: return "expired"
+        case .expiryTooFar: return "expiry_too_far"
+        case .cscNotProvided: return "csc_not_provided"
+        default:
+            if rawValue >= Reason.avsA.rawValue {
+                return "avs_\(AVSCode(rawValue: rawValue - Reason.avsA.rawValue)!.letter)"
+            }
+            return "csc_\(CSCResult(rawValue: rawValue - Reason.cscD.rawValue)!.letter)"
+        }
+    }
+
+    public init?(name: String) {
+        guard let reason = Reason.allCases.first(where: { $0.name == name }) else { return nil }
+        self = reason
+    }
+
+    public var description: String { name }
+}
+
+/// A set of reasons, as a bit mask: building and reading it never allocates. Iterates in declaration order.
+@frozen public struct ReasonSet: Sendable, Hashable, Sequence, ExpressibleByArrayLiteral, CustomStringConvertible {
+    public var bits: UInt64
+
+    @inlinable public init() { bits = 0 }
+    @inlinable public init(bits: UInt64) { self.bits = bits }
+
+    public init(arrayLiteral reasons: Reason...) {
+        self.init()
+        for reason in reasons { insert(reason) }
+    }
+
+    @inlinable public mutating func insert(_ reason: Reason) { bits |= 1 << UInt64(reason.rawValue) }
+    @inlinable public func contains(_ reason: Reason) -> Bool { bits & (1 << UInt64(reason.rawValue)) != 0 }
+    @inlinable public var isEmpty: Bool { bits == 0 }
+    @inlinable public var count: Int { bits.nonzeroBitCount }
+
+    public struct Iterator: IteratorProtocol {
+        @usableFromInline var remaining: UInt64
+        @inlinable init(remaining: UInt64) { self.remaining = remaining }
+        @inlinable public mutating func next() -> Reason? {
+            guard remaining != 0 else { return nil }
+            let index = remaining.trailingZeroBitCount
+            remaining &= remaining - 1
+            return Reason(rawValue: UInt8(index))
+        }
+    }
+
+    @inlinable public func makeIterator() -> Iterator { Iterator(remaining: bits) }
+
+    public var names: [String] { map(\.name) }
+    public var description: String { "[" + names.joined(separator: ", ") + "]" }
+}

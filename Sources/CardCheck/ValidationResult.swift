@@ -1,0 +1,40 @@
+/// What the engine found about a PAN.
+@frozen public struct PANCheck: Sendable, Hashable {
+    public var masked: MaskedPAN
+    public var luhnValid: Bool
+    /// `nil` when no brand's prefix matches.
+    public var brand: Brand?
+    /// Whether the brand issues PANs of this length (true for an unknown brand: 12 to 19 digits).
+    public var lengthValid: Bool
+
+    @inlinable public init(masked: MaskedPAN, luhnValid: Bool, brand: Brand?, lengthValid: Bool) {
+        self.masked = masked
+        self.luhnValid = luhnValid
+        self.brand = brand
+        self.lengthValid = lengthValid
+    }
+}
+
+/// The answer for one ``ValidationRequest``. Each check is `nil` when the request did not ask for it.
+/// It holds no PAN (only its masked form) and no security code, and it never allocates.
+@frozen public struct ValidationResult: Sendable, Hashable {
+    public var pan: PANCheck?
+    public var expiry: ExpiryStatus?
+    public var csc: CSCCheck?
+    public var avs: AVSCheck?
+    /// The most severe action of all check results under the policy.
+    public var action: Action
+    /// The reasons whose action is not `accept`, in ``Reason`` order.
+    public var reasons: ReasonSet
+
+    @inlinable public init(
+        pan: PANCheck?, expiry: ExpiryStatus?, csc: CSCCheck?, avs: AVSCheck?, action: Action, reasons: ReasonSet
+    ) {
+        self.pan = pan
+        self.expiry = expiry
+        self.csc = csc
+        self.avs = avs
+        self.action = action
+        self.reasons = reasons
+    }
+}

@@ -1,0 +1,95 @@
+/// The validation engine: checks a request and decides an action under a ``DecisionPolicy``.
+///
+/// The PAN is parsed and Mod-10 checked first; then brand and length, expiry, security code and address.
+/// Every asked-for check is reported even when an earlier one failed, so the caller sees the whole
+/// picture; the action is the most severe one. Pure: no I/O, no clock (pass `today`), no allocation.
+public struct Validator: Sendable {
+    public var policy: DecisionPolicy
+    public var addressMatcher: AddressMatcher
+    public var brands: BrandDirectory
+
+    public init(
+        policy: DecisionPolicy = .cardNetworkDefaults,
+        avsOptions: AVSOptions = AVSOptions(),
+        brands: BrandDirectory = .standard
+    ) {
+        self.policy = policy
+        self.addressMatcher = AddressMatcher(options: avsOptions)
+        self.brands = brands
+    }
+
+    /// Checks `request` as of the calendar month `today`.
+    @inlinable public func validate(_ request: ValidationRequest, today: YearMonth) throws(ValidationError) -> ValidationResult {
+        var decision = Decision(policy: policy)
+
+        var panCheck: PANCheck?
+        if let text = request.pan {
+            let pan = try PAN(text)
+            panCheck = check(pan, into: &decision)
+        }
+
+        var expiryStatus: ExpiryStatus?
+        if let text = request.expiry {
+            let status = Expiry.check(text, today: today)
+            switch status {
+            case .valid: break
+            case .malformed: decision.note(.expiryMalformed)
+            case .expired: decision.note(.expired)
+            case .tooFarAhead: decision.note(.expiryTooFar)
+            }
+            expiryStatus = status
+        }
+
+        var indicator: CSCPresence?
+        if let value = request.cscIndicator {
+            guard let presence = CSCPresence(indicator: value) else { throw .cscIndicatorInvalid(value) }
+            indicator = presence
+        }
+        let cscCheck = try SecurityCodeRules.check(entered: request.csc, indicator: indicator, brand: panCheck?.brand)
+        if let cscCheck {
+            if cscCheck.presence == .notProvided { decision.note(.cscNotProvided) }
+            if let result = cscCheck.result { decision.note(Reason(result)) }
+        }
+
+        let avsCheck = addressMatcher.check(entered: request.address, onFile: request.onFileAddress)
+        if let avsCheck { decision.note(Reason(avsCheck.code)) }
+
+        if panCheck == nil && expiryStatus == nil && cscCheck == nil && avsCheck == nil {
+            throw .nothingToCheck
+        }
+        return ValidationResult(
+            pan: panCheck, expiry: expiryStatus, csc: cscCheck, avs: avsCheck,
+            action: decision.action, reasons: decision.reasons)
+    }
+
+    /// Luhn and brand only: the cheapest useful check, and what the hot path of a PAN-only request does.
+    @inlinable public func check(_ pan: PAN) -> PANCheck {
+        var decision = Decision(policy: policy)
+        return check(pan, into: &decision)
+    }
+
+    @inlinable func check(_ pan: PAN, into decision: inout Decision) -> PANCheck {
+        let brand = brands.brand(of: pan)
+        let lengthValid = brand?.validLengths.contains(pan.length) ?? true
+        if !pan.luhnValid { decision.note(brand == .unionPay ? .unionPayLuhnFailed : .luhnFailed) }
+        if brand == nil { decision.note(.brandUnknown) }
+        if !lengthValid { decision.note(.lengthInvalid) }
+        return PANCheck(masked: pan.masked, luhnValid: pan.luhnValid, brand: brand, lengthValid: lengthValid)
+    }
+
+    /// The running decision of one request.
+    @usableFromInline struct Decision {
+        @usableFromInline let policy: DecisionPolicy
+        @usableFromInline var action = Action.accept
+        @usableFromInline var reasons = ReasonSet()
+
+        @inlinable init(policy: DecisionPolicy) { self.policy = policy }
+
+        @inlinable mutating func note(_ reason: Reason) {
+            let reasonAction = policy[reason]
+            guard reasonAction != .accept else { return }
+            reasons.insert(reason)
+            action = max(action, reasonAction)
+        }
+    }
+}
