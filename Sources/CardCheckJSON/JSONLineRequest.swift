@@ -18,8 +18,8 @@ public enum JSONLineRequest {
             return try decoder.decode(Line.self, from: Data(line.utf8)).request
         } catch let error as JSONLineError {
             throw error
-        } catch DecodingError.typeMismatch {
-            throw .notAnObject
+        } catch DecodingError.typeMismatch, DecodingError.valueNotFound {
+            throw .notAnObject  // valid JSON, but not an object (an array, a string, null, ...)
         } catch {
             throw .invalidJSON
         }

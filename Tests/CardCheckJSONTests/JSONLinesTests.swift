@@ -1,0 +1,77 @@
+import CardCheck
+import CardCheckJSON
+import Foundation
+import Testing
+
+@Suite("JSON Lines contract")
+struct JSONLinesTests {
+    let lines = JSONLinesValidator(validator: Validator(), today: YearMonth(year: 2026, month: 11)!)
+
+    @Test("every vector in Protocol/vectors gives its output line exactly, in-process")
+    func vectorsInProcess() {
+        let vectors = JSONLinesVectors.shared
+        #expect(vectors.today == "2026-11")
+        #expect(vectors.vectors.count >= 20)
+        for vector in vectors.vectors {
+            let (output, failed) = lines.process(vector.input)
+            #expect(output == vector.output, "\(vector.name)")
+            #expect(failed == vector.output.hasPrefix("{\"error\""), "\(vector.name)")
+        }
+    }
+
+    @Test("every result has exactly the documented keys, in order")
+    func keysInOrder() throws {
+        for vector in JSONLinesVectors.shared.vectors where !vector.output.hasPrefix("{\"error\"") {
+            let keys = vector.output.dropFirst().split(separator: ",").compactMap { part -> String? in
+                guard part.hasPrefix("\"") else { return nil }
+                return part.split(separator: ":").first.map { String($0.dropFirst().dropLast()) }
+            }
+            #expect(keys == JSONLineResult.keys, "\(vector.name)")
+            let object = try JSONSerialization.jsonObject(with: Data(vector.output.utf8)) as? [String: Any]
+            #expect(object?.count == JSONLineResult.keys.count)
+        }
+    }
+
+    @Test("strings are escaped as RFC 8259 requires")
+    func escaping() throws {
+        var writer = JSONWriter()
+        let tricky = "quote \" backslash \\ newline \n tab \t bell \u{07} unicode é 🂡"
+        writer.add("text", tricky)
+        let decoded = try JSONSerialization.jsonObject(with: Data(writer.finished.utf8)) as? [String: String]
+        #expect(decoded?["text"] == tricky)
+        #expect(writer.finished.contains("\\u0007"))
+    }
+
+    @Test("typed errors for every kind of bad line", arguments: [
+        ("", "invalid_json"), ("{", "invalid_json"), ("null", "not_an_object"), ("\"pan\"", "not_an_object"),
+        ("{\"pan\":true}", "wrong_type"), ("{\"csc\":123}", "wrong_type"), ("{\"csc_indicator\":1.5}", "wrong_type"),
+        ("{\"csc_indicator\":true}", "wrong_type"), ("{\"csc_indicator\":\"one\"}", "wrong_type"),
+        ("{\"PAN\":\"4111111111111111\"}", "unknown_key"), ("{\"pan\":\"\"}", "pan_empty"),
+    ])
+    func badLines(line: String, code: String) {
+        #expect(throws: (any Error).self) { try JSONLineRequest.parse(line).validated(lines) }
+        let (output, failed) = lines.process(line)
+        #expect(failed)
+        #expect(output.hasPrefix("{\"error\":{\"code\":\"\(code)\""), "\(output)")
+    }
+
+    @Test("null values mean the field is absent")
+    func nulls() throws {
+        let request = try JSONLineRequest.parse(#"{"pan":"4111111111111111","csc":null,"on_file_street":null}"#)
+        #expect(request == ValidationRequest(pan: "4111111111111111"))
+    }
+
+    @Test("a security code never appears in an output or error line")
+    func noSecurityCodeInOutput() {
+        for line in [#"{"pan":"4111111111111111","csc":"864"}"#, #"{"pan":"4111111111111111","csc":"864","csc_indicator":9}"#,
+                     #"{"pan":"41111111111x1111","csc":"864"}"#, #"{"pan":"4111111111111111","csc":"8642"}"#] {
+            #expect(!lines.process(line).output.contains("864"))
+        }
+    }
+}
+
+extension ValidationRequest {
+    func validated(_ lines: JSONLinesValidator) throws -> ValidationResult {
+        try lines.validator.validate(self, today: lines.today)
+    }
+}
