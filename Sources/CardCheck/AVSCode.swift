@@ -27,10 +27,28 @@ public struct Address: Sendable, Hashable {
         self.country = country
     }
 
-    /// True when the address has neither a street line nor a postal code to compare.
-    @inlinable public var hasNothingToCompare: Bool {
-        street.isBlank && postalCode.isBlank
+    /// Runs `body` with the address's fields as borrowed UTF-8 bytes.
+    @inlinable public func withFields<R>(_ body: (AddressFields) -> R) -> R {
+        withUTF8Fields(street, postalCode, country) { street, postalCode, country in
+            body(AddressFields(street: street, postalCode: postalCode, country: country))
+        }
     }
+}
+
+/// An address as borrowed UTF-8 bytes: what the matcher works on.
+@frozen public struct AddressFields {
+    public var street: UTF8Field
+    public var postalCode: UTF8Field
+    public var country: UTF8Field
+
+    @inlinable public init(street: UTF8Field = nil, postalCode: UTF8Field = nil, country: UTF8Field = nil) {
+        self.street = street
+        self.postalCode = postalCode
+        self.country = country
+    }
+
+    /// True when the address has neither a street line nor a postal code to compare.
+    @inlinable public var hasNothingToCompare: Bool { street.isBlank && postalCode.isBlank }
 }
 
 /// How addresses are compared.
@@ -60,11 +78,5 @@ public struct AVSOptions: Sendable, Hashable {
         self.code = code
         self.streetMatch = streetMatch
         self.postalMatch = postalMatch
-    }
-}
-
-extension Optional where Wrapped == String {
-    @inlinable var isBlank: Bool {
-        withUTF8Bytes { bytes in bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 } }
     }
 }

@@ -13,11 +13,17 @@ public struct AddressMatcher: Sendable, Hashable {
     }
 
     /// Returns `nil` when the entered address has nothing to compare (the check was not asked for).
-    @inlinable public func check(entered: Address, onFile: Address?) -> AVSCheck? {
-        if entered.hasNothingToCompare { return nil }
-        guard let onFile, !onFile.hasNothingToCompare else {
-            return AVSCheck(code: .U, streetMatch: nil, postalMatch: nil)
+    public func check(entered: Address, onFile: Address?) -> AVSCheck? {
+        entered.withFields { entered in
+            guard let onFile else { return check(entered: entered, onFile: AddressFields()) }
+            return onFile.withFields { onFile in check(entered: entered, onFile: onFile) }
         }
+    }
+
+    /// Returns `nil` when the entered address has nothing to compare (the check was not asked for).
+    @inlinable public func check(entered: AddressFields, onFile: AddressFields) -> AVSCheck? {
+        if entered.hasNothingToCompare { return nil }
+        if onFile.hasNothingToCompare { return AVSCheck(code: .U, streetMatch: nil, postalMatch: nil) }
         let domestic = Country.isUnitedStates(onFile.country)
         if !domestic && !options.international {
             return AVSCheck(code: .G, streetMatch: nil, postalMatch: nil)
@@ -53,55 +59,41 @@ public struct AddressMatcher: Sendable, Hashable {
 
     /// `nil` when either side has no street line. Lines compare by their digit groups; when the on-file
     /// line has no digits at all, or in strict mode, their normalised words must match too.
-    @inlinable func streetMatch(_ entered: String?, _ onFile: String?) -> Bool? {
-        if entered.isBlank || onFile.isBlank { return nil }
-        return entered.withUTF8Bytes { enteredBytes in
-            onFile.withUTF8Bytes { onFileBytes in
-                let numbers = StreetLine.digitGroupsEqual(enteredBytes, onFileBytes)
-                guard numbers else { return false }
-                if options.strictStreet || !StreetLine.containsDigit(onFileBytes) {
-                    return StreetLine.wordsEqual(enteredBytes, onFileBytes)
-                }
-                return true
-            }
+    @inlinable func streetMatch(_ entered: UTF8Field, _ onFile: UTF8Field) -> Bool? {
+        guard !entered.isBlank, !onFile.isBlank, let entered, let onFile else { return nil }
+        guard StreetLine.digitGroupsEqual(entered, onFile) else { return false }
+        if options.strictStreet || !StreetLine.containsDigit(onFile) {
+            return StreetLine.wordsEqual(entered, onFile)
         }
+        return true
     }
 }
 
 /// Recognises the United States among the ways a country is written.
 public enum Country {
-    @usableFromInline static let unitedStatesSpellings: [String] = [
+    @usableFromInline static let unitedStatesSpellings: [[UInt8]] = [
         "US", "USA", "840", "UNITED STATES", "UNITED STATES OF AMERICA",
-    ]
+    ].map { Array($0.utf8) }
 
     /// True for an absent or blank country (AVS is a US service), and for US, USA, 840 and the English
     /// names, in any case.
-    @inlinable public static func isUnitedStates(_ country: String?) -> Bool {
-        country.withUTF8Bytes { bytes in
-            let trimmed = bytes.trimmingBlanks()
-            if trimmed.isEmpty { return true }
-            for spelling in unitedStatesSpellings {
-                let matches = spelling.withUTF8Bytes { expected in
-                    expected.count == trimmed.count
-                        && zip(expected, trimmed).allSatisfy { $0 == $1.asciiUppercased }
-                }
-                if matches { return true }
+    @inlinable public static func isUnitedStates(_ country: UTF8Field) -> Bool {
+        guard let country else { return true }
+        var start = 0
+        var end = country.count
+        while start < end && (country[start] == 0x20 || country[start] == 0x09) { start &+= 1 }
+        while end > start && (country[end &- 1] == 0x20 || country[end &- 1] == 0x09) { end &-= 1 }
+        if start == end { return true }
+        spellings: for spelling in unitedStatesSpellings where spelling.count == end &- start {
+            for index in 0..<spelling.count where spelling[index] != country[start &+ index].asciiUppercased {
+                continue spellings
             }
-            return false
+            return true
         }
+        return false
     }
-}
 
-extension UnsafeBufferPointer<UInt8> {
-    @inlinable func trimmingBlanks() -> Slice<UnsafeBufferPointer<UInt8>> {
-        var slice = self[...]
-        while let first = slice.first, first == 0x20 || first == 0x09 { slice = slice.dropFirst() }
-        while let last = slice.last, last == 0x20 || last == 0x09 { slice = slice.dropLast() }
-        return slice
+    public static func isUnitedStates(_ country: String?) -> Bool {
+        country.withUTF8Field { isUnitedStates($0) }
     }
-}
-
-extension UInt8 {
-    @inlinable var asciiUppercased: UInt8 { self &- 0x61 < 26 ? self &- 0x20 : self }
-    @inlinable var isASCIILetter: Bool { (self | 0x20) &- 0x61 < 26 }
 }

@@ -52,22 +52,22 @@ public enum Brand: UInt8, Sendable, CaseIterable, Hashable, Codable {
         self = brand
     }
 
-    /// The PAN lengths this brand issues.
-    public var validLengths: PANLengths {
+    /// The PAN lengths this brand issues (constants: no table to load, no lazy global to guard).
+    @inlinable public var validLengths: PANLengths {
         switch self {
-        case .visa: [16, 18, 19]
-        case .mastercard: [16]
-        case .americanExpress: [15]
-        case .dinersClub: [14, 16, 19]
-        case .discover: [16, 19]
-        case .jcb: [16, 17, 18, 19]
-        case .unionPay: PANLengths(14...19)
-        case .maestro: PANLengths(12...19)
-        case .elo: [16]
-        case .mir: PANLengths(16...19)
-        case .hiper, .hipercard, .naranja, .troy: [16]
-        case .verve: [16, 18, 19]
-        case .switchUK, .solo: [16, 18, 19]
+        case .visa: .of(16, 18, 19)
+        case .mastercard: .of(16)
+        case .americanExpress: .of(15)
+        case .dinersClub: .of(14, 16, 19)
+        case .discover: .of(16, 19)
+        case .jcb: .from(16, through: 19)
+        case .unionPay: .from(14, through: 19)
+        case .maestro: .from(12, through: 19)
+        case .elo: .of(16)
+        case .mir: .from(16, through: 19)
+        case .hiper, .hipercard, .naranja, .troy: .of(16)
+        case .verve: .of(16, 18, 19)
+        case .switchUK, .solo: .of(16, 18, 19)
         }
     }
 
@@ -90,24 +90,21 @@ public enum Brand: UInt8, Sendable, CaseIterable, Hashable, Codable {
 }
 
 /// A set of PAN lengths (12 to 19 digits), stored as a bit mask so that checks never allocate.
-public struct PANLengths: Sendable, Hashable, ExpressibleByArrayLiteral {
+@frozen public struct PANLengths: Sendable, Hashable {
     public static let allowed: ClosedRange<Int> = 12...19
 
-    @usableFromInline var bits: UInt32
+    @usableFromInline let bits: UInt32
 
-    public init(arrayLiteral lengths: Int...) {
-        bits = 0
-        for length in lengths { insert(length) }
+    @inlinable init(bits: UInt32) { self.bits = bits }
+
+    /// The given lengths (at most three, which is all any brand needs).
+    @inlinable public static func of(_ a: Int, _ b: Int? = nil, _ c: Int? = nil) -> PANLengths {
+        PANLengths(bits: 1 << UInt32(a) | (b.map { 1 << UInt32($0) } ?? 0) | (c.map { 1 << UInt32($0) } ?? 0))
     }
 
-    public init(_ range: ClosedRange<Int>) {
-        bits = 0
-        for length in range { insert(length) }
-    }
-
-    mutating func insert(_ length: Int) {
-        precondition(PANLengths.allowed.contains(length), "PAN length \(length) outside 12...19")
-        bits |= 1 << UInt32(length)
+    /// Every length from `low` through `high`.
+    @inlinable public static func from(_ low: Int, through high: Int) -> PANLengths {
+        PANLengths(bits: (1 << UInt32(high + 1)) - (1 << UInt32(low)))
     }
 
     @inlinable public func contains(_ length: Int) -> Bool {

@@ -6,16 +6,36 @@
 /// U/G review, R retry; CSC M accept, N decline (a key-entry error is possible, so offer re-entry),
 /// P retry, S/U review; a code that is printed on the card but was not entered is declined.
 @frozen public struct DecisionPolicy: Sendable, Hashable {
-    @usableFromInline var actions: [Action]
+    /// Two bits of action per reason, 32 reasons a word: a plain value, so copying a policy into every
+    /// request costs nothing.
+    @usableFromInline var words: (UInt64, UInt64) = (0, 0)
 
     /// Every reason accepted: a blank to fill.
-    public init() {
-        actions = Array(repeating: .accept, count: Reason.allCases.count)
-    }
+    public init() {}
 
     @inlinable public subscript(reason: Reason) -> Action {
-        get { actions[Int(reason.rawValue)] }
-        set { actions[Int(reason.rawValue)] = newValue }
+        get {
+            let index = UInt64(reason.rawValue)
+            let word = index < 32 ? words.0 : words.1
+            return Action(rawValue: UInt8(truncatingIfNeeded: (word >> ((index & 31) * 2)) & 3))!
+        }
+        set {
+            let index = UInt64(reason.rawValue)
+            let shift = (index & 31) * 2
+            let cleared = ~(UInt64(3) << shift)
+            if index < 32 {
+                words.0 = words.0 & cleared | UInt64(newValue.rawValue) << shift
+            } else {
+                words.1 = words.1 & cleared | UInt64(newValue.rawValue) << shift
+            }
+        }
+    }
+
+    public static func == (lhs: DecisionPolicy, rhs: DecisionPolicy) -> Bool { lhs.words == rhs.words }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
     }
 
     @inlinable public subscript(code: AVSCode) -> Action {

@@ -25,39 +25,32 @@ public enum ExpiryStatus: UInt8, Sendable, Hashable {
     }
 
     @inlinable public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>, today: YearMonth) -> Expiry? {
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for index in range {
-                let digit = bytes[index] &- 0x30
-                guard digit < 10 else { return nil }
-                value = value * 10 + Int(digit)
-            }
-            return value
-        }
-        let monthValue: Int?
-        var year: Int?
-        switch bytes.count {
-        case 4:  // MMYY
-            monthValue = number(0..<2)
-            year = number(2..<4)
-        case 5 where bytes[2] == 0x2F:  // MM/YY
-            monthValue = number(0..<2)
-            year = number(3..<5)
-        case 7 where bytes[2] == 0x2F:  // MM/YYYY
-            monthValue = number(0..<2)
-            year = number(3..<7).map { $0 + 100_000 }  // marks a four-digit year
-        default:
-            return nil
-        }
-        guard let monthValue, var resolvedYear = year else { return nil }
-        if resolvedYear >= 100_000 {
-            resolvedYear -= 100_000
+        let count = bytes.count
+        guard count == 4 || count == 5 || count == 7 else { return nil }  // MMYY, MM/YY, MM/YYYY
+        let yearStart: Int
+        if count == 4 {
+            yearStart = 2
         } else {
-            resolvedYear += today.year - today.year % 100
-            if resolvedYear > today.year + 20 { resolvedYear -= 100 }
-            if resolvedYear <= today.year - 80 { resolvedYear += 100 }
+            guard bytes[2] == 0x2F else { return nil }  // "/"
+            yearStart = 3
         }
-        return YearMonth(year: resolvedYear, month: monthValue).map(Expiry.init(month:))
+        let tens = bytes[0] &- 0x30
+        let ones = bytes[1] &- 0x30
+        guard tens < 10, ones < 10 else { return nil }
+        var year = 0
+        var index = yearStart
+        while index < count {
+            let digit = bytes[index] &- 0x30
+            guard digit < 10 else { return nil }
+            year = year &* 10 &+ Int(digit)
+            index &+= 1
+        }
+        if count != 7 {
+            year += today.year - today.year % 100
+            if year > today.year + 20 { year -= 100 }
+            if year <= today.year - 80 { year += 100 }
+        }
+        return YearMonth(year: year, month: Int(tens) &* 10 &+ Int(ones)).map(Expiry.init(month:))
     }
 
     @inlinable public init(month: YearMonth) { self.month = month }

@@ -51,7 +51,3 @@ extension Substring {
         return slice
     }
 }
-
-extension UInt8 {
-    @inlinable var isASCIIDigit: Bool { self &- 0x30 < 10 }
-}

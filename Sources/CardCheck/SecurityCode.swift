@@ -99,11 +99,20 @@ public enum SecurityCodeRules {
     /// Evaluates a request's security code. Returns `nil` when the request asks nothing about it (no value and
     /// no indicator). Throws ``ValidationError/cscContradiction(indicator:entered:)`` when the value and the
     /// indicator disagree. The value itself never appears in the result or in an error.
-    @inlinable public static func check(
+    public static func check(
         entered: String?, indicator: CSCPresence?, brand: Brand?
     ) throws(ValidationError) -> CSCCheck? {
+        try entered.withUTF8Field { field in
+            Result { () throws(ValidationError) in try check(enteredUTF8: field, indicator: indicator, brand: brand) }
+        }.get()
+    }
+
+    /// As ``check(entered:indicator:brand:)``, over borrowed bytes.
+    @inlinable public static func check(
+        enteredUTF8 entered: UTF8Field, indicator: CSCPresence?, brand: Brand?
+    ) throws(ValidationError) -> CSCCheck? {
         if entered == nil && indicator == nil { return nil }
-        let entry = entered.withUTF8Bytes(classify)
+        let entry = classify(entered.orEmpty)
         let stated: CSCPresence
         switch entry {
         case .empty: stated = .notProvided

@@ -5,17 +5,22 @@ public enum StreetLine {
     @inlinable public static func digitGroupsEqual(
         _ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>
     ) -> Bool {
-        var leftGroups = DigitGroups(left)
-        var rightGroups = DigitGroups(right)
+        var l = 0
+        var r = 0
         while true {
-            let l = leftGroups.next()
-            let r = rightGroups.next()
-            switch (l, r) {
-            case (nil, nil): return true
-            case let (l?, r?):
-                guard l.count == r.count, zip(left[l], right[r]).allSatisfy({ $0 == $1 }) else { return false }
-            default: return false
+            while l < left.count && !left[l].isASCIIDigit { l &+= 1 }
+            while r < right.count && !right[r].isASCIIDigit { r &+= 1 }
+            if l == left.count || r == right.count { return l == left.count && r == right.count }
+            // Leading zeros do not count, but a group of zeros is still the number 0.
+            while left[l] == 0x30 && l &+ 1 < left.count && left[l &+ 1].isASCIIDigit { l &+= 1 }
+            while right[r] == 0x30 && r &+ 1 < right.count && right[r &+ 1].isASCIIDigit { r &+= 1 }
+            while l < left.count && r < right.count && left[l].isASCIIDigit && right[r].isASCIIDigit {
+                guard left[l] == right[r] else { return false }
+                l &+= 1
+                r &+= 1
             }
+            // Both groups must end together.
+            if l < left.count && left[l].isASCIIDigit || r < right.count && right[r].isASCIIDigit { return false }
         }
     }
 
@@ -39,23 +44,6 @@ public enum StreetLine {
             case let (l?, r?): guard l.isEquivalent(to: r) else { return false }
             default: return false
             }
-        }
-    }
-
-    /// Digit groups with their leading zeros dropped.
-    @usableFromInline struct DigitGroups: IteratorProtocol {
-        @usableFromInline let bytes: UnsafeBufferPointer<UInt8>
-        @usableFromInline var index = 0
-
-        @inlinable init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
-
-        @inlinable mutating func next() -> Range<Int>? {
-            while index < bytes.count && !bytes[index].isASCIIDigit { index += 1 }
-            guard index < bytes.count else { return nil }
-            var start = index
-            while index < bytes.count && bytes[index].isASCIIDigit { index += 1 }
-            while start < index - 1 && bytes[start] == 0x30 { start += 1 }
-            return start..<index
         }
     }
 

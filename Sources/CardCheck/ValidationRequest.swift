@@ -26,3 +26,57 @@ public struct ValidationRequest: Sendable, Hashable {
         self.onFileAddress = onFileAddress
     }
 }
+
+extension ValidationRequest {
+    /// Runs `body` with the request's fields as borrowed UTF-8 bytes.
+    @inlinable public func withFields<R>(_ body: (RequestFields) -> R) -> R {
+        let onFile = onFileAddress ?? Address()
+        let indicator = cscIndicator
+        return withUTF8Fields(pan, expiry, csc) { pan, expiry, csc in
+            withUTF8Fields(address.street, address.postalCode, address.country) { street, postalCode, country in
+                withUTF8Fields(onFile.street, onFile.postalCode, onFile.country) { onStreet, onPostal, onCountry in
+                    body(RequestFields(
+                        pan: pan, expiry: expiry, csc: csc, cscIndicator: indicator,
+                        address: AddressFields(street: street, postalCode: postalCode, country: country),
+                        onFileAddress: AddressFields(street: onStreet, postalCode: onPostal, country: onCountry)))
+                }
+            }
+        }
+    }
+}
+
+/// Borrows three optional strings' UTF-8 bytes at once; each closure captures only what it needs.
+@inlinable func withUTF8Fields<R>(
+    _ first: String?, _ second: String?, _ third: String?, _ body: (UTF8Field, UTF8Field, UTF8Field) -> R
+) -> R {
+    first.withUTF8Field { first in
+        second.withUTF8Field { second in
+            third.withUTF8Field { third in body(first, second, third) }
+        }
+    }
+}
+
+/// A request as borrowed UTF-8 bytes: what the engine works on. A decoder can point these straight into
+/// a received frame (no copies, no Strings) and wipe the security code's bytes once the answer is out.
+/// The buffers must stay valid for the duration of the call they are passed to, and no longer is assumed.
+@frozen public struct RequestFields {
+    public var pan: UTF8Field
+    public var expiry: UTF8Field
+    public var csc: UTF8Field
+    public var cscIndicator: Int?
+    public var address: AddressFields
+    /// All fields `nil` when there is no address on file.
+    public var onFileAddress: AddressFields
+
+    @inlinable public init(
+        pan: UTF8Field = nil, expiry: UTF8Field = nil, csc: UTF8Field = nil, cscIndicator: Int? = nil,
+        address: AddressFields = AddressFields(), onFileAddress: AddressFields = AddressFields()
+    ) {
+        self.pan = pan
+        self.expiry = expiry
+        self.csc = csc
+        self.cscIndicator = cscIndicator
+        self.address = address
+        self.onFileAddress = onFileAddress
+    }
+}

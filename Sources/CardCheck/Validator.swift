@@ -19,18 +19,28 @@ public struct Validator: Sendable {
     }
 
     /// Checks `request` as of the calendar month `today`.
-    @inlinable public func validate(_ request: ValidationRequest, today: YearMonth) throws(ValidationError) -> ValidationResult {
+    public func validate(_ request: ValidationRequest, today: YearMonth) throws(ValidationError) -> ValidationResult {
+        try request.withFields { fields in
+            Result { () throws(ValidationError) in try validate(fields, today: today) }
+        }.get()
+    }
+
+    /// Checks a request given as borrowed bytes, as of the calendar month `today`.
+    @inlinable public func validate(_ request: RequestFields, today: YearMonth) throws(ValidationError) -> ValidationResult {
         var decision = Decision(policy: policy)
 
         var panCheck: PANCheck?
-        if let text = request.pan {
-            let pan = try PAN(text)
-            panCheck = check(pan, into: &decision)
+        if let bytes = request.pan {
+            let pan = check(try PAN(utf8: bytes))
+            if !pan.luhnValid { decision.note(pan.brand == .unionPay ? .unionPayLuhnFailed : .luhnFailed) }
+            if pan.brand == nil { decision.note(.brandUnknown) }
+            if !pan.lengthValid { decision.note(.lengthInvalid) }
+            panCheck = pan
         }
 
         var expiryStatus: ExpiryStatus?
-        if let text = request.expiry {
-            let status = Expiry.check(text, today: today)
+        if let bytes = request.expiry {
+            let status = Expiry.parse(utf8: bytes, today: today)?.status(today: today) ?? .malformed
             switch status {
             case .valid: break
             case .malformed: decision.note(.expiryMalformed)
@@ -45,7 +55,7 @@ public struct Validator: Sendable {
             guard let presence = CSCPresence(indicator: value) else { throw .cscIndicatorInvalid(value) }
             indicator = presence
         }
-        let cscCheck = try SecurityCodeRules.check(entered: request.csc, indicator: indicator, brand: panCheck?.brand)
+        let cscCheck = try SecurityCodeRules.check(enteredUTF8: request.csc, indicator: indicator, brand: panCheck?.brand)
         if let cscCheck {
             if cscCheck.presence == .notProvided { decision.note(.cscNotProvided) }
             if let result = cscCheck.result { decision.note(Reason(result)) }
@@ -62,18 +72,10 @@ public struct Validator: Sendable {
             action: decision.action, reasons: decision.reasons)
     }
 
-    /// Luhn and brand only: the cheapest useful check, and what the hot path of a PAN-only request does.
+    /// Luhn, brand and length: the cheapest useful check, and all a PAN-only request needs.
     @inlinable public func check(_ pan: PAN) -> PANCheck {
-        var decision = Decision(policy: policy)
-        return check(pan, into: &decision)
-    }
-
-    @inlinable func check(_ pan: PAN, into decision: inout Decision) -> PANCheck {
         let brand = brands.brand(of: pan)
         let lengthValid = brand?.validLengths.contains(pan.length) ?? true
-        if !pan.luhnValid { decision.note(brand == .unionPay ? .unionPayLuhnFailed : .luhnFailed) }
-        if brand == nil { decision.note(.brandUnknown) }
-        if !lengthValid { decision.note(.lengthInvalid) }
         return PANCheck(masked: pan.masked, luhnValid: pan.luhnValid, brand: brand, lengthValid: lengthValid)
     }
 

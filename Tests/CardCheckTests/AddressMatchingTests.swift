@@ -101,8 +101,12 @@ struct AddressMatchingTests {
         ("12345-6789", "123456789", ZIPMatch.nine), ("12345 6789", "12345-6789", .nine),
         ("12345", "12345-6789", .five), ("12345-6789", "12345", .five), ("12345-0000", "12345-6789", .five),
         ("12346", "12345", ZIPMatch.none), ("1234", "12345", ZIPMatch.none), ("ZIP 12345", "12345", .five),
-    ])
-    func zipDigits(entered: String, onFile: String, match: ZIPMatch) {
+        // The unrolled shapes and their near misses, which take the general loop.
+        ("123456789", "12345-6789", .nine), ("123456780", "12345-6789", .five), ("12a45", "12345", ZIPMatch.none),
+        ("12345-678a", "12345-6789", .five), ("12345/6789", "123456789", .nine), ("1234567890", "123456789", .five),
+        ("00000", "00000-0000", .five), ("99999-9999", "999999999", .nine), ("", "12345", nil), ("-", "12345", nil),
+    ] as [(String, String, ZIPMatch?)])
+    func zipDigits(entered: String, onFile: String, match: ZIPMatch?) {
         #expect(PostalCode.compareZIP(entered, onFile) == match)
     }
 

@@ -105,3 +105,26 @@ struct LuhnTests {
         }
     }
 }
+
+@Suite("The 16-digit fast path")
+struct SixteenDigitFastPathTests {
+    @Test("property: sixteen plain digits parse exactly as the general path parses them")
+    func agreesWithGeneralPath() async {
+        await propertyCheck(count: 3_000, input: Gen.int(in: 0...9).array(of: 16...16)) { digits in
+            let plain = digits.map(String.init).joined()
+            let general = try? PAN(plain + " ")  // 17 bytes: never the fast path
+            let fast = try? PAN(plain)
+            #expect(fast != nil && fast == general)
+            #expect(fast?.luhnValid == Oracle.luhnValid(plain))
+            #expect(fast?.prefix8 == UInt32(plain.prefix(8)))
+        }
+    }
+
+    @Test("sixteen bytes that are not all digits fall back to the general path and its errors")
+    func fallsBack() throws {
+        #expect(try PAN("4111 1111 111111") == PAN("41111111111111"))
+        #expect(throws: ValidationError.panInvalidCharacter(position: 16)) { try PAN("411111111111111/") }
+        #expect(throws: ValidationError.panInvalidCharacter(position: 1)) { try PAN(":111111111111111") }
+        #expect(throws: ValidationError.panInvalidCharacter(position: 9)) { try PAN("41111111\u{7F}1111111") }
+    }
+}
