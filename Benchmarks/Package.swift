@@ -1,0 +1,30 @@
+// swift-tools-version: 6.1
+//
+// Micro-benchmarks of the cardcheck engine, kept out of the main package so that CI and the tests never
+// build ordo-one/benchmark. Run from this folder: swift package --disable-sandbox benchmark
+import Foundation
+import PackageDescription
+
+// The main package is the folder above; SwiftPM names a path dependency after its folder, which differs
+// between checkouts (main, a CI clone, ...), so read it from this file's location.
+let mainPackage = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+
+let package = Package(
+    name: "cardcheck-benchmarks",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(path: mainPackage.path),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "EngineBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "CardCheck", package: mainPackage.lastPathComponent),
+            ],
+            path: "Benchmarks/EngineBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
