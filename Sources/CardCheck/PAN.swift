@@ -146,6 +146,23 @@
         length = pan.length
     }
 
+    /// Reads the masked form back (as a client does from the wire): leading digits, asterisks, four
+    /// digits, 12 to 19 characters, at most six leading digits.
+    public init?(_ text: String) {
+        let characters = Array(text.utf8)
+        guard PAN.digitRange.contains(characters.count) else { return nil }
+        let shown = characters.prefix(while: \.isASCIIDigit).count
+        let stars = characters.dropFirst(shown).prefix(while: { $0 == UInt8(ascii: "*") }).count
+        let tail = characters.dropFirst(shown + stars)
+        guard shown <= MaskedPAN.maximumLeading, stars > 0, tail.count == 4, tail.allSatisfy(\.isASCIIDigit) else {
+            return nil
+        }
+        leadingCount = shown
+        leading = characters.prefix(shown).reduce(UInt32(0)) { $0 * 10 + UInt32($1 - 0x30) }
+        last4 = tail.reduce(UInt16(0)) { $0 * 10 + UInt16($1 - 0x30) }
+        length = characters.count
+    }
+
     /// For example `411111******1111`.
     public var description: String {
         var text = ""

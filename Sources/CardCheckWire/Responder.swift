@@ -1,0 +1,108 @@
+import CardCheck
+import NIOCore
+
+/// Answers request frames: decodes, runs the engine and writes the response frame. Pure: no sockets, no
+/// clock (the caller passes `today`), no shared state beyond what its closures read. The daemon calls
+/// it on its worker queues with a whole batch of frames.
+public struct Responder: Sendable {
+    /// The engines for each combination of `VALIDATE` flags (configured options plus the request's).
+    let validators: [Validator]
+    public let hello: HelloResponse
+    /// The daemon's counters at the moment of asking.
+    let statistics: @Sendable () -> StatsResponse
+
+    public init(validator: Validator, hello: HelloResponse, statistics: @escaping @Sendable () -> StatsResponse) {
+        validators = (0..<4).map { bits in
+            var variant = validator
+            let flags = ValidateFlags(rawValue: UInt16(bits))
+            if flags.contains(.strictStreet) { variant.addressMatcher.options.strictStreet = true }
+            if flags.contains(.internationalAVS) { variant.addressMatcher.options.international = true }
+            return variant
+        }
+        self.hello = hello
+        self.statistics = statistics
+    }
+
+    public var policy: DecisionPolicy { validators[0].policy }
+
+    /// What answering a frame did.
+    public struct Outcome: Sendable, Hashable {
+        public var opcode: Opcode?
+        public var error: WireError?
+        /// The connection must be closed once the response is written.
+        public var closesConnection: Bool { error?.closesConnection ?? false }
+    }
+
+    /// Appends the response to `frame` to `output`.
+    public func respond(to frame: Frame, today: YearMonth, into output: inout ByteBuffer) -> Outcome {
+        guard frame.version == WireFormat.versionByte else {
+            let error = WireError(
+                kind: .unsupportedVersion,
+                message: "protocol version \(frame.version & 0x0F) is not spoken here; this server speaks \(WireFormat.protocolVersion)")
+            Responder.write(error, requestID: frame.requestID, into: &output)
+            return Outcome(opcode: nil, error: error)
+        }
+        guard let opcode = Opcode(rawValue: frame.opcode) else {
+            let error = WireError(kind: .unknownOperation,
+                                  message: "opcode 0x\(String(frame.opcode, radix: 16)) is not an operation")
+            Responder.write(error, requestID: frame.requestID, into: &output)
+            return Outcome(opcode: nil, error: error)
+        }
+        let start = output.writerIndex
+        do {
+            try answer(opcode, frame: frame, today: today, into: &output)
+            return Outcome(opcode: opcode, error: nil)
+        } catch {
+            output.moveWriterIndex(to: start)  // drop a half-written response
+            Responder.write(error, requestID: frame.requestID, into: &output)
+            return Outcome(opcode: opcode, error: error)
+        }
+    }
+
+    private func answer(_ opcode: Opcode, frame: Frame, today: YearMonth, into output: inout ByteBuffer) throws(WireError) {
+        let id = frame.requestID
+        switch opcode {
+        case .hello:
+            let request = try HelloRequest(fields: frame.fields)
+            if let highest = request.highestVersion, highest < WireFormat.protocolVersion {
+                throw WireError(kind: .unsupportedVersion,
+                                message: "client speaks up to version \(highest); this server speaks \(WireFormat.protocolVersion)")
+            }
+            output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { hello.write(to: &$0) }
+        case .ping:
+            var payload: ByteBuffer?
+            var reader = FieldReader(frame.fields)
+            while let (tag, value) = try reader.next() {
+                guard tag == 0x01 else { continue }
+                guard value.bytes.readableBytes <= WireFormat.maximumPingPayload else {
+                    throw WireError.invalid("payload", "a PING payload holds at most \(WireFormat.maximumPingPayload) bytes")
+                }
+                payload = value.bytes
+            }
+            output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { buffer in
+                if let payload { buffer.writeField(0x01, bytes: payload.readableBytesView) }
+            }
+        case .validate:
+            let validator = validators[Int(frame.flags & 0x3)]
+            let result = try ValidateCodec.withRequestFields(in: frame.fields) { fields throws(WireError) in
+                do throws(ValidationError) {
+                    return try validator.validate(fields, today: today)
+                } catch {
+                    throw WireError(error)
+                }
+            }
+            output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { ValidateCodec.write(result, to: &$0) }
+        case .interpret:
+            let response = InterpretResponse(try InterpretRequest(fields: frame.fields), policy: policy)
+            output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { response.write(to: &$0) }
+        case .stats:
+            let stats = statistics()
+            output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { stats.write(to: &$0) }
+        }
+    }
+
+    /// Appends an error response.
+    public static func write(_ error: WireError, requestID: UInt32, into output: inout ByteBuffer) {
+        output.writeFrame(opcode: WireFormat.errorOpcode, requestID: requestID) { error.write(to: &$0) }
+    }
+}

@@ -1,0 +1,38 @@
+import NIOCore
+
+/// `STATS`: counters of the daemon. No card data is ever part of them.
+public struct StatsResponse: Sendable, Hashable {
+    // `tags` is immutable; key paths are only not marked Sendable.
+    public var uptimeSeconds: UInt64 = 0
+    public var openConnections: UInt64 = 0
+    public var acceptedConnections: UInt64 = 0
+    public var refusedConnections: UInt64 = 0
+    public var requestsAnswered: UInt64 = 0
+    public var validateRequests: UInt64 = 0
+    public var errorsSent: UInt64 = 0
+    public var workerQueues: UInt64 = 0
+
+    public init() {}
+
+    nonisolated(unsafe) static let tags: [(UInt8, String, WritableKeyPath<StatsResponse, UInt64>)] = [
+        (0x01, "uptime_seconds", \.uptimeSeconds), (0x02, "open_connections", \.openConnections),
+        (0x03, "accepted_connections", \.acceptedConnections), (0x04, "refused_connections", \.refusedConnections),
+        (0x05, "requests_answered", \.requestsAnswered), (0x06, "validate_requests", \.validateRequests),
+        (0x07, "errors_sent", \.errorsSent), (0x08, "worker_queues", \.workerQueues),
+    ]
+
+    /// The counters by name, in wire order.
+    public var named: [(name: String, value: UInt64)] { StatsResponse.tags.map { ($0.1, self[keyPath: $0.2]) } }
+
+    public func write(to buffer: inout ByteBuffer) {
+        for (tag, _, path) in StatsResponse.tags { buffer.writeField(tag, integer: self[keyPath: path]) }
+    }
+
+    public init(fields: ByteBuffer) throws(WireError) {
+        var reader = FieldReader(fields)
+        while let (tag, value) = try reader.next() {
+            guard let entry = StatsResponse.tags.first(where: { $0.0 == tag }) else { continue }
+            self[keyPath: entry.2] = try value.integer(named: entry.1)
+        }
+    }
+}

@@ -1,0 +1,195 @@
+import CardCheck
+import NIOCore
+
+/// `VALIDATE` requests and responses.
+public enum ValidateCodec {
+    enum RequestTag: UInt8 {
+        case pan = 0x01, expiry = 0x02, csc = 0x03, cscIndicator = 0x04
+        case street = 0x10, postalCode = 0x11, country = 0x12
+        case onFileStreet = 0x20, onFilePostalCode = 0x21, onFileCountry = 0x22
+    }
+
+    enum ResponseTag: UInt8 {
+        case maskedPAN = 0x01, luhnValid = 0x02, brand = 0x03, lengthValid = 0x04, expiry = 0x05
+        case cscPresence = 0x06, cscFormatValid = 0x07, cscResult = 0x08
+        case avsResult = 0x09, avsStreetMatch = 0x0A, avsPostalMatch = 0x0B
+        case action = 0x0C, reasons = 0x0D
+    }
+
+    // MARK: Requests
+
+    /// Writes a request's fields (the client side).
+    public static func write(_ request: ValidationRequest, to buffer: inout ByteBuffer) throws(WireError) {
+        func text(_ tag: RequestTag, _ value: String?) throws(WireError) {
+            guard let value else { return }
+            guard value.utf8.count <= Int(UInt16.max) else {
+                throw WireError.invalid("\(tag)", "a field holds at most 65,535 bytes")
+            }
+            buffer.writeField(tag.rawValue, text: value)
+        }
+        try text(.pan, request.pan)
+        try text(.expiry, request.expiry)
+        try text(.csc, request.csc)
+        if let indicator = request.cscIndicator {
+            guard let byte = UInt8(exactly: indicator) else {
+                throw WireError(ValidationError.cscIndicatorInvalid(indicator))
+            }
+            buffer.writeField(RequestTag.cscIndicator.rawValue, byte: byte)
+        }
+        try text(.street, request.address.street)
+        try text(.postalCode, request.address.postalCode)
+        try text(.country, request.address.country)
+        try text(.onFileStreet, request.onFileAddress?.street)
+        try text(.onFilePostalCode, request.onFileAddress?.postalCode)
+        try text(.onFileCountry, request.onFileAddress?.country)
+    }
+
+    /// Runs `body` with the request's fields pointing straight into the frame's bytes: no copy and no
+    /// String per field. The pointers are valid only inside `body`.
+    public static func withRequestFields<R>(
+        in fields: ByteBuffer, _ body: (RequestFields) throws(WireError) -> R
+    ) throws(WireError) -> R {
+        let outcome: Result<R, WireError> = fields.withUnsafeReadableBytes { raw in
+            Result { () throws(WireError) -> R in
+                try body(try parseRequest(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                                              count: raw.count)))
+            }
+        }
+        return try outcome.get()
+    }
+
+    static func parseRequest(_ bytes: UnsafeBufferPointer<UInt8>) throws(WireError) -> RequestFields {
+        var request = RequestFields()
+        var offset = 0
+        var seen: UInt64 = 0
+        while offset < bytes.count {
+            guard offset + 3 <= bytes.count else { throw WireError.malformed("a field header is cut short") }
+            let tag = bytes[offset]
+            let length = Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
+            offset += 3
+            guard offset + length <= bytes.count else {
+                throw WireError.malformed("field 0x\(String(tag, radix: 16)) runs past the end of the frame")
+            }
+            let value = UnsafeBufferPointer(rebasing: bytes[offset..<offset + length])
+            offset += length
+            guard let known = RequestTag(rawValue: tag) else { continue }  // unknown tags are skipped
+            let bit = UInt64(1) << UInt64(tag & 63)
+            guard seen & bit == 0 else {
+                throw WireError(kind: .invalidField, code: "duplicate_field", field: "\(known)",
+                                message: "field 0x\(String(tag, radix: 16)) appears twice")
+            }
+            seen |= bit
+            switch known {
+            case .pan: request.pan = value
+            case .expiry: request.expiry = value
+            case .csc: request.csc = value
+            case .cscIndicator:
+                guard value.count == 1 else { throw WireError.invalid("csc_indicator", "csc_indicator must be one byte") }
+                request.cscIndicator = Int(value[0])
+            case .street: request.address.street = value
+            case .postalCode: request.address.postalCode = value
+            case .country: request.address.country = value
+            case .onFileStreet: request.onFileAddress.street = value
+            case .onFilePostalCode: request.onFileAddress.postalCode = value
+            case .onFileCountry: request.onFileAddress.country = value
+            }
+        }
+        return request
+    }
+
+    // MARK: Responses
+
+    /// Writes a result's fields (the server side). Checks that were not asked for are left out.
+    public static func write(_ result: ValidationResult, to buffer: inout ByteBuffer) {
+        if let pan = result.pan {
+            buffer.writeField(ResponseTag.maskedPAN.rawValue, text: pan.masked.description)
+            buffer.writeField(ResponseTag.luhnValid.rawValue, bool: pan.luhnValid)
+            if let brand = pan.brand { buffer.writeField(ResponseTag.brand.rawValue, text: brand.name) }
+            buffer.writeField(ResponseTag.lengthValid.rawValue, bool: pan.lengthValid)
+        }
+        if let expiry = result.expiry { buffer.writeField(ResponseTag.expiry.rawValue, byte: expiry.rawValue) }
+        if let csc = result.csc {
+            buffer.writeField(ResponseTag.cscPresence.rawValue, byte: csc.presence.rawValue)
+            if let format = csc.formatValid { buffer.writeField(ResponseTag.cscFormatValid.rawValue, bool: format) }
+            if let code = csc.result { buffer.writeField(ResponseTag.cscResult.rawValue, byte: code.letter.asciiValue!) }
+        }
+        if let avs = result.avs {
+            buffer.writeField(ResponseTag.avsResult.rawValue, byte: avs.code.letter.asciiValue!)
+            if let street = avs.streetMatch { buffer.writeField(ResponseTag.avsStreetMatch.rawValue, bool: street) }
+            if let postal = avs.postalMatch { buffer.writeField(ResponseTag.avsPostalMatch.rawValue, bool: postal) }
+        }
+        buffer.writeField(ResponseTag.action.rawValue, byte: result.action.rawValue)
+        buffer.writeField(ResponseTag.reasons.rawValue, integer: result.reasons.bits)
+    }
+
+    /// Reads a result (the client side).
+    public static func readResult(_ fields: ByteBuffer) throws(WireError) -> ValidationResult {
+        var masked: MaskedPAN?
+        var luhnValid: Bool?
+        var brand: Brand?
+        var lengthValid: Bool?
+        var expiry: ExpiryStatus?
+        var presence: CSCPresence?
+        var formatValid: Bool?
+        var cscResult: CSCResult?
+        var avsCode: AVSCode?
+        var streetMatch: Bool?
+        var postalMatch: Bool?
+        var action: Action?
+        var reasons: ReasonSet?
+        var reader = FieldReader(fields)
+        while let (tag, value) = try reader.next() {
+            switch ResponseTag(rawValue: tag) {
+            case .maskedPAN:
+                guard let parsed = MaskedPAN(value.text) else { throw WireError.invalid("masked_pan", "not a masked PAN") }
+                masked = parsed
+            case .luhnValid: luhnValid = try value.bool(named: "luhn_valid")
+            case .brand:
+                guard let parsed = Brand(name: value.text) else { throw WireError.invalid("brand", "unknown brand") }
+                brand = parsed
+            case .lengthValid: lengthValid = try value.bool(named: "length_valid")
+            case .expiry:
+                guard let parsed = ExpiryStatus(rawValue: try value.byte(named: "expiry")) else {
+                    throw WireError.invalid("expiry", "unknown expiry status")
+                }
+                expiry = parsed
+            case .cscPresence:
+                guard let parsed = CSCPresence(rawValue: try value.byte(named: "csc_presence")) else {
+                    throw WireError.invalid("csc_presence", "unknown presence")
+                }
+                presence = parsed
+            case .cscFormatValid: formatValid = try value.bool(named: "csc_format_valid")
+            case .cscResult:
+                guard let parsed = CSCResult(letter: Character(Unicode.Scalar(try value.byte(named: "csc_result")))) else {
+                    throw WireError.invalid("csc_result", "unknown CSC result")
+                }
+                cscResult = parsed
+            case .avsResult:
+                guard let parsed = AVSCode(letter: Character(Unicode.Scalar(try value.byte(named: "avs_result")))) else {
+                    throw WireError.invalid("avs_result", "unknown AVS code")
+                }
+                avsCode = parsed
+            case .avsStreetMatch: streetMatch = try value.bool(named: "avs_street_match")
+            case .avsPostalMatch: postalMatch = try value.bool(named: "avs_postal_match")
+            case .action:
+                guard let parsed = Action(rawValue: try value.byte(named: "action")) else {
+                    throw WireError.invalid("action", "unknown action")
+                }
+                action = parsed
+            case .reasons: reasons = ReasonSet(bits: try value.integer(named: "reasons"))
+            case nil: break
+            }
+        }
+        guard let action, let reasons else { throw WireError(kind: .missingField, message: "result without action or reasons") }
+        var pan: PANCheck?
+        if let masked {
+            guard let luhnValid, let lengthValid else { throw WireError(kind: .missingField, message: "PAN result incomplete") }
+            pan = PANCheck(masked: masked, luhnValid: luhnValid, brand: brand, lengthValid: lengthValid)
+        }
+        return ValidationResult(
+            pan: pan, expiry: expiry,
+            csc: presence.map { CSCCheck(presence: $0, formatValid: formatValid, result: cscResult) },
+            avs: avsCode.map { AVSCheck(code: $0, streetMatch: streetMatch, postalMatch: postalMatch) },
+            action: action, reasons: reasons)
+    }
+}

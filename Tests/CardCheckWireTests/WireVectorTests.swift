@@ -1,0 +1,193 @@
+import CardCheck
+import CardCheckWire
+import Foundation
+import NIOCore
+import Testing
+
+/// Protocol/vectors/wire.json, produced from PROTOCOL.md by an encoder independent of this codec.
+struct WireVectors: Decodable {
+    struct Vector: Decodable {
+        var name: String
+        var request: String
+        var response: String
+    }
+    var today: String
+    var vectors: [Vector]
+
+    static let shared: WireVectors = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Protocol/vectors/wire.json").standardized
+        return try! JSONDecoder().decode(WireVectors.self, from: Data(contentsOf: url))
+    }()
+}
+
+extension ByteBuffer {
+    init(hex: String) {
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            bytes.append(UInt8(hex[index..<next], radix: 16)!)
+            index = next
+        }
+        self.init(bytes: bytes)
+    }
+
+    var hex: String { readableBytesView.map { String(format: "%02x", $0) }.joined() }
+}
+
+/// Splits a buffer into frames with the real decoder.
+func decodeFrames(_ buffer: ByteBuffer, maximum: Int = WireFormat.defaultMaximumFrameSize) throws -> [Frame] {
+    var decoder = FrameDecoder(maximumFrameSize: maximum)
+    var input = buffer
+    var frames: [Frame] = []
+    while let frame = try decoder.decode(buffer: &input) { frames.append(frame) }
+    return frames
+}
+
+let vectorResponder = Responder(
+    validator: Validator(),
+    hello: HelloResponse(serverName: "cardcheckd", serverVersion: "0.1.0", maximumFrameSize: 16_384, maximumInFlight: 256),
+    statistics: { StatsResponse() })
+let vectorMonth = YearMonth(year: 2026, month: 11)!
+
+@Suite("Wire protocol vectors")
+struct WireVectorTests {
+    @Test("every vector's request gives exactly its response bytes")
+    func requestsGiveTheirResponses() throws {
+        #expect(WireVectors.shared.vectors.count >= 15)
+        for vector in WireVectors.shared.vectors {
+            let frames = try decodeFrames(ByteBuffer(hex: vector.request))
+            #expect(frames.count == 1, "\(vector.name)")
+            var output = ByteBuffer()
+            _ = vectorResponder.respond(to: try #require(frames.first), today: vectorMonth, into: &output)
+            #expect(output.hex == vector.response, "\(vector.name)")
+        }
+    }
+
+    @Test("the full-card request is compact: well under 200 bytes")
+    func compact() {
+        #expect(WireVectors.shared.vectors[0].request.count / 2 < 200)
+    }
+
+    @Test("encoding the request meaning gives the vector's bytes (the client side)")
+    func clientEncoding() throws {
+        let full = WireVectors.shared.vectors[0]
+        let request = ValidationRequest(
+            pan: "4111 1111 1111 1111", expiry: "12/30", csc: "123", cscIndicator: 1,
+            address: Address(street: "123 Main St", postalCode: "12345", country: "US"),
+            onFileAddress: Address(street: "123 Main Street", postalCode: "12345-6789", country: "US"))
+        var fields = ByteBuffer()
+        try ValidateCodec.write(request, to: &fields)
+        var frame = ByteBuffer()
+        frame.writeFrame(Frame(opcode: Opcode.validate.rawValue, requestID: 0x0102_0304, fields: fields))
+        #expect(frame.hex == full.request)
+    }
+
+    @Test("response bytes decode to the engine's result (the client side)")
+    func clientDecoding() throws {
+        let full = WireVectors.shared.vectors[0]
+        let frame = try #require(try decodeFrames(ByteBuffer(hex: full.response)).first)
+        #expect(frame.opcode == Opcode.validate.responseOpcode && frame.requestID == 0x0102_0304)
+        let decoded = try ValidateCodec.readResult(frame.fields)
+        let expected = try Validator().validate(
+            ValidationRequest(pan: "4111 1111 1111 1111", expiry: "12/30", csc: "123", cscIndicator: 1,
+                              address: Address(street: "123 Main St", postalCode: "12345", country: "US"),
+                              onFileAddress: Address(street: "123 Main Street", postalCode: "12345-6789", country: "US")),
+            today: vectorMonth)
+        #expect(decoded == expected)
+
+        for vector in WireVectors.shared.vectors {
+            let response = try #require(try decodeFrames(ByteBuffer(hex: vector.response)).first)
+            switch response.opcode {
+            case Opcode.validate.responseOpcode: _ = try ValidateCodec.readResult(response.fields)
+            case WireFormat.errorOpcode: _ = try WireError(fields: response.fields)
+            case Opcode.hello.responseOpcode: #expect(try HelloResponse(fields: response.fields).maximumFrameSize == 16_384)
+            case Opcode.interpret.responseOpcode: #expect(try InterpretResponse(fields: response.fields).action == .review)
+            default: break
+            }
+        }
+    }
+
+    @Test("a pipelined stream of every vector answers each by its id")
+    func pipelined() throws {
+        var stream = ByteBuffer()
+        for vector in WireVectors.shared.vectors { stream.writeImmutableBuffer(ByteBuffer(hex: vector.request)) }
+        let frames = try decodeFrames(stream)
+        #expect(frames.count == WireVectors.shared.vectors.count)
+        var output = ByteBuffer()
+        for frame in frames { _ = vectorResponder.respond(to: frame, today: vectorMonth, into: &output) }
+        let responses = try decodeFrames(output)
+        #expect(responses.map(\.requestID) == frames.map(\.requestID))
+    }
+}
+
+@Suite("Framing")
+struct FramingTests {
+    @Test("an oversized length is refused from the length field alone, before any body arrives")
+    func oversized() {
+        var decoder = FrameDecoder(maximumFrameSize: 1_024)
+        var input = ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0xFF])  // 4 GiB - 1, and nothing after it
+        #expect(throws: FramingError.frameTooLarge(length: UInt32.max, maximum: 1_024)) { try decoder.decode(buffer: &input) }
+        #expect(FramingError.frameTooLarge(length: 1, maximum: 0).wireError.closesConnection)
+    }
+
+    @Test("a frame shorter than its header, or without the magic, loses the framing")
+    func badStreams() {
+        var decoder = FrameDecoder()
+        var short = ByteBuffer(bytes: [0, 0, 0, 3, 0xC1, 1, 0])
+        #expect(throws: FramingError.frameTooShort(length: 3)) { try decoder.decode(buffer: &short) }
+        var garbage = ByteBuffer(string: "GET / HTTP/1.1\r\n\r\n")
+        #expect(throws: FramingError.self) { try decoder.decode(buffer: &garbage) }
+        var badMagic = ByteBuffer(bytes: [0, 0, 0, 8, 0x41, 2, 0, 0, 0, 0, 0, 1])
+        #expect(throws: FramingError.badMagic(0x41)) { try decoder.decode(buffer: &badMagic) }
+        #expect(FramingError.badMagic(0x41).wireError.closesConnection)
+    }
+
+    @Test("a truncated frame waits for the rest; bytes dribbled one at a time assemble")
+    func truncatedAndDribbled() throws {
+        let bytes = Array(ByteBuffer(hex: WireVectors.shared.vectors[0].request).readableBytesView)
+        var decoder = FrameDecoder()
+        var input = ByteBuffer()
+        var frames: [Frame] = []
+        for byte in bytes {
+            input.writeInteger(byte)
+            if let frame = try decoder.decode(buffer: &input) { frames.append(frame) }
+        }
+        #expect(frames.count == 1)
+        #expect(frames.first?.requestID == 0x0102_0304)
+    }
+
+    @Test("errors that keep framing leave the connection open")
+    func closingRules() {
+        for kind in WireError.Kind.allCases {
+            let closes = WireError(kind: kind, message: "").closesConnection
+            #expect(closes == [.frameTooLarge, .overloaded, .notPermitted].contains(kind), "\(kind.name)")
+        }
+    }
+
+    @Test("garbage fields never crash the responder and always get an answer")
+    func garbageFields() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let length = Int.random(in: 0..<64, using: &generator)
+            let body = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let frame = Frame(opcode: UInt8.random(in: 1...5, using: &generator), flags: .random(in: 0...3, using: &generator),
+                              requestID: 42, fields: ByteBuffer(bytes: body))
+            var output = ByteBuffer()
+            _ = vectorResponder.respond(to: frame, today: vectorMonth, into: &output)
+            let responses = (try? decodeFrames(output)) ?? []
+            #expect(responses.count == 1 && responses.first?.requestID == 42)
+        }
+    }
+
+    @Test("masked PANs read back from the wire")
+    func maskedRoundTrip() throws {
+        for pan in ["4111111111111111", "378282246310005", "4222222222222", "6011000990139424123"] {
+            let masked = try PAN(pan).masked
+            #expect(MaskedPAN(masked.description) == masked)
+        }
+        #expect(MaskedPAN("4111111111111111") == nil)
+        #expect(MaskedPAN("4111111*1111") == nil)
+    }
+}
