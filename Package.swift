@@ -10,10 +10,15 @@ let package = Package(
     products: [
         .library(name: "CardCheck", targets: ["CardCheck"]),
         .library(name: "CardCheckJSON", targets: ["CardCheckJSON"]),
+        .library(name: "CardCheckWire", targets: ["CardCheckWire"]),
         .executable(name: "cardcheck", targets: ["cardcheck"]),
+        .executable(name: "cardcheckd", targets: ["cardcheckd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -21,6 +26,25 @@ let package = Package(
         .target(name: "CardCheck"),
         // The JSON Lines request/result contract shared by `cardcheck --local` and (later) the daemon path.
         .target(name: "CardCheckJSON", dependencies: ["CardCheck"]),
+        // The wire codec: frames and fields over NIOCore's ByteBuffer, no sockets.
+        .target(
+            name: "CardCheckWire",
+            dependencies: ["CardCheck", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // The daemon: SwiftNIO on a Unix socket, validation on a Dispatch worker pool.
+        .executableTarget(
+            name: "cardcheckd",
+            dependencies: [
+                "CardCheck",
+                "CardCheckWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "cardcheck",
             dependencies: [
@@ -40,6 +64,10 @@ let package = Package(
         .testTarget(
             name: "CardCheckJSONTests",
             dependencies: ["CardCheckJSON", "cardcheck"]
+        ),
+        .testTarget(
+            name: "CardCheckWireTests",
+            dependencies: ["CardCheckWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
     ]
 )

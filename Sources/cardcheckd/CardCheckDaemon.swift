@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+@main
+struct CardCheckDaemon: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cardcheckd",
+        abstract: "The cardcheck daemon: card validation over a Unix socket.",
+        discussion: "Configuration keys (file lines `key = value`, `#` comments):\n"
+            + Configuration.keys.map { "  \($0.name): \($0.help)" }.joined(separator: "\n")
+            + "\nWith no file and no flags it listens on run/cardcheck.sock under the current directory."
+    )
+
+    @Option(help: "Unix socket path (overrides the file's `socket`).") var socket: String?
+    @Option(help: "Configuration file.") var config: String?
+    @Option(help: "Worker queues (overrides the file's `workers`).") var workers: Int?
+    @Option(help: "Log level (overrides the file's `log_level`).") var logLevel: String?
+    @Flag(help: "Check the configuration, print it and exit.") var checkConfig = false
+
+    func run() throws {
+        var configuration = Configuration()
+        do {
+            if let config {
+                let text: String
+                do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
+                    throw ConfigurationError(message: "cannot read \(config): \(error.localizedDescription)")
+                }
+                try configuration.apply(file: text, name: config)
+            }
+            if let socket { try configuration.set("socket", to: socket) }
+            if let workers { try configuration.set("workers", to: String(workers)) }
+            if let logLevel { try configuration.set("log_level", to: logLevel) }
+            let access = try AccessControl(users: configuration.allowUsers, groups: configuration.allowGroups)
+            if checkConfig {
+                print("configuration OK: socket \(configuration.socketPath), workers \(configuration.workers), "
+                      + "max_connections \(configuration.maxConnections), allowed uids \(access.uids.sorted()), "
+                      + "allowed gids \(access.gids.sorted())")
+                return
+            }
+            LoggingSystem.bootstrap(StreamLogHandler.standardError)
+            var logger = Logger(label: "cardcheckd")
+            logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+            try Server(configuration: configuration, access: access, logger: logger).run()
+        } catch let error as ConfigurationError {
+            FileDescriptor.standardError.write("cardcheckd: configuration: \(error)\n")
+            throw ExitCode(78)  // EX_CONFIG
+        } catch let error as SocketFile.Failure {
+            FileDescriptor.standardError.write("cardcheckd: \(error)\n")
+            throw ExitCode(69)  // EX_UNAVAILABLE
+        }
+    }
+}
+
+enum FileDescriptor {
+    case standardError
+
+    /// Writes to file descriptor 2 (Swift 6 rejects the global `stderr`).
+    func write(_ text: String) {
+        var copy = text
+        copy.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Foundation.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                if written <= 0 { return }
+                offset += written
+            }
+        }
+    }
+}

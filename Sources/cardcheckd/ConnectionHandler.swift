@@ -1,0 +1,166 @@
+import CardCheck
+import CardCheckWire
+import Foundation
+import Logging
+import NIOCore
+
+/// Asks a connection to finish what it has received and close (shutdown).
+struct DrainEvent: Sendable {}
+
+/// Serves one client connection.
+///
+/// Frames decoded from one read are answered as **one batch** on a worker queue (no thread hop per
+/// frame) and the batch's responses go out with one flush. With `maxInFlight` requests being answered
+/// it stops reading the socket (backpressure, not memory), and resumes when answers are out. A framing
+/// error, a drain or the peer's half-close closes the connection only after everything already received
+/// has been answered.
+final class ConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = Frame
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    struct Context: Sendable {
+        var responder: Responder
+        var workers: WorkerPool
+        var statistics: DaemonStatistics
+        var maxInFlight: Int
+        var logger: Logger
+    }
+
+    private let shared: Context
+    private let peer: PeerCredentials
+    private var pending: [Frame] = []
+    private var inFlight = 0
+    private var readDeferred = false
+    /// Set when nothing more is to be read: close once every answer is out.
+    private var finishing = false
+    /// A framing error to send once every earlier answer is out.
+    private var finalError: WireError?
+
+    init(_ shared: Context, peer: PeerCredentials) {
+        self.shared = shared
+        self.peer = peer
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !finishing else { return }
+        pending.append(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        dispatchPending(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    private func dispatchPending(context: ChannelHandlerContext) {
+        guard !pending.isEmpty else { return }
+        let batch = pending
+        pending.removeAll(keepingCapacity: true)
+        inFlight += batch.count
+        let shared = self.shared
+        let allocator = context.channel.allocator
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
+        shared.workers.submit {
+            let today = YearMonth(unixTime: Int64(time(nil)))
+            var output = allocator.buffer(capacity: batch.count * 128)
+            var closeError: WireError?
+            var errors: UInt64 = 0
+            var validations: UInt64 = 0
+            for frame in batch {
+                let outcome = shared.responder.respond(to: frame, today: today, into: &output)
+                if let error = outcome.error {
+                    errors += 1
+                    if outcome.closesConnection {
+                        closeError = error
+                        break
+                    }
+                } else if outcome.opcode == .validate {
+                    validations += 1
+                }
+            }
+            shared.statistics.requestsAnswered.wrappingIncrement(by: UInt64(batch.count), ordering: .relaxed)
+            shared.statistics.validateRequests.wrappingIncrement(by: validations, ordering: .relaxed)
+            shared.statistics.errorsSent.wrappingIncrement(by: errors, ordering: .relaxed)
+            let (response, error) = (output, closeError)
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.answered(batch.count, output: response, closeError: error, context: context)
+            }
+        }
+    }
+
+    private func answered(_ count: Int, output: ByteBuffer, closeError: WireError?, context: ChannelHandlerContext) {
+        inFlight -= count
+        context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+        if let closeError {
+            shared.logger.notice("closing connection: \(closeError.code)", metadata: ["peer": "\(peer)"])
+            context.close(promise: nil)
+            return
+        }
+        if readDeferred && inFlight < shared.maxInFlight && !finishing {
+            readDeferred = false
+            context.read()
+        }
+        finishIfDone(context: context)
+    }
+
+    /// Closes the connection if it is finishing and nothing is left to answer.
+    private func finishIfDone(context: ChannelHandlerContext) {
+        guard finishing, inFlight == 0, pending.isEmpty else { return }
+        if let finalError {
+            var buffer = context.channel.allocator.buffer(capacity: 128)
+            Responder.write(finalError, requestID: 0, into: &buffer)
+            shared.statistics.errorsSent.wrappingIncrement(ordering: .relaxed)
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        }
+        context.close(promise: nil)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if finishing { return }
+        if inFlight >= shared.maxInFlight {
+            readDeferred = true
+            return
+        }
+        context.read()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let framing = error as? FramingError {
+            // Framing is lost: answer what came before, then the error, then close.
+            shared.logger.notice("framing error, closing: \(framing)", metadata: ["peer": "\(peer)"])
+            dispatchPending(context: context)
+            finalError = framing.wireError
+            finishing = true
+            finishIfDone(context: context)
+        } else if let ioError = error as? IOError, ioError.errnoCode == ECONNRESET || ioError.errnoCode == EPIPE {
+            shared.logger.debug("peer reset the connection", metadata: ["peer": "\(peer)"])
+            context.close(promise: nil)
+        } else {
+            shared.logger.warning("connection error, closing: \(error)", metadata: ["peer": "\(peer)"])
+            context.close(promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case let idle as IdleStateHandler.IdleStateEvent where idle == .read:
+            guard inFlight == 0, pending.isEmpty else { return }
+            shared.logger.info("closing idle connection", metadata: ["peer": "\(peer)"])
+            context.close(promise: nil)
+        case is DrainEvent, ChannelEvent.inputClosed:
+            dispatchPending(context: context)
+            finishing = true
+            finishIfDone(context: context)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        shared.statistics.openConnections.wrappingDecrement(ordering: .relaxed)
+        shared.logger.debug("connection closed", metadata: ["peer": "\(peer)"])
+        context.fireChannelInactive()
+    }
+}

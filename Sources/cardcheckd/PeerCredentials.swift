@@ -1,0 +1,59 @@
+import Foundation
+
+/// The credentials of the process at the other end of a Unix socket, as `SO_PEERCRED` reports them.
+/// Swift on Linux does not import `struct ucred`, so its 12-byte layout is declared here.
+struct PeerCredentials: Sendable, Hashable, CustomStringConvertible {
+    var pid: Int32
+    var uid: UInt32
+    var gid: UInt32
+
+    var description: String { "pid \(pid) uid \(uid) gid \(gid)" }
+}
+
+/// Who may connect: users and groups from the configuration, resolved to ids once at start-up (and on
+/// reload), so that accepting a connection needs no user-database lookup.
+struct AccessControl: Sendable, Equatable {
+    var uids: Set<UInt32>
+    var gids: Set<UInt32>
+
+    /// With no users and no groups configured, only the daemon's own user and root may connect.
+    init(users: [String], groups: [String]) throws(ConfigurationError) {
+        uids = []
+        gids = []
+        if users.isEmpty && groups.isEmpty {
+            uids = [getuid(), 0]
+            return
+        }
+        for user in users {
+            if let uid = UInt32(user) {
+                uids.insert(uid)
+            } else if let entry = getpwnam(user) {
+                uids.insert(entry.pointee.pw_uid)
+            } else {
+                throw ConfigurationError(message: "allow_users: no user '\(user)'")
+            }
+        }
+        for group in groups {
+            let entry: UnsafeMutablePointer<group>?
+            if let gid = UInt32(group) { entry = getgrgid(gid) } else { entry = getgrnam(group) }
+            guard let entry else {
+                if let gid = UInt32(group) {  // a numeric group without an entry still matches primary gids
+                    gids.insert(gid)
+                    continue
+                }
+                throw ConfigurationError(message: "allow_groups: no group '\(group)'")
+            }
+            gids.insert(entry.pointee.gr_gid)
+            // Supplementary members: their uids are allowed too.
+            var member = entry.pointee.gr_mem
+            while let name = member?.pointee {
+                if let user = getpwnam(name) { uids.insert(user.pointee.pw_uid) }
+                member = member?.advanced(by: 1)
+            }
+        }
+    }
+
+    func permits(_ peer: PeerCredentials) -> Bool {
+        uids.contains(peer.uid) || gids.contains(peer.gid)
+    }
+}
