@@ -132,12 +132,31 @@ final class Server: Sendable {
         return nil
     }
 
-    /// Sends the refusal as an error response (request id 0) and closes.
+    /// Sends the refusal as an error response (request id 0) once the channel is active, then closes.
     private func refuse(_ channel: Channel, peer: PeerCredentials, with error: WireError) -> EventLoopFuture<Void> {
         statistics.refusedConnections.wrappingIncrement(ordering: .relaxed)
         statistics.errorsSent.wrappingIncrement(ordering: .relaxed)
-        var buffer = channel.allocator.buffer(capacity: 128)
-        Responder.write(error, requestID: 0, into: &buffer)
-        return channel.writeAndFlush(buffer).flatMap { channel.close() }.recover { _ in }
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(RefusalHandler(error))
+        }
     }
+}
+
+/// Answers a refused connection with its error and closes it, reading nothing.
+final class RefusalHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let error: WireError
+
+    init(_ error: WireError) { self.error = error }
+
+    func channelActive(context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 128)
+        Responder.write(error, requestID: 0, into: &buffer)
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in bound.value.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }
