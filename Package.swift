@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "CardCheck", targets: ["CardCheck"]),
         .library(name: "CardCheckJSON", targets: ["CardCheckJSON"]),
         .library(name: "CardCheckWire", targets: ["CardCheckWire"]),
+        .library(name: "CardCheckClient", targets: ["CardCheckClient"]),
         .executable(name: "cardcheck", targets: ["cardcheck"]),
         .executable(name: "cardcheckd", targets: ["cardcheckd"]),
     ],
@@ -31,6 +32,18 @@ let package = Package(
             name: "CardCheckWire",
             dependencies: ["CardCheck", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // The client library: async/await over one multiplexed connection.
+        .target(
+            name: "CardCheckClient",
+            dependencies: [
+                "CardCheck",
+                "CardCheckWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
+        ),
         // The daemon: SwiftNIO on a Unix socket, validation on a Dispatch worker pool.
         .executableTarget(
             name: "cardcheckd",
@@ -50,6 +63,8 @@ let package = Package(
             dependencies: [
                 "CardCheck",
                 "CardCheckJSON",
+                "CardCheckWire",
+                "CardCheckClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -64,6 +79,13 @@ let package = Package(
         .testTarget(
             name: "CardCheckJSONTests",
             dependencies: ["CardCheckJSON", "cardcheck"]
+        ),
+        .testTarget(
+            name: "CardCheckDaemonTests",
+            dependencies: [
+                "CardCheck", "CardCheckWire", "CardCheckClient", "cardcheckd", "cardcheck",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "CardCheckWireTests",

@@ -81,6 +81,8 @@ public enum JSONLineError: Error, Hashable, CustomStringConvertible {
     case unknownKey(String)
     case wrongType(key: String, expected: String)
     case validation(ValidationError)
+    /// An error the daemon answered with: the same code, field and message the engine gives in-process.
+    case remote(code: String, field: String?, message: String)
 
     public var code: String {
         switch self {
@@ -89,6 +91,7 @@ public enum JSONLineError: Error, Hashable, CustomStringConvertible {
         case .unknownKey: "unknown_key"
         case .wrongType: "wrong_type"
         case let .validation(error): error.code
+        case let .remote(code, _, _): code
         }
     }
 
@@ -97,6 +100,7 @@ public enum JSONLineError: Error, Hashable, CustomStringConvertible {
         case .invalidJSON, .notAnObject: nil
         case let .unknownKey(key), let .wrongType(key, _): key
         case let .validation(error): error.field
+        case let .remote(_, field, _): field
         }
     }
 
@@ -107,6 +111,7 @@ public enum JSONLineError: Error, Hashable, CustomStringConvertible {
         case let .unknownKey(key): "unknown key '\(key)'; keys are " + JSONLineRequest.keys.joined(separator: ", ")
         case let .wrongType(key, expected): "\(key) must be \(expected)"
         case let .validation(error): error.description
+        case let .remote(_, _, message): message
         }
     }
 }

@@ -22,6 +22,11 @@ public struct JSONWriter {
         text += value.map { $0 ? "true" : "false" } ?? "null"
     }
 
+    public mutating func add(_ name: String, number: UInt64) {
+        key(name)
+        text += String(number)
+    }
+
     public mutating func add(_ name: String, _ values: [String]) {
         key(name)
         text += "["

@@ -1,15 +1,15 @@
 import ArgumentParser
 
 @main
-struct CardCheckCommand: ParsableCommand {
+struct CardCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cardcheck",
         abstract: "Check payment cards: Luhn, brand, expiry, card security code and address verification.",
         discussion: """
-            Runs the cardcheck validation engine in-process (--local). A card security code given on the \
-            command line is visible to other local users through the process list: pipe JSON Lines on \
-            standard input for real codes.
+            Asks cardcheckd over its Unix socket (--socket), or runs the engine in-process (--local). A card \
+            security code given on the command line is visible to other local users through the process list: \
+            pipe JSON Lines on standard input for real codes.
             """,
-        subcommands: [ValidateCommand.self, InterpretCommand.self]
+        subcommands: [ValidateCommand.self, InterpretCommand.self, PingCommand.self, StatsCommand.self]
     )
 }

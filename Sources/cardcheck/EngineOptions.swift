@@ -1,11 +1,19 @@
 import ArgumentParser
 import CardCheck
+import CardCheckClient
+import CardCheckWire
 import Foundation
 
-/// Options that shape the engine: where it runs and how addresses compare.
+/// Where the engine runs and how addresses compare.
 struct EngineOptions: ParsableArguments {
     @Flag(help: "Run the validation engine in this process instead of asking cardcheckd.")
     var local = false
+
+    @Option(help: ArgumentHelp("cardcheckd's socket (or CARDCHECK_SOCKET).", valueName: "path"))
+    var socket: String = ProcessInfo.processInfo.environment["CARDCHECK_SOCKET"] ?? "run/cardcheck.sock"
+
+    @Option(help: "Seconds to wait for each answer from cardcheckd.")
+    var timeout: Double = 5
 
     @Flag(help: "Also compare the words of street lines, not only their numbers.")
     var avsStrict = false
@@ -13,14 +21,15 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "Match non-US addresses with alphanumeric postcodes (Visa codes D, B, P, C, I) instead of answering G.")
     var avsInternational = false
 
-    @Option(help: ArgumentHelp("Check expiry dates as of this month instead of the current UTC month.", valueName: "YYYY-MM"))
+    @Option(help: ArgumentHelp("Check expiry dates as of this month instead of the current UTC month (with --local).", valueName: "YYYY-MM"))
     var today: String?
 
     func validate() throws {
-        guard local else {
-            throw ValidationError("the daemon path needs cardcheckd, which is not part of this build yet: use --local")
+        if today != nil {
+            guard local else { throw ValidationError("--today needs --local: the daemon uses its own clock") }
+            _ = try month()
         }
-        if today != nil { _ = try month() }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
     }
 
     func month() throws -> YearMonth {
@@ -35,6 +44,17 @@ struct EngineOptions: ParsableArguments {
 
     func validator() -> Validator {
         Validator(avsOptions: AVSOptions(strictStreet: avsStrict, international: avsInternational))
+    }
+
+    var flags: ValidateFlags {
+        var flags: ValidateFlags = []
+        if avsStrict { flags.insert(.strictStreet) }
+        if avsInternational { flags.insert(.internationalAVS) }
+        return flags
+    }
+
+    func client() -> CardCheckClient {
+        CardCheckClient(socketPath: socket, timeout: .milliseconds(Int64(timeout * 1_000)))
     }
 }
 
@@ -52,5 +72,11 @@ enum Terminal {
                 offset += written
             }
         }
+    }
+
+    /// Exits for a daemon that cannot be reached or answered wrongly (EX_UNAVAILABLE).
+    static func fail(_ error: CardCheckClientError) -> ExitCode {
+        printError("cardcheck: \(error)")
+        return ExitCode(69)
     }
 }

@@ -1,8 +1,10 @@
 import ArgumentParser
 import CardCheck
+import CardCheckClient
 import CardCheckJSON
+import CardCheckWire
 
-struct InterpretCommand: ParsableCommand {
+struct InterpretCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interpret",
         abstract: "Explain AVS and CSC result codes returned by an issuer, with the policy's action."
@@ -24,45 +26,47 @@ struct InterpretCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let policy = engine.validator().policy
-        let avsCode = avs.flatMap { AVSCode(letter: Character($0)) }
-        let cscCode = csc.flatMap { CSCResult(letter: Character($0)) }
-        let action = max(avsCode.map { policy[$0] } ?? .accept, cscCode.map { policy[$0] } ?? .accept)
+    func run() async throws {
+        let request = InterpretRequest(avs: avs.flatMap { AVSCode(letter: Character($0)) },
+                                       csc: csc.flatMap { CSCResult(letter: Character($0)) })
+        let response: InterpretResponse
+        if engine.local {
+            response = InterpretResponse(request, policy: engine.validator().policy)
+        } else {
+            let client = engine.client()
+            do { response = try await client.interpret(avs: request.avs, csc: request.csc) } catch { throw Terminal.fail(error) }
+            await client.close()
+        }
         if json || !Terminal.standardOutputIsTerminal {
             var writer = JSONWriter()
-            if let avsCode {
-                let meaning = Interpretation.avs(avsCode)
+            if let code = request.avs, let part = response.avs {
                 writer.add("avs") { object in
-                    object.add("code", String(avsCode.letter))
-                    object.add("meaning", meaning.meaning)
-                    object.add("street_match", meaning.street.asBool)
-                    object.add("postal_match", meaning.postal.asBool)
-                    object.add("action", policy[avsCode].name)
-                    object.add("advice", meaning.advice)
+                    object.add("code", String(code.letter))
+                    object.add("meaning", part.meaning)
+                    object.add("street_match", part.street.asBool)
+                    object.add("postal_match", part.postal.asBool)
+                    object.add("action", part.action.name)
+                    object.add("advice", part.advice)
                 }
             }
-            if let cscCode {
-                let meaning = Interpretation.csc(cscCode)
+            if let code = request.csc, let part = response.csc {
                 writer.add("csc") { object in
-                    object.add("code", String(cscCode.letter))
-                    object.add("meaning", meaning.meaning)
-                    object.add("action", policy[cscCode].name)
-                    object.add("advice", meaning.advice)
+                    object.add("code", String(code.letter))
+                    object.add("meaning", part.meaning)
+                    object.add("action", part.action.name)
+                    object.add("advice", part.advice)
                 }
             }
-            writer.add("action", action.name)
+            writer.add("action", response.action.name)
             print(writer.finished)
         } else {
-            if let avsCode {
-                let meaning = Interpretation.avs(avsCode)
-                print("AVS \(avsCode.letter)  \(meaning.meaning)\n      street \(meaning.street), postal \(meaning.postal); \(policy[avsCode].name): \(meaning.advice)")
+            if let code = request.avs, let part = response.avs {
+                print("AVS \(code.letter)  \(part.meaning)\n      street \(part.street), postal \(part.postal); \(part.action.name): \(part.advice)")
             }
-            if let cscCode {
-                let meaning = Interpretation.csc(cscCode)
-                print("CSC \(cscCode.letter)  \(meaning.meaning)\n      \(policy[cscCode].name): \(meaning.advice)")
+            if let code = request.csc, let part = response.csc {
+                print("CSC \(code.letter)  \(part.meaning)\n      \(part.action.name): \(part.advice)")
             }
-            print("action \(action.name)")
+            print("action \(response.action.name)")
         }
     }
 }

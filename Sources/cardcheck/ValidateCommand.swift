@@ -1,8 +1,9 @@
 import ArgumentParser
 import CardCheck
+import CardCheckClient
 import CardCheckJSON
 
-struct ValidateCommand: ParsableCommand {
+struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Validate one card from flags, or JSON Lines from standard input.",
@@ -10,8 +11,9 @@ struct ValidateCommand: ParsableCommand {
             With no card flags, reads one JSON object per line on standard input and writes one JSON result \
             per line on standard output, in order; a bad line gives an error object on its line and the rest \
             go on. Input keys: \(JSONLineRequest.keys.joined(separator: ", ")). Output keys: \
-            \(JSONLineResult.keys.joined(separator: ", ")), or error. Exit status 1 if any line or the card \
-            failed to validate.
+            \(JSONLineResult.keys.joined(separator: ", ")), or error. The output is the same whether the \
+            engine runs in-process (--local) or in cardcheckd. Exit status 1 if any line or the card failed \
+            to validate, 69 if cardcheckd cannot be reached.
             """
     )
 
@@ -31,6 +33,9 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Postal code on file.") var onFilePostalCode: String?
     @Option(help: "Country on file.") var onFileCountry: String?
 
+    /// Lines in flight to the daemon at once; answers still come out in input order.
+    static let window = 1_024
+
     private var cardFromFlags: ValidationRequest? {
         let onFile = Address(street: onFileStreet, postalCode: onFilePostalCode, country: onFileCountry)
         let request = ValidationRequest(
@@ -40,29 +45,93 @@ struct ValidateCommand: ParsableCommand {
         return request == ValidationRequest() ? nil : request
     }
 
-    func run() throws {
-        let lines = JSONLinesValidator(validator: engine.validator(), today: try engine.month())
+    func run() async throws {
         guard let request = cardFromFlags else {
-            var failures = 0
-            while let line = readLine(strippingNewline: true) {
-                let (output, failed) = lines.process(line)
-                print(output)
-                if failed { failures += 1 }
-            }
+            let failures = engine.local ? try runLocalLines() : try await runDaemonLines()
             if failures > 0 { throw ExitCode.failure }
             return
         }
-        do {
-            let result = try lines.validator.validate(request, today: lines.today)
-            if json || !Terminal.standardOutputIsTerminal {
-                print(JSONLineResult.render(result))
-            } else {
-                print(HumanReadable.describe(result), terminator: "")
+        let outcome: Result<ValidationResult, JSONLineError>
+        if engine.local {
+            let today = try engine.month()
+            do throws(CardCheck.ValidationError) {
+                outcome = .success(try engine.validator().validate(request, today: today))
+            } catch {
+                outcome = .failure(.validation(error))
             }
-        } catch {
-            if json || !Terminal.standardOutputIsTerminal { print(JSONLineResult.render(.validation(error))) }
+        } else {
+            outcome = try await validateWithDaemon(request, client: engine.client())
+        }
+        let asJSON = json || !Terminal.standardOutputIsTerminal
+        switch outcome {
+        case let .success(result):
+            if asJSON { print(JSONLineResult.render(result)) } else { print(HumanReadable.describe(result), terminator: "") }
+        case let .failure(error):
+            if asJSON { print(JSONLineResult.render(error)) }
             Terminal.printError("cardcheck: \(error.code): \(error)")
             throw ExitCode.failure
+        }
+    }
+
+    private func runLocalLines() throws -> Int {
+        let lines = JSONLinesValidator(validator: engine.validator(), today: try engine.month())
+        var failures = 0
+        while let line = readLine(strippingNewline: true) {
+            let (output, failed) = lines.process(line)
+            print(output)
+            if failed { failures += 1 }
+        }
+        return failures
+    }
+
+    /// Pipelines windows of lines to the daemon and prints their answers in input order.
+    private func runDaemonLines() async throws -> Int {
+        let client = engine.client()
+        defer { Task { await client.close() } }
+        var failures = 0
+        var done = false
+        while !done {
+            var window: [String] = []
+            while window.count < ValidateCommand.window, let line = readLine(strippingNewline: true) { window.append(line) }
+            done = window.count < ValidateCommand.window
+            let outputs = try await withThrowingTaskGroup(of: (Int, String, Bool).self) { group in
+                for (index, line) in window.enumerated() {
+                    group.addTask {
+                        let outcome: Result<ValidationResult, JSONLineError>
+                        do {
+                            outcome = try await validateWithDaemon(try JSONLineRequest.parse(line), client: client)
+                        } catch let error as JSONLineError {
+                            outcome = .failure(error)
+                        }
+                        switch outcome {
+                        case let .success(result): return (index, JSONLineResult.render(result), false)
+                        case let .failure(error): return (index, JSONLineResult.render(error), true)
+                        }
+                    }
+                }
+                var outputs = [(String, Bool)](repeating: ("", false), count: window.count)
+                for try await (index, output, failed) in group { outputs[index] = (output, failed) }
+                return outputs
+            }
+            for (output, failed) in outputs {
+                print(output)
+                if failed { failures += 1 }
+            }
+        }
+        return failures
+    }
+
+    /// The daemon's answer for one card: a result, a per-card error (as the engine would give it
+    /// in-process), or a thrown exit for a daemon that cannot be reached.
+    private func validateWithDaemon(_ request: ValidationRequest, client: CardCheckClient) async throws
+        -> Result<ValidationResult, JSONLineError>
+    {
+        do {
+            return .success(try await client.validate(request, flags: engine.flags))
+        } catch let .server(error) where [.invalidField, .missingField].contains(error.kind) {
+            return .failure(.remote(code: error.code, field: error.field, message: error.message))
+        } catch {
+            throw Terminal.fail(error)
         }
     }
 }

@@ -1,0 +1,140 @@
+import Atomics
+import CardCheck
+import CardCheckWire
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A client of cardcheckd. One connection carries any number of concurrent requests, matched by id;
+/// it is opened on first use and opened again after it breaks (a daemon restart), and a request that
+/// lost its connection is sent once more on the new one (every operation is idempotent).
+public final class CardCheckClient: Sendable {
+    public let socketPath: String
+    public let timeout: TimeAmount
+    private let group: EventLoopGroup
+    private let nextID = ManagedAtomic<UInt32>(0)
+    private let connection = NIOLockedValueBox<EventLoopFuture<Connection>?>(nil)
+
+    public init(socketPath: String, timeout: TimeAmount = .seconds(5),
+                group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.socketPath = socketPath
+        self.timeout = timeout
+        self.group = group
+    }
+
+    // MARK: Operations
+
+    public func validate(_ request: ValidationRequest, flags: ValidateFlags = []) async throws(CardCheckClientError) -> ValidationResult {
+        let frame = try await call(.validate, flags: flags.rawValue) { buffer throws(CardCheckClientError) in
+            do throws(WireError) { try ValidateCodec.write(request, to: &buffer) } catch { throw .server(error) }
+        }
+        return try decode { () throws(WireError) in try ValidateCodec.readResult(frame.fields) }
+    }
+
+    public func interpret(avs: AVSCode? = nil, csc: CSCResult? = nil) async throws(CardCheckClientError) -> InterpretResponse {
+        let frame = try await call(.interpret) { InterpretRequest(avs: avs, csc: csc).write(to: &$0) }
+        return try decode { () throws(WireError) in try InterpretResponse(fields: frame.fields) }
+    }
+
+    public func hello(clientName: String = "CardCheckClient") async throws(CardCheckClientError) -> HelloResponse {
+        let frame = try await call(.hello) { HelloRequest(clientName: clientName).write(to: &$0) }
+        return try decode { () throws(WireError) in try HelloResponse(fields: frame.fields) }
+    }
+
+    /// Sends a PING and returns the round-trip time.
+    public func ping() async throws(CardCheckClientError) -> Duration {
+        let start = ContinuousClock.now
+        _ = try await call(.ping) { $0.writeField(0x01, text: "cardcheck") }
+        return ContinuousClock.now - start
+    }
+
+    public func stats() async throws(CardCheckClientError) -> StatsResponse {
+        let frame = try await call(.stats) { _ in }
+        return try decode { () throws(WireError) in try StatsResponse(fields: frame.fields) }
+    }
+
+    /// Closes the connection; the next request opens a new one.
+    public func close() async {
+        let current = connection.withLockedValue { current in
+            defer { current = nil }
+            return current
+        }
+        if let current, let open = try? await current.get() { try? await open.close().get() }
+    }
+
+    // MARK: Plumbing
+
+    private func decode<T>(_ body: () throws(WireError) -> T) throws(CardCheckClientError) -> T {
+        do { return try body() } catch { throw .protocolViolation(error.description) }
+    }
+
+    private func call(
+        _ opcode: Opcode, flags: UInt16 = 0, fields: (inout ByteBuffer) throws(CardCheckClientError) -> Void
+    ) async throws(CardCheckClientError) -> Frame {
+        var body = ByteBuffer()
+        try fields(&body)
+        var id = nextID.wrappingIncrementThenLoad(ordering: .relaxed)
+        if id == 0 { id = nextID.wrappingIncrementThenLoad(ordering: .relaxed) }  // 0 is for connection errors
+        var bytes = ByteBuffer()
+        bytes.writeFrame(Frame(opcode: opcode.rawValue, flags: flags, requestID: id, fields: body))
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let frame = try await send(bytes, id: id)
+                if frame.opcode == WireFormat.errorOpcode {
+                    throw CardCheckClientError.server(try decode { () throws(WireError) in try WireError(fields: frame.fields) })
+                }
+                guard frame.opcode == opcode.responseOpcode else {
+                    throw CardCheckClientError.protocolViolation("opcode 0x\(String(frame.opcode, radix: 16)) answers \(opcode.name)")
+                }
+                return frame
+            } catch let error as CardCheckClientError {
+                if error.isRetryable && attempt < 2 { continue }
+                throw error
+            } catch {
+                throw .protocolViolation("\(error)")
+            }
+        }
+    }
+
+    private func send(_ bytes: ByteBuffer, id: UInt32) async throws -> Frame {
+        let (future, open) = try await currentConnection()
+        do {
+            return try await open.send(bytes, id: id, timeout: timeout).get()
+        } catch let error as CardCheckClientError {
+            if error.isRetryable { forget(future) }
+            throw error
+        }
+    }
+
+    /// The open connection, opening one if there is none or the last one broke.
+    private func currentConnection() async throws(CardCheckClientError) -> (EventLoopFuture<Connection>, Connection) {
+        let future = connection.withLockedValue { current -> EventLoopFuture<Connection> in
+            if let current { return current }
+            let opening = Connection.open(path: socketPath, group: group, maximumFrameSize: 16 * 1_024 * 1_024)
+            current = opening
+            return opening
+        }
+        do {
+            let open = try await future.get()
+            if !open.channel.isActive {
+                forget(future)
+                throw CardCheckClientError.connectionClosed
+            }
+            return (future, open)
+        } catch let error as CardCheckClientError {
+            throw error
+        } catch {
+            forget(future)
+            throw .connectionFailed(path: socketPath, reason: "\(error)")
+        }
+    }
+
+    /// Drops a broken connection, unless another request already replaced it.
+    private func forget(_ broken: EventLoopFuture<Connection>) {
+        connection.withLockedValue { current in
+            if current === broken { current = nil }
+        }
+    }
+}

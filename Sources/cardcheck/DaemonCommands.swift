@@ -1,0 +1,46 @@
+import ArgumentParser
+import CardCheckClient
+import CardCheckJSON
+import CardCheckWire
+
+struct PingCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ping", abstract: "Check that cardcheckd answers.")
+
+    @OptionGroup var engine: EngineOptions
+    @Option(help: "How many pings.") var count = 1
+
+    func run() async throws {
+        let client = engine.client()
+        do {
+            let hello = try await client.hello(clientName: "cardcheck ping")
+            for _ in 0..<max(1, count) {
+                let time = try await client.ping()
+                print("PONG from \(hello.serverName) \(hello.serverVersion) (protocol \(hello.protocolVersion)) in \(time)")
+            }
+        } catch {
+            throw Terminal.fail(error)
+        }
+        await client.close()
+    }
+}
+
+struct StatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show cardcheckd's counters.")
+
+    @OptionGroup var engine: EngineOptions
+    @Flag(help: "Write JSON.") var json = false
+
+    func run() async throws {
+        let client = engine.client()
+        let stats: StatsResponse
+        do { stats = try await client.stats() } catch { throw Terminal.fail(error) }
+        await client.close()
+        if json || !Terminal.standardOutputIsTerminal {
+            var writer = JSONWriter()
+            for (name, value) in stats.named { writer.add(name, number: value) }
+            print(writer.finished)
+        } else {
+            for (name, value) in stats.named { print(name + String(repeating: " ", count: max(1, 22 - name.count)) + "\(value)") }
+        }
+    }
+}
