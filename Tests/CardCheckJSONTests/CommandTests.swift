@@ -64,9 +64,13 @@ struct CommandTests {
         #expect(try Binary.run(["interpret", "--local", "--avs", "RR"]).status != 0)
     }
 
-    @Test("usage errors exit non-zero: no daemon path yet, bad --today")
+    @Test("usage errors exit 64; an unreachable daemon exits 69 with the reason")
     func usage() throws {
-        #expect(try Binary.run(["validate", "--pan", "4111111111111111"]).status == 64)
         #expect(try Binary.run(["validate", "--local", "--today", "2026-13"]).status == 64)
+        #expect(try Binary.run(["validate", "--today", "2026-11", "--pan", "4111111111111111"]).status == 64,
+                "--today needs --local")
+        let unreachable = try Binary.run(["validate", "--socket", "/nonexistent/cardcheck.sock", "--pan", "4111111111111111"])
+        #expect(unreachable.status == 69)
+        #expect(unreachable.stderr.contains("cannot connect to /nonexistent/cardcheck.sock"))
     }
 }
