@@ -33,9 +33,10 @@ struct CardCheckDaemon: ParsableCommand {
             if let logLevel { try configuration.set("log_level", to: logLevel) }
             let access = try AccessControl(users: configuration.allowUsers, groups: configuration.allowGroups)
             if checkConfig {
-                print("configuration OK: socket \(configuration.socketPath), workers \(configuration.workers), "
-                      + "max_connections \(configuration.maxConnections), allowed uids \(access.uids.sorted()), "
-                      + "allowed gids \(access.gids.sorted())")
+                print(configuration.effectiveLines.joined(separator: "\n"))
+                print("# allowed uids: \(access.uids.sorted().map(String.init).joined(separator: ", ")); "
+                      + "allowed gids: \(access.gids.sorted().map(String.init).joined(separator: ", "))")
+                print("# configuration OK")
                 return
             }
             LoggingSystem.bootstrap(StreamLogHandler.standardError)

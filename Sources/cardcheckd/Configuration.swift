@@ -116,6 +116,22 @@ struct Configuration: Sendable, Equatable {
         }
     }
 
+    /// The effective configuration as `key = value` lines (policy lines only where they differ from the
+    /// card networks' defaults), as `--check-config` prints it.
+    var effectiveLines: [String] {
+        var lines = [
+            "socket = \(socketPath)", "socket_mode = 0\(String(socketMode, radix: 8))", "socket_group = \(socketGroup ?? "")",
+            "allow_users = \(allowUsers.joined(separator: ", "))", "allow_groups = \(allowGroups.joined(separator: ", "))",
+            "workers = \(workers)", "io_threads = \(ioThreads)", "max_connections = \(maxConnections)",
+            "max_in_flight = \(maxInFlight)", "max_frame = \(maxFrame)", "idle_timeout = \(idleTimeoutSeconds)",
+            "avs_strict = \(avsStrict)", "avs_international = \(avsInternational)", "log_level = \(logLevel)",
+        ]
+        for reason in Reason.allCases where policy[reason] != DecisionPolicy.cardNetworkDefaults[reason] {
+            lines.append("policy.\(reason.name) = \(policy[reason].name)")
+        }
+        return lines
+    }
+
     var validator: Validator {
         Validator(policy: policy, avsOptions: AVSOptions(strictStreet: avsStrict, international: avsInternational))
     }

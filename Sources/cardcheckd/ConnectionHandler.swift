@@ -160,7 +160,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         shared.statistics.openConnections.wrappingDecrement(ordering: .relaxed)
-        shared.logger.debug("connection closed", metadata: ["peer": "\(peer)"])
+        shared.logger.info("connection closed", metadata: ["peer": "\(peer)"])
         context.fireChannelInactive()
     }
 }

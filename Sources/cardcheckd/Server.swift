@@ -100,7 +100,7 @@ final class Server: Sendable {
                     let key = ObjectIdentifier(channel)
                     self.connections.withLockedValue { $0[key] = channel }
                     channel.closeFuture.whenComplete { _ in self.connections.withLockedValue { _ = $0.removeValue(forKey: key) } }
-                    self.logger.debug("connection accepted", metadata: ["peer": "\(peer)"])
+                    self.logger.info("connection accepted", metadata: ["peer": "\(peer)"])
                     return channel.eventLoop.makeCompletedFuture {
                         let handlers = channel.pipeline.syncOperations
                         if configuration.idleTimeoutSeconds > 0 {

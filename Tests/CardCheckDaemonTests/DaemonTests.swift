@@ -66,6 +66,46 @@ struct DaemonTests {
         #expect(daemon.stop() == 0)
     }
 
+    @Test("the client reconnects after the daemon restarts on the same socket")
+    func reconnects() async throws {
+        let daemon = try DaemonProcess()
+        let client = CardCheckClient(socketPath: daemon.socketPath)
+        #expect(try await client.validate(ValidationRequest(pan: "4111111111111111")).action == .accept)
+        #expect(daemon.stop() == 0)
+        do {
+            _ = try await client.ping()
+            Issue.record("no daemon, yet an answer")
+        } catch {
+            guard case .connectionFailed = error else { Issue.record("\(error)"); return }
+        }
+        let next = Process()
+        next.executableURL = DaemonProcess.binary("cardcheckd")
+        next.arguments = ["--socket", daemon.socketPath]
+        next.standardError = FileHandle.nullDevice
+        try next.run()
+        defer { next.terminate(); next.waitUntilExit() }
+        let deadline = Date().addingTimeInterval(20)
+        while !RawConnection.canConnect(daemon.socketPath) && Date() < deadline { usleep(20_000) }
+        #expect(try await client.validate(ValidationRequest(pan: "378282246310005")).pan?.brand == .americanExpress)
+        await client.close()
+    }
+
+    @Test("connection events are logged, with the peer; no line per request, and never a PAN or code")
+    func logging() async throws {
+        let daemon = try DaemonProcess()
+        let client = CardCheckClient(socketPath: daemon.socketPath)
+        for _ in 0..<50 {
+            _ = try await client.validate(ValidationRequest(pan: "5555555555554444", csc: "Q7319Z"))
+        }
+        await client.close()
+        usleep(200_000)
+        #expect(daemon.stop() == 0)
+        let log = daemon.log
+        #expect(log.contains("connection accepted") && log.contains("connection closed") && log.contains("uid 0"))
+        #expect(log.split(separator: "\n").count < 20, "no line per request")
+        #expect(!log.contains("5555555555554444") && !log.contains("555555******4444") && !log.contains("Q7319Z"))
+    }
+
     @Test("cardcheck gives byte-identical JSON Lines with --local and through the daemon, on 3,000 cards")
     func localAndDaemonAgree() throws {
         let daemon = try DaemonProcess()
@@ -351,5 +391,35 @@ struct PeerAllowListTests {
         #expect(stat(daemon.socketPath, &status) == 0)
         #expect(status.st_mode & 0o777 == 0o660)
         #expect(daemon.stop() == 0)
+    }
+}
+
+@Suite("The documented configuration file")
+struct ConfigurationFileTests {
+    @Test("systemd/cardcheckd.conf names every key, and uncommented it is the daemon's own defaults")
+    func documentsEveryKey() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../systemd/cardcheckd.conf").standardized
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let keys = ["socket", "socket_mode", "socket_group", "allow_users", "allow_groups", "workers", "io_threads",
+                    "max_connections", "max_in_flight", "max_frame", "idle_timeout", "avs_strict", "avs_international",
+                    "log_level"]
+        for key in keys { #expect(text.contains("#\(key) ="), "\(key)") }
+        // Uncomment the settings that have a literal default, and the daemon must accept them unchanged.
+        let uncommented = text.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("#"), let key = line.dropFirst().split(separator: " ").first,
+                  keys.contains(String(key)), !line.contains("<"), !line.hasSuffix("=") else { return nil }
+            return String(line.dropFirst())
+        }
+        #expect(uncommented.count >= 10)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("defaults.conf").path
+        try uncommented.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let checked = try run(["--config", path, "--check-config"], binary: "cardcheckd")
+        #expect(checked.status == 0, "\(checked.error)")
+        let builtIn = try run(["--check-config"], binary: "cardcheckd")
+        #expect(checked.output == builtIn.output, "the documented defaults are the built-in ones")
     }
 }
