@@ -30,6 +30,16 @@ final class Server: Sendable {
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.
     func run() throws {
+        // Signal handling first: once the socket accepts, a SIGTERM must stop the daemon, so no signal
+        // may arrive between ignoring its default action and the handler being in place.
+        let stop = DispatchSemaphore(value: 0)
+        let signalSources = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            signal(number, SIG_IGN)
+            return source
+        }
         let path = configuration.socketPath
         try SocketFile.prepare(path)
         let serverChannel = try bootstrap().bind(unixDomainSocketPath: path).wait()
@@ -45,14 +55,6 @@ final class Server: Sendable {
             "max_connections": "\(configuration.maxConnections)", "pid": "\(getpid())",
         ])
 
-        let stop = DispatchSemaphore(value: 0)
-        let signalSources = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { stop.signal() }
-            source.resume()
-            return source
-        }
         stop.wait()
         logger.notice("stopping: no new connections; answering what was received")
         try? serverChannel.close().wait()

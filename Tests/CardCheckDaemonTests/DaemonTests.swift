@@ -423,3 +423,30 @@ struct ConfigurationFileTests {
         #expect(checked.output == builtIn.output, "the documented defaults are the built-in ones")
     }
 }
+
+@Suite("Stopping right after start")
+struct EarlySignalTests {
+    /// The socket file appears at bind, before the daemon accepts: signal handling must already be in
+    /// place then, so a SIGTERM is a clean stop (status 0, socket removed), never lost and never fatal.
+    @Test("SIGTERM the moment the socket file appears is a clean stop", arguments: 0..<10)
+    func sigtermAtBind(round: Int) throws {
+        let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("ccs-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let socketPath = directory.appendingPathComponent("cardcheck.sock").path
+        let process = Process()
+        process.executableURL = DaemonProcess.binary("cardcheckd")
+        process.arguments = ["--socket", socketPath]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: socketPath) && process.isRunning && Date() < deadline {}
+        kill(process.processIdentifier, SIGTERM)
+        let watchdog = DispatchWorkItem { kill(process.processIdentifier, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 15, execute: watchdog)
+        process.waitUntilExit()
+        watchdog.cancel()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        #expect(!FileManager.default.fileExists(atPath: socketPath))
+    }
+}
