@@ -78,12 +78,14 @@ let package = Package(
         ),
         .testTarget(
             name: "CardCheckJSONTests",
-            dependencies: ["CardCheckJSON", "cardcheck"]
+            dependencies: ["CardCheckJSON", "CardCheckTestSupport", "cardcheck"]
         ),
+        // Shared by the test targets that run the built executables as processes.
+        .target(name: "CardCheckTestSupport", path: "Tests/CardCheckTestSupport"),
         .testTarget(
             name: "CardCheckDaemonTests",
             dependencies: [
-                "CardCheck", "CardCheckWire", "CardCheckClient", "cardcheckd", "cardcheck",
+                "CardCheck", "CardCheckWire", "CardCheckClient", "CardCheckTestSupport", "cardcheckd", "cardcheck",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

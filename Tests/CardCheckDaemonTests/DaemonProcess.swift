@@ -1,3 +1,4 @@
+import CardCheckTestSupport
 import Foundation
 
 /// A real `cardcheckd` process on a socket in a fresh temporary directory.
@@ -9,11 +10,6 @@ final class DaemonProcess: @unchecked Sendable {
     private let errorLog = NSMutableData()
     private let lock = NSLock()
 
-    static func binary(_ name: String) -> URL {
-        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent(name)
-    }
-
     /// Starts the daemon with `configuration` lines and waits until its socket accepts connections.
     init(configuration: [String] = [], arguments: [String] = []) throws {
         // Short paths: a Unix socket path holds at most 107 bytes.
@@ -24,7 +20,7 @@ final class DaemonProcess: @unchecked Sendable {
         let configPath = directory.appendingPathComponent("cardcheckd.conf").path
         try (["socket = \(socketPath)"] + configuration).joined(separator: "\n")
             .write(toFile: configPath, atomically: true, encoding: .utf8)
-        process.executableURL = DaemonProcess.binary("cardcheckd")
+        process.executableURL = BuiltBinary.url("cardcheckd")
         process.arguments = ["--config", configPath] + arguments
         process.standardError = errorPipe
         process.standardOutput = FileHandle.nullDevice

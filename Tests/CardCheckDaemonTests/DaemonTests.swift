@@ -1,5 +1,6 @@
 import CardCheck
 import CardCheckClient
+import CardCheckTestSupport
 import CardCheckWire
 import Foundation
 import NIOCore
@@ -78,14 +79,8 @@ struct DaemonTests {
         } catch {
             guard case .connectionFailed = error else { Issue.record("\(error)"); return }
         }
-        let next = Process()
-        next.executableURL = DaemonProcess.binary("cardcheckd")
-        next.arguments = ["--socket", daemon.socketPath]
-        next.standardError = FileHandle.nullDevice
-        try next.run()
+        let next = try BuiltBinary.startDaemon(socket: daemon.socketPath, isReady: RawConnection.canConnect)
         defer { next.terminate(); next.waitUntilExit() }
-        let deadline = Date().addingTimeInterval(20)
-        while !RawConnection.canConnect(daemon.socketPath) && Date() < deadline { usleep(20_000) }
         #expect(try await client.validate(ValidationRequest(pan: "378282246310005")).pan?.brand == .americanExpress)
         await client.close()
     }
@@ -259,7 +254,7 @@ struct DaemonTests {
     func staleSocket() throws {
         let daemon = try DaemonProcess()
         let second = Process()
-        second.executableURL = DaemonProcess.binary("cardcheckd")
+        second.executableURL = BuiltBinary.url("cardcheckd")
         second.arguments = ["--socket", daemon.socketPath]
         second.standardError = FileHandle.nullDevice
         try second.run()
@@ -270,13 +265,7 @@ struct DaemonTests {
         daemon.stop(signal: SIGKILL)
         #expect(FileManager.default.fileExists(atPath: daemon.socketPath))
         #expect(!RawConnection.canConnect(daemon.socketPath))
-        let next = Process()
-        next.executableURL = DaemonProcess.binary("cardcheckd")
-        next.arguments = ["--socket", daemon.socketPath]
-        next.standardError = FileHandle.nullDevice
-        try next.run()
-        let deadline = Date().addingTimeInterval(20)
-        while !RawConnection.canConnect(daemon.socketPath) && next.isRunning && Date() < deadline { usleep(20_000) }
+        let next = try BuiltBinary.startDaemon(socket: daemon.socketPath, isReady: RawConnection.canConnect)
         #expect(RawConnection.canConnect(daemon.socketPath))
         next.terminate()
         next.waitUntilExit()
@@ -303,41 +292,8 @@ struct DaemonTests {
 func run(_ arguments: [String], input: String = "", binary: String = "cardcheck") throws
     -> (status: Int32, output: String, error: String)
 {
-    let process = Process()
-    process.executableURL = DaemonProcess.binary(binary)
-    process.arguments = arguments
-    let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-    process.standardInput = stdin
-    process.standardOutput = stdout
-    process.standardError = stderr
-    try process.run()
-    let writer = Thread {
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try? stdin.fileHandleForWriting.close()
-    }
-    writer.start()
-    let errors = ErrorCollector(stderr.fileHandleForReading)
-    let output = stdout.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self), errors.finish())
-}
-
-/// Reads a pipe to its end on a thread of its own, so that stdout and stderr cannot block each other.
-final class ErrorCollector: @unchecked Sendable {
-    private var data = Data()
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ handle: FileHandle) {
-        Thread { [self] in
-            data = handle.readDataToEndOfFile()
-            done.signal()
-        }.start()
-    }
-
-    func finish() -> String {
-        done.wait()
-        return String(decoding: data, as: UTF8.self)
-    }
+    let run = try BuiltBinary.run(binary, arguments, input: input)
+    return (run.status, run.stdout, run.stderr)
 }
 
 /// Running a client as another user needs root and setpriv; where either is missing the test says so.
@@ -351,7 +307,7 @@ struct PeerAllowListTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
         process.arguments = ["--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups",
-                             DaemonProcess.binary("cardcheck").path, "ping", "--socket", daemon.socketPath]
+                             BuiltBinary.url("cardcheck").path, "ping", "--socket", daemon.socketPath]
         let stdout = Pipe(), stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
@@ -435,7 +391,7 @@ struct EarlySignalTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let socketPath = directory.appendingPathComponent("cardcheck.sock").path
         let process = Process()
-        process.executableURL = DaemonProcess.binary("cardcheckd")
+        process.executableURL = BuiltBinary.url("cardcheckd")
         process.arguments = ["--socket", socketPath]
         process.standardError = FileHandle.nullDevice
         try process.run()
