@@ -1,40 +1,51 @@
-/// Writes one JSON object, keys in the order they are added, as compact RFC 8259 text.
+/// Writes one JSON object, keys in the order they are added, as compact RFC 8259 text. It builds UTF-8
+/// bytes directly: appending to a String one Unicode scalar at a time cost about 20 µs a result line.
 public struct JSONWriter {
-    public private(set) var text = "{"
+    private var bytes: [UInt8] = [UInt8(ascii: "{")]
     private var first = true
 
-    public init() {}
+    public init() {
+        bytes.reserveCapacity(384)
+    }
 
     private mutating func key(_ name: String) {
-        if !first { text += "," }
+        if !first { bytes.append(UInt8(ascii: ",")) }
         first = false
-        JSONWriter.appendString(name, to: &text)
-        text += ":"
+        appendString(name)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    private mutating func appendLiteral(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
     public mutating func add(_ name: String, _ value: String?) {
         key(name)
-        if let value { JSONWriter.appendString(value, to: &text) } else { text += "null" }
+        if let value { appendString(value) } else { appendLiteral("null") }
     }
 
     public mutating func add(_ name: String, _ value: Bool?) {
         key(name)
-        text += value.map { $0 ? "true" : "false" } ?? "null"
+        switch value {
+        case true?: appendLiteral("true")
+        case false?: appendLiteral("false")
+        case nil: appendLiteral("null")
+        }
     }
 
     public mutating func add(_ name: String, number: UInt64) {
         key(name)
-        text += String(number)
+        bytes.append(contentsOf: String(number).utf8)
     }
 
     public mutating func add(_ name: String, _ values: [String]) {
         key(name)
-        text += "["
+        bytes.append(UInt8(ascii: "["))
         for (index, value) in values.enumerated() {
-            if index > 0 { text += "," }
-            JSONWriter.appendString(value, to: &text)
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendString(value)
         }
-        text += "]"
+        bytes.append(UInt8(ascii: "]"))
     }
 
     /// Adds a nested object written by `body`.
@@ -42,26 +53,36 @@ public struct JSONWriter {
         key(name)
         var nested = JSONWriter()
         body(&nested)
-        text += nested.finished
+        nested.bytes.append(UInt8(ascii: "}"))
+        bytes.append(contentsOf: nested.bytes)
     }
 
-    public var finished: String { text + "}" }
+    public var finished: String {
+        var closed = bytes
+        closed.append(UInt8(ascii: "}"))
+        return String(decoding: closed, as: UTF8.self)
+    }
 
-    static func appendString(_ value: String, to text: inout String) {
-        text += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: text.unicodeScalars.append(scalar)
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Appends `value` as a JSON string: quotes, backslashes and control characters escaped, everything
+    /// else (including non-ASCII UTF-8) as it is.
+    private mutating func appendString(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): appendLiteral("\\\"")
+            case UInt8(ascii: "\\"): appendLiteral("\\\\")
+            case UInt8(ascii: "\n"): appendLiteral("\\n")
+            case UInt8(ascii: "\r"): appendLiteral("\\r")
+            case UInt8(ascii: "\t"): appendLiteral("\\t")
+            case ..<0x20:
+                appendLiteral("\\u00")
+                bytes.append(JSONWriter.hexDigits[Int(byte >> 4)])
+                bytes.append(JSONWriter.hexDigits[Int(byte & 0xF)])
+            default: bytes.append(byte)
             }
         }
-        text += "\""
+        bytes.append(UInt8(ascii: "\""))
     }
 }
