@@ -44,12 +44,15 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
+        // libsystemd (Debian libsystemd-dev, installed by scripts/setup) for sd_notify and socket activation.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // The daemon: SwiftNIO on a Unix socket, validation on a Dispatch worker pool.
         .executableTarget(
             name: "cardcheckd",
             dependencies: [
                 "CardCheck",
                 "CardCheckWire",
+                "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -18,19 +18,26 @@ struct CardCheckDaemon: ParsableCommand {
     @Option(help: "Log level (overrides the file's `log_level`).") var logLevel: String?
     @Flag(help: "Check the configuration, print it and exit.") var checkConfig = false
 
-    func run() throws {
+    /// The file, then the flags: at start and again on every SIGHUP.
+    static func loadConfiguration(file: String?, socket: String?, workers: Int?, logLevel: String?) throws -> Configuration {
         var configuration = Configuration()
-        do {
-            if let config {
-                let text: String
-                do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
-                    throw ConfigurationError(message: "cannot read \(config): \(error.localizedDescription)")
-                }
-                try configuration.apply(file: text, name: config)
+        if let file {
+            let text: String
+            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw ConfigurationError(message: "cannot read \(file): \(error.localizedDescription)")
             }
-            if let socket { try configuration.set("socket", to: socket) }
-            if let workers { try configuration.set("workers", to: String(workers)) }
-            if let logLevel { try configuration.set("log_level", to: logLevel) }
+            try configuration.apply(file: text, name: file)
+        }
+        if let socket { try configuration.set("socket", to: socket) }
+        if let workers { try configuration.set("workers", to: String(workers)) }
+        if let logLevel { try configuration.set("log_level", to: logLevel) }
+        return configuration
+    }
+
+    func run() throws {
+        let (config, socket, workers, logLevel) = (self.config, self.socket, self.workers, self.logLevel)
+        do {
+            let configuration = try CardCheckDaemon.loadConfiguration(file: config, socket: socket, workers: workers, logLevel: logLevel)
             let access = try AccessControl(users: configuration.allowUsers, groups: configuration.allowGroups)
             if checkConfig {
                 print(configuration.effectiveLines.joined(separator: "\n"))
@@ -42,7 +49,9 @@ struct CardCheckDaemon: ParsableCommand {
             LoggingSystem.bootstrap(StreamLogHandler.standardError)
             var logger = Logger(label: "cardcheckd")
             logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-            try Server(configuration: configuration, access: access, logger: logger).run()
+            try Server(configuration: configuration, access: access, logger: logger) {
+                try CardCheckDaemon.loadConfiguration(file: config, socket: socket, workers: workers, logLevel: logLevel)
+            }.run()
         } catch let error as ConfigurationError {
             FileDescriptor.standardError.write("cardcheckd: configuration: \(error)\n")
             throw ExitCode(78)  // EX_CONFIG

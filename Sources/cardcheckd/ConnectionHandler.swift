@@ -2,10 +2,22 @@ import CardCheck
 import CardCheckWire
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Asks a connection to finish what it has received and close (shutdown).
 struct DrainEvent: Sendable {}
+
+/// The responder in force; replaced whole on reload.
+final class ResponderSource: Sendable {
+    private let box: NIOLockedValueBox<Responder>
+
+    init(_ responder: Responder) { box = NIOLockedValueBox(responder) }
+
+    var current: Responder { box.withLockedValue { $0 } }
+
+    func replace(with responder: Responder) { box.withLockedValue { $0 = responder } }
+}
 
 /// Serves one client connection.
 ///
@@ -20,7 +32,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     struct Context: Sendable {
-        var responder: Responder
+        /// Read once per batch, so that a reload takes effect on the next batch of every connection.
+        var responders: ResponderSource
         var workers: WorkerPool
         var statistics: DaemonStatistics
         var maxInFlight: Int
@@ -62,13 +75,14 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let loop = context.eventLoop
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
         shared.workers.submit {
+            let responder = shared.responders.current
             let today = YearMonth(unixTime: Int64(time(nil)))
             var output = allocator.buffer(capacity: batch.count * 128)
             var closeError: WireError?
             var errors: UInt64 = 0
             var validations: UInt64 = 0
             for frame in batch {
-                let outcome = shared.responder.respond(to: frame, today: today, into: &output)
+                let outcome = responder.respond(to: frame, today: today, into: &output)
                 if let error = outcome.error {
                     errors += 1
                     if outcome.closesConnection {

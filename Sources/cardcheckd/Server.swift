@@ -12,20 +12,38 @@ final class Server: Sendable {
     static let version = "0.1.0"
 
     let configuration: Configuration
-    let access: AccessControl
     let logger: Logger
+    /// Reads the configuration again (file, then flags), for SIGHUP.
+    let loadConfiguration: @Sendable () throws -> Configuration
+    let notifier = SystemdNotifier()
+    private let responders: ResponderSource
+    private let access: NIOLockedValueBox<AccessControl>
+    private let lastReload = NIOLockedValueBox("never")
     let statistics: DaemonStatistics
     let workers: WorkerPool
     let group: MultiThreadedEventLoopGroup
     private let connections = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
 
-    init(configuration: Configuration, access: AccessControl, logger: Logger) {
+    init(configuration: Configuration, access: AccessControl, logger: Logger,
+         loadConfiguration: @escaping @Sendable () throws -> Configuration) {
         self.configuration = configuration
-        self.access = access
+        self.access = NIOLockedValueBox(access)
         self.logger = logger
-        statistics = DaemonStatistics(workerQueues: configuration.workers)
+        self.loadConfiguration = loadConfiguration
+        let statistics = DaemonStatistics(workerQueues: configuration.workers)
+        self.statistics = statistics
         workers = WorkerPool(count: configuration.workers)
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.ioThreads)
+        responders = ResponderSource(Server.responder(for: configuration, statistics: statistics))
+    }
+
+    static func responder(for configuration: Configuration, statistics: DaemonStatistics) -> Responder {
+        Responder(
+            validator: configuration.validator,
+            hello: HelloResponse(serverName: name, serverVersion: version,
+                                 maximumFrameSize: UInt32(configuration.maxFrame),
+                                 maximumInFlight: UInt32(configuration.maxInFlight)),
+            statistics: { statistics.snapshot })
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.
@@ -33,9 +51,12 @@ final class Server: Sendable {
         // Signal handling first: once the socket accepts, a SIGTERM must stop the daemon, so no signal
         // may arrive between ignoring its default action and the handler being in place.
         let stop = DispatchSemaphore(value: 0)
-        let signalSources = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { stop.signal() }
+        let reloads = DispatchQueue(label: "cardcheckd.reload")
+        let signalSources = [SIGTERM, SIGINT, SIGHUP].map { number -> DispatchSourceSignal in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: number == SIGHUP ? reloads : .global())
+            source.setEventHandler { [self] in
+                if number == SIGHUP { reload() } else { stop.signal() }
+            }
             source.resume()
             signal(number, SIG_IGN)
             return source
@@ -54,15 +75,62 @@ final class Server: Sendable {
             "socket": "\(path)", "workers": "\(configuration.workers)", "io_threads": "\(configuration.ioThreads)",
             "max_connections": "\(configuration.maxConnections)", "pid": "\(getpid())",
         ])
+        TestingFaults.arm(workers, logger: logger)
+        let monitor = ServiceMonitor(notifier: notifier, workers: workers, statistics: statistics, logger: logger) {
+            [self] rate in statusLine(requestsPerSecond: rate)
+        }
+        notifier.ready(status: statusLine(requestsPerSecond: 0))
+        monitor.start()
 
         stop.wait()
+        let open = statistics.openConnections.load(ordering: .relaxed)
         logger.notice("stopping: no new connections; answering what was received")
+        notifier.stopping(status: "stopping: draining \(open) connections")
+        notifier.extendTimeout(seconds: Int(Server.drainLimit.nanoseconds / 1_000_000_000) + 5)
         try? serverChannel.close().wait()
-        drain(within: .seconds(30))
+        drain(within: Server.drainLimit)
+        monitor.stop()
         unlink(path)
         signalSources.forEach { $0.cancel() }
         try? group.syncShutdownGracefully()
         logger.notice("stopped", metadata: ["requests_answered": "\(statistics.requestsAnswered.load(ordering: .relaxed))"])
+    }
+
+    static let drainLimit: TimeAmount = .seconds(30)
+
+    /// The live `STATUS=` line.
+    func statusLine(requestsPerSecond: Double) -> String {
+        let snapshot = statistics.snapshot
+        return "\(snapshot.openConnections) connections, \(Int(requestsPerSecond.rounded())) requests/s, "
+            + "\(snapshot.errorsSent) errors, last reload: \(lastReload.withLockedValue { $0 })"
+    }
+
+    /// SIGHUP: reads the configuration again and applies what can change while running (policy, AVS
+    /// options, who may connect) without dropping a connection or a request. A bad configuration keeps
+    /// the running one and says so in the log and `STATUS=`.
+    private func reload() {
+        notifier.reloading(status: "reloading configuration")
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        do {
+            let next = try loadConfiguration()
+            let nextAccess = try AccessControl(users: next.allowUsers, groups: next.allowGroups)
+            responders.replace(with: Server.responder(for: next, statistics: statistics))
+            access.withLockedValue { $0 = nextAccess }
+            var restartOnly = next
+            restartOnly.policy = configuration.policy
+            (restartOnly.avsStrict, restartOnly.avsInternational) = (configuration.avsStrict, configuration.avsInternational)
+            (restartOnly.allowUsers, restartOnly.allowGroups) = (configuration.allowUsers, configuration.allowGroups)
+            if restartOnly != configuration {
+                logger.notice("reloaded; socket, limits, workers and log settings change only on restart")
+            } else {
+                logger.notice("configuration reloaded")
+            }
+            lastReload.withLockedValue { $0 = "ok \(stamp)" }
+        } catch {
+            logger.error("reload failed, keeping the running configuration: \(error)")
+            lastReload.withLockedValue { $0 = "FAILED \(stamp): \(error)" }
+        }
+        notifier.notify("READY=1", "STATUS=\(statusLine(requestsPerSecond: 0))")
     }
 
     /// Asks every connection to answer what it has received and close; waits for them.
@@ -81,12 +149,7 @@ final class Server: Sendable {
 
     private func bootstrap() -> ServerBootstrap {
         let shared = ConnectionHandler.Context(
-            responder: Responder(
-                validator: configuration.validator,
-                hello: HelloResponse(serverName: Server.name, serverVersion: Server.version,
-                                     maximumFrameSize: UInt32(configuration.maxFrame),
-                                     maximumInFlight: UInt32(configuration.maxInFlight)),
-                statistics: { [statistics] in statistics.snapshot }),
+            responders: responders,
             workers: workers, statistics: statistics, maxInFlight: configuration.maxInFlight, logger: logger)
         let configuration = self.configuration
         return ServerBootstrap(group: group)
@@ -123,7 +186,7 @@ final class Server: Sendable {
     }
 
     private func refusal(for peer: PeerCredentials) -> WireError? {
-        if !access.permits(peer) {
+        if !access.withLockedValue({ $0.permits(peer) }) {
             logger.warning("refused connection: peer not allowed", metadata: ["pid": "\(peer.pid)", "uid": "\(peer.uid)", "gid": "\(peer.gid)"])
             return WireError(kind: .notPermitted, message: "uid \(peer.uid) and gid \(peer.gid) are not allowed to connect")
         }

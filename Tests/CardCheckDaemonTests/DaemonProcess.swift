@@ -5,23 +5,27 @@ import Foundation
 final class DaemonProcess: @unchecked Sendable {
     let directory: URL
     let socketPath: String
+    let configPath: String
     let process = Process()
     private let errorPipe = Pipe()
     private let errorLog = NSMutableData()
     private let lock = NSLock()
 
     /// Starts the daemon with `configuration` lines and waits until its socket accepts connections.
-    init(configuration: [String] = [], arguments: [String] = []) throws {
+    init(configuration: [String] = [], arguments: [String] = [], environment: [String: String] = [:]) throws {
         // Short paths: a Unix socket path holds at most 107 bytes.
         directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("ccd-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         chmod(directory.path, 0o755)
         socketPath = directory.appendingPathComponent("cardcheck.sock").path
-        let configPath = directory.appendingPathComponent("cardcheckd.conf").path
+        configPath = directory.appendingPathComponent("cardcheckd.conf").path
         try (["socket = \(socketPath)"] + configuration).joined(separator: "\n")
             .write(toFile: configPath, atomically: true, encoding: .utf8)
         process.executableURL = BuiltBinary.url("cardcheckd")
         process.arguments = ["--config", configPath] + arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardError = errorPipe
         process.standardOutput = FileHandle.nullDevice
         errorPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in

@@ -1,0 +1,93 @@
+import CardCheck
+import CardCheckClient
+import Foundation
+import Testing
+
+/// sd_notify through libsystemd, observed on a NOTIFY_SOCKET the test owns (no systemd needed).
+@Suite("sd_notify: readiness, status, watchdog, reload, stop", .serialized)
+struct NotifyTests {
+    func directory() throws -> URL {
+        let url = URL(fileURLWithPath: "/tmp").appendingPathComponent("ccn-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test("READY=1 with MAINPID comes once the socket accepts; STATUS follows; STOPPING=1 on SIGTERM")
+    func readyStatusStopping() throws {
+        let folder = try directory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let notify = try NotifySocket(directory: folder)
+        let daemon = try DaemonProcess(environment: ["NOTIFY_SOCKET": notify.path])
+        let ready = try #require(notify.waitFor("READY=1"))
+        #expect(ready.value("MAINPID") == String(daemon.process.processIdentifier))
+        #expect(ready.value("STATUS")?.contains("0 connections") == true)
+        #expect(RawConnection.canConnect(daemon.socketPath), "READY only once the socket accepts")
+        // A periodic STATUS line (without READY) follows within a few seconds.
+        let deadline = Date().addingTimeInterval(5)
+        var periodic: NotifySocket.Message?
+        while periodic == nil && Date() < deadline {
+            periodic = notify.messages.first { !$0.has("READY=1") && $0.value("STATUS") != nil }
+            usleep(50_000)
+        }
+        #expect(periodic?.value("STATUS")?.contains("requests/s") == true)
+        let stopAt = Date()
+        #expect(daemon.stop() == 0)
+        let stopping = try #require(notify.waitFor("STOPPING=1", after: stopAt, timeout: 5))
+        #expect(notify.messages.contains { $0.time >= stopping.time && $0.value("EXTEND_TIMEOUT_USEC") == "35000000" })
+    }
+
+    @Test("WATCHDOG=1 every half of WATCHDOG_USEC (within ±30%), and it stops when a worker wedges")
+    func watchdogCadenceAndWedge() throws {
+        let folder = try directory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let notify = try NotifySocket(directory: folder)
+        let daemon = try DaemonProcess(environment: [
+            "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000",
+            "CARDCHECKD_TESTING_WEDGE_WORKER_AFTER": "3",
+        ])
+        let start = try #require(notify.waitFor("READY=1")).time
+        Thread.sleep(forTimeInterval: 2.6)
+        let early = notify.messages.filter { $0.has("WATCHDOG=1") && $0.time < start.addingTimeInterval(2.6) }.map(\.time)
+        #expect(early.count >= 4)
+        let intervals = zip(early, early.dropFirst()).map { $1.timeIntervalSince($0) }
+        #expect(intervals.allSatisfy { (0.35...0.65).contains($0) }, "\(intervals)")
+        // Worker 0 wedges at 3 s: at most the ping for the probe answered just before goes out, then none.
+        Thread.sleep(forTimeInterval: 3.0)
+        let last = try #require(notify.messages.last { $0.has("WATCHDOG=1") }).time
+        #expect(last < start.addingTimeInterval(4.2), "pings continued after the wedge")
+        #expect(Date().timeIntervalSince(last) > 1.0)
+        #expect(daemon.log.contains("withholding watchdog pings"))
+        daemon.stop(signal: SIGKILL)  // a wedged worker cannot drain; systemd would kill it too
+    }
+
+    @Test("SIGHUP: RELOADING=1 then READY=1; the new policy applies on the same connection; a bad file keeps the old one")
+    func reload() async throws {
+        let folder = try directory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let notify = try NotifySocket(directory: folder)
+        let daemon = try DaemonProcess(environment: ["NOTIFY_SOCKET": notify.path])
+        _ = try #require(notify.waitFor("READY=1"))
+        let client = CardCheckClient(socketPath: daemon.socketPath)
+        let noOnFile = ValidationRequest(pan: "4111111111111111", address: Address(street: "1 Main St", postalCode: "12345"))
+        #expect(try await client.validate(noOnFile).action == .review)  // avs_U: review by default
+
+        let original = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
+        try (original + "\npolicy.avs_U = decline\n").write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        var sent = Date()
+        kill(daemon.process.processIdentifier, SIGHUP)
+        let reloading = try #require(notify.waitFor("RELOADING=1", after: sent))
+        let ready = try #require(notify.waitFor("READY=1", after: reloading.time))
+        #expect(ready.value("STATUS")?.contains("last reload: ok") == true)
+        #expect(try await client.validate(noOnFile).action == .decline, "new policy, same connection")
+
+        try (original + "\npolicy.avs_U = maybe\n").write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        sent = Date()
+        kill(daemon.process.processIdentifier, SIGHUP)
+        let failed = try #require(notify.waitFor("READY=1", after: sent))
+        #expect(failed.value("STATUS")?.contains("last reload: FAILED") == true)
+        #expect(try await client.validate(noOnFile).action == .decline, "the running configuration stays")
+        #expect(daemon.log.contains("reload failed, keeping the running configuration"))
+        await client.close()
+        #expect(daemon.stop() == 0)
+    }
+}
