@@ -61,18 +61,27 @@ final class Server: Sendable {
             signal(number, SIG_IGN)
             return source
         }
-        let path = configuration.socketPath
-        try SocketFile.prepare(path)
-        let serverChannel = try bootstrap().bind(unixDomainSocketPath: path).wait()
-        do {
-            try SocketFile.secure(path, mode: configuration.socketMode, group: configuration.socketGroup)
-        } catch {
-            try? serverChannel.close().wait()
-            unlink(path)
-            throw error
+        let serverChannel: Channel
+        let path: String
+        let activated = try SocketActivation.passedListeningSocket()
+        if let activated {
+            // The .socket unit owns the path, its mode and group; the daemon only serves it.
+            path = SocketActivation.path(of: activated)
+            serverChannel = try bootstrap().withBoundSocket(activated).wait()
+        } else {
+            path = configuration.socketPath
+            try SocketFile.prepare(path)
+            serverChannel = try bootstrap().bind(unixDomainSocketPath: path).wait()
+            do {
+                try SocketFile.secure(path, mode: configuration.socketMode, group: configuration.socketGroup)
+            } catch {
+                try? serverChannel.close().wait()
+                unlink(path)
+                throw error
+            }
         }
         logger.info("listening", metadata: [
-            "socket": "\(path)", "workers": "\(configuration.workers)", "io_threads": "\(configuration.ioThreads)",
+            "socket": "\(path)", "activated": "\(activated != nil)", "workers": "\(configuration.workers)", "io_threads": "\(configuration.ioThreads)",
             "max_connections": "\(configuration.maxConnections)", "pid": "\(getpid())",
         ])
         TestingFaults.arm(workers, logger: logger)
@@ -90,7 +99,7 @@ final class Server: Sendable {
         try? serverChannel.close().wait()
         drain(within: Server.drainLimit)
         monitor.stop()
-        unlink(path)
+        if activated == nil { unlink(path) }
         signalSources.forEach { $0.cancel() }
         try? group.syncShutdownGracefully()
         logger.notice("stopped", metadata: ["requests_answered": "\(statistics.requestsAnswered.load(ordering: .relaxed))"])

@@ -34,3 +34,31 @@ struct SystemdNotifier: Sendable {
         return .microseconds(Int64(microseconds))
     }
 }
+
+/// Socket activation: the listening socket systemd passed (`LISTEN_FDS`, `LISTEN_PID`), if any.
+enum SocketActivation {
+    /// The first passed descriptor, if it is a listening Unix stream socket. The environment variables
+    /// are removed, so that children never mistake them for their own.
+    static func passedListeningSocket() throws -> Int32? {
+        let count = sd_listen_fds(1)
+        guard count > 0 else { return nil }
+        let descriptor = SD_LISTEN_FDS_START
+        guard sd_is_socket_unix(descriptor, Int32(SOCK_STREAM.rawValue), 1, nil, 0) > 0 else {
+            throw ConfigurationError(message: "socket activation: descriptor \(descriptor) is not a listening Unix stream socket")
+        }
+        return descriptor
+    }
+
+    /// The path a Unix socket is bound to.
+    static func path(of descriptor: Int32) -> String {
+        var address = sockaddr_un()
+        var length = socklen_t(MemoryLayout<sockaddr_un>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard named == 0 else { return "fd \(descriptor)" }
+        return withUnsafeBytes(of: address.sun_path) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+    }
+}

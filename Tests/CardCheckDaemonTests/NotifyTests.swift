@@ -1,5 +1,6 @@
 import CardCheck
 import CardCheckClient
+import CardCheckTestSupport
 import Foundation
 import Testing
 
@@ -89,5 +90,46 @@ struct NotifyTests {
         #expect(daemon.log.contains("reload failed, keeping the running configuration"))
         await client.close()
         #expect(daemon.stop() == 0)
+    }
+}
+
+@Suite("Socket activation")
+struct SocketActivationTests {
+    static let activator = "/usr/bin/systemd-socket-activate"
+
+    @Test("cardcheckd serves the listening socket it is given (LISTEN_FDS) and leaves its file alone",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: activator), "needs systemd-socket-activate (Debian package systemd)"))
+    func servesPassedSocket() async throws {
+        let folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("cca-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let socketPath = folder.appendingPathComponent("activated.sock").path
+        let errors = folder.appendingPathComponent("stderr").path
+        #expect(FileManager.default.createFile(atPath: errors, contents: nil))
+        // The activator binds and listens, then execs cardcheckd in its own process on the first
+        // connection, with LISTEN_FDS=1 and the socket as descriptor 3. The --socket given to the daemon
+        // must be ignored in favour of the passed one.
+        let activator = Process()
+        activator.executableURL = URL(fileURLWithPath: Self.activator)
+        activator.arguments = ["-l", socketPath, BuiltBinary.url("cardcheckd").path, "--socket", folder.appendingPathComponent("unused.sock").path]
+        activator.standardError = FileHandle(forWritingAtPath: errors)
+        try activator.run()
+        defer { if activator.isRunning { kill(activator.processIdentifier, SIGKILL) } }
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: socketPath) && Date() < deadline { usleep(20_000) }
+
+        let client = CardCheckClient(socketPath: socketPath, timeout: .seconds(20))
+        let result = try await client.validate(ValidationRequest(pan: "4111111111111111"))
+        #expect(result.action == .accept)
+        let stats = try await client.stats()
+        #expect(stats.validateRequests == 1)
+        await client.close()
+        kill(activator.processIdentifier, SIGTERM)  // the activator exec'd the daemon: same pid
+        activator.waitUntilExit()
+        #expect(activator.terminationStatus == 0)
+        let log = try String(contentsOfFile: errors, encoding: .utf8)
+        #expect(log.contains("activated=true") && log.contains("socket=\(socketPath)"), "\(log)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("unused.sock").path))
+        #expect(FileManager.default.fileExists(atPath: socketPath), "the passed socket's file belongs to its owner")
     }
 }
