@@ -1,0 +1,34 @@
+# Install cardcheck for ops: binaries, systemd units, sysusers.d and tmpfiles.d files, and the default
+# configuration (kept if one exists). DESTDIR stages into a directory; PREFIX is where the binaries go.
+#   make install                      # /usr/local/bin, /etc/systemd/system, /etc/cardcheck
+#   make install DESTDIR=/tmp/stage PREFIX=/usr
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(SYSCONFDIR)/systemd/system
+SYSUSERSDIR ?= $(SYSCONFDIR)/sysusers.d
+TMPFILESDIR ?= $(SYSCONFDIR)/tmpfiles.d
+BIN := $(shell swift build -c release --show-bin-path 2>/dev/null)
+
+.PHONY: build install test run
+build:
+	swift build -c release --product cardcheckd
+	swift build -c release --product cardcheck
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/cardcheck
+	install -m 0755 $(BIN)/cardcheckd $(BIN)/cardcheck $(DESTDIR)$(PREFIX)/bin/
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|; s|/etc/cardcheck/|$(SYSCONFDIR)/cardcheck/|' systemd/cardcheckd.service > $(DESTDIR)$(UNITDIR)/cardcheckd.service
+	install -m 0644 systemd/cardcheckd.socket $(DESTDIR)$(UNITDIR)/cardcheckd.socket
+	install -m 0644 systemd/cardcheck.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/cardcheck.conf
+	install -m 0644 systemd/cardcheck.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/cardcheck.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/cardcheck/cardcheckd.conf || \
+	  sed 's|^#socket = run/cardcheck.sock|socket = /run/cardcheck/cardcheck.sock|' systemd/cardcheckd.conf \
+	  > $(DESTDIR)$(SYSCONFDIR)/cardcheck/cardcheckd.conf
+	@echo "installed; as root: systemd-sysusers; systemd-tmpfiles --create; systemctl daemon-reload; systemctl enable --now cardcheckd.socket"
+
+test:
+	./scripts/test
+
+run:
+	./scripts/run

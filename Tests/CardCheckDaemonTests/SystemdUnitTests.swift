@@ -1,0 +1,92 @@
+import CardCheckTestSupport
+import Foundation
+import Testing
+
+/// The unit files in systemd/, checked with systemd's own tools (no running systemd needed).
+@Suite("systemd units")
+struct SystemdUnitTests {
+    static let analyze = "/usr/bin/systemd-analyze"
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+
+    func runTool(_ path: String, _ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    /// The units as installed, with ExecStart pointing at the built daemon.
+    func stagedUnits() throws -> URL {
+        let folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("ccu-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let service = try String(contentsOf: Self.repository.appendingPathComponent("systemd/cardcheckd.service"), encoding: .utf8)
+            .replacingOccurrences(of: "/usr/local/bin/cardcheckd", with: BuiltBinary.url("cardcheckd").path)
+        try service.write(to: folder.appendingPathComponent("cardcheckd.service"), atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(at: Self.repository.appendingPathComponent("systemd/cardcheckd.socket"),
+                                         to: folder.appendingPathComponent("cardcheckd.socket"))
+        return folder
+    }
+
+    @Test("systemd-analyze verify passes on every unit",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: analyze), "needs systemd-analyze (Debian package systemd)"))
+    func verify() throws {
+        let folder = try stagedUnits()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try runTool(Self.analyze, ["verify", "./cardcheckd.socket", "./cardcheckd.service"], in: folder)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.isEmpty, "\(result.output)")
+    }
+
+    @Test("systemd-analyze security scores the service 1.0 or better (SAFE)",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: analyze), "needs systemd-analyze (Debian package systemd)"))
+    func security() throws {
+        let folder = try stagedUnits()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try runTool(Self.analyze, ["security", "--offline=true", "./cardcheckd.service"], in: folder)
+        let line = try #require(result.output.split(separator: "\n").last { $0.contains("Overall exposure level") })
+        let score = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
+        #expect(score <= 1.0, "\(line)")
+    }
+
+    @Test("the units say what the daemon needs: Type=notify, the watchdog, a short abort, no backtracer")
+    func unitContents() throws {
+        let service = try String(contentsOf: Self.repository.appendingPathComponent("systemd/cardcheckd.service"), encoding: .utf8)
+        for line in ["Type=notify", "NotifyAccess=main", "WatchdogSec=", "Restart=on-failure", "TimeoutAbortSec=",
+                     "Environment=SWIFT_BACKTRACE=enable=no", "RestrictAddressFamilies=AF_UNIX", "PrivateNetwork=yes",
+                     "CapabilityBoundingSet=\n", "MemoryDenyWriteExecute=yes", "ExecReload=/bin/kill -HUP $MAINPID"] {
+            #expect(service.contains(line), "\(line)")
+        }
+        let socket = try String(contentsOf: Self.repository.appendingPathComponent("systemd/cardcheckd.socket"), encoding: .utf8)
+        #expect(socket.contains("SocketMode=0660") && socket.contains("SocketGroup=cardcheck"))
+    }
+
+    @Test("make install stages binaries, units, sysusers.d, tmpfiles.d and the configuration under DESTDIR",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/make"), "needs make"))
+    func install() throws {
+        let stage = URL(fileURLWithPath: "/tmp").appendingPathComponent("cci-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: stage) }
+        // BIN points make at the binaries this test run built, so the test needs no release build.
+        let result = try runTool("/usr/bin/make", ["-s", "install", "DESTDIR=\(stage.path)", "PREFIX=/usr",
+                                                   "BIN=\(BuiltBinary.url("cardcheckd").deletingLastPathComponent().path)",
+                                                   "-o", "build"], in: Self.repository)
+        #expect(result.status == 0, "\(result.output)")
+        for path in ["usr/bin/cardcheckd", "usr/bin/cardcheck", "etc/systemd/system/cardcheckd.service",
+                     "etc/systemd/system/cardcheckd.socket", "etc/sysusers.d/cardcheck.conf",
+                     "etc/tmpfiles.d/cardcheck.conf", "etc/cardcheck/cardcheckd.conf"] {
+            #expect(FileManager.default.fileExists(atPath: stage.appendingPathComponent(path).path), "\(path)")
+        }
+        let service = try String(contentsOf: stage.appendingPathComponent("etc/systemd/system/cardcheckd.service"), encoding: .utf8)
+        #expect(service.contains("ExecStart=/usr/bin/cardcheckd --config /etc/cardcheck/cardcheckd.conf"))
+        let config = try String(contentsOf: stage.appendingPathComponent("etc/cardcheck/cardcheckd.conf"), encoding: .utf8)
+        #expect(config.contains("\nsocket = /run/cardcheck/cardcheck.sock\n"))
+        let checked = try BuiltBinary.run("cardcheckd", ["--config", stage.appendingPathComponent("etc/cardcheck/cardcheckd.conf").path, "--check-config"])
+        #expect(checked.status == 0 && checked.stdout.contains("socket = /run/cardcheck/cardcheck.sock"))
+    }
+}
