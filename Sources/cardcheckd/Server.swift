@@ -71,6 +71,10 @@ final class Server: Sendable {
         } else {
             path = configuration.socketPath
             try SocketFile.prepare(path)
+            // Create the socket with its final mode: a chmod after bind would leave a moment in which
+            // it accepts connections under the looser process umask.
+            let previousMask = umask(~configuration.socketMode & 0o777)
+            defer { umask(previousMask) }
             serverChannel = try bootstrap().bind(unixDomainSocketPath: path).wait()
             do {
                 try SocketFile.secure(path, mode: configuration.socketMode, group: configuration.socketGroup)
