@@ -396,7 +396,7 @@ struct EarlySignalTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: socketPath) && process.isRunning && Date() < deadline {}
+        while !FileManager.default.fileExists(atPath: socketPath) && process.isRunning && Date() < deadline { usleep(200) }
         kill(process.processIdentifier, SIGTERM)
         let watchdog = DispatchWorkItem { kill(process.processIdentifier, SIGKILL) }
         DispatchQueue.global().asyncAfter(deadline: .now() + 15, execute: watchdog)

@@ -113,6 +113,7 @@ struct SocketActivationTests {
         activator.executableURL = URL(fileURLWithPath: Self.activator)
         activator.arguments = ["-l", socketPath, BuiltBinary.url("cardcheckd").path, "--socket", folder.appendingPathComponent("unused.sock").path]
         activator.standardError = FileHandle(forWritingAtPath: errors)
+        activator.standardOutput = FileHandle.nullDevice  // no child may hold the test runner's pipes
         try activator.run()
         defer { if activator.isRunning { kill(activator.processIdentifier, SIGKILL) } }
         let deadline = Date().addingTimeInterval(10)
@@ -124,12 +125,18 @@ struct SocketActivationTests {
         let stats = try await client.stats()
         #expect(stats.validateRequests == 1)
         await client.close()
-        kill(activator.processIdentifier, SIGTERM)  // the activator exec'd the daemon: same pid
+        // The activator exec'd the daemon in its own process: same pid. Stop it, waiting boundedly.
+        kill(activator.processIdentifier, SIGTERM)
+        let stopDeadline = Date().addingTimeInterval(15)
+        while activator.isRunning && Date() < stopDeadline { usleep(20_000) }
+        let stopped = !activator.isRunning
+        if !stopped { kill(activator.processIdentifier, SIGKILL) }
         activator.waitUntilExit()
-        #expect(activator.terminationStatus == 0)
+        #expect(stopped && activator.terminationStatus == 0, "the activated daemon stops cleanly on SIGTERM")
         let log = try String(contentsOfFile: errors, encoding: .utf8)
         #expect(log.contains("activated=true") && log.contains("socket=\(socketPath)"), "\(log)")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("unused.sock").path))
+        #expect(log.contains("stopped"), "the daemon drained and stopped cleanly")
         #expect(FileManager.default.fileExists(atPath: socketPath), "the passed socket's file belongs to its owner")
     }
 }
