@@ -94,7 +94,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CardCheckWireTests",
-            dependencies: ["CardCheckWire", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["CardCheckWire", "CardCheckTestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
     ]
 )

@@ -354,9 +354,7 @@ struct PeerAllowListTests {
 struct ConfigurationFileTests {
     @Test("systemd/cardcheckd.conf names every key, and uncommented it is the daemon's own defaults")
     func documentsEveryKey() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../systemd/cardcheckd.conf").standardized
-        let text = try String(contentsOf: url, encoding: .utf8)
+        let text = try RepositoryFile.text("systemd/cardcheckd.conf")
         let keys = ["socket", "socket_mode", "socket_group", "allow_users", "allow_groups", "workers", "io_threads",
                     "max_connections", "max_in_flight", "max_frame", "idle_timeout", "avs_strict", "avs_international",
                     "log_level"]

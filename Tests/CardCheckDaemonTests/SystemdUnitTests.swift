@@ -6,7 +6,7 @@ import Testing
 @Suite("systemd units")
 struct SystemdUnitTests {
     static let analyze = "/usr/bin/systemd-analyze"
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+    static let repository = RepositoryFile.root
 
     func runTool(_ path: String, _ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
         let process = Process()

@@ -19,8 +19,6 @@ struct JSONLinesVectors: Decodable {
     var vectors: [Vector]
 
     static let shared: JSONLinesVectors = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../Protocol/vectors/validate-jsonl.json").standardized
-        return try! JSONDecoder().decode(JSONLinesVectors.self, from: Data(contentsOf: url))
+        try! JSONDecoder().decode(JSONLinesVectors.self, from: RepositoryFile.data("Protocol/vectors/validate-jsonl.json"))
     }()
 }

@@ -1,5 +1,6 @@
 import CardCheck
 import CardCheckWire
+import CardCheckTestSupport
 import Foundation
 import NIOCore
 import Testing
@@ -15,9 +16,7 @@ struct WireVectors: Decodable {
     var vectors: [Vector]
 
     static let shared: WireVectors = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../Protocol/vectors/wire.json").standardized
-        return try! JSONDecoder().decode(WireVectors.self, from: Data(contentsOf: url))
+        try! JSONDecoder().decode(WireVectors.self, from: RepositoryFile.data("Protocol/vectors/wire.json"))
     }()
 }
 
