@@ -46,6 +46,13 @@ public struct FieldValue {
         return value
     }
 
+    /// A one-byte code read through `decode` (an enum's raw value or letter); unknown codes are
+    /// `invalid_field`.
+    public func code<Value>(named name: String, _ decode: (UInt8) -> Value?) throws(WireError) -> Value {
+        guard let value = decode(try byte(named: name)) else { throw WireError.invalid(name, "unknown \(name)") }
+        return value
+    }
+
     public func bool(named name: String) throws(WireError) -> Bool {
         switch try byte(named: name) {
         case 0: return false

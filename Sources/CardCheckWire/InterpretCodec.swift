@@ -92,18 +92,8 @@ public struct InterpretResponse: Sendable, Hashable {
         var avsMeaning: String?, street: MatchFlag?, postal: MatchFlag?, avsAction: Action?, avsAdvice: String?
         var cscMeaning: String?, cscAction: Action?, cscAdvice: String?
         var overall: Action?
-        func readAction(_ value: FieldValue) throws(WireError) -> Action {
-            guard let action = Action(rawValue: try value.byte(named: "action")) else {
-                throw WireError.invalid("action", "unknown action")
-            }
-            return action
-        }
-        func flag(_ value: FieldValue) throws(WireError) -> MatchFlag {
-            guard let flag = MatchFlag(rawValue: try value.byte(named: "flag")) else {
-                throw WireError.invalid("flag", "unknown match flag")
-            }
-            return flag
-        }
+        func readAction(_ value: FieldValue) throws(WireError) -> Action { try value.code(named: "action", Action.init(rawValue:)) }
+        func flag(_ value: FieldValue) throws(WireError) -> MatchFlag { try value.code(named: "flag", MatchFlag.init(rawValue:)) }
         var reader = FieldReader(fields)
         while let (tag, value) = try reader.next() {
             switch tag {

@@ -148,34 +148,14 @@ public enum ValidateCodec {
                 guard let parsed = Brand(name: value.text) else { throw WireError.invalid("brand", "unknown brand") }
                 brand = parsed
             case .lengthValid: lengthValid = try value.bool(named: "length_valid")
-            case .expiry:
-                guard let parsed = ExpiryStatus(rawValue: try value.byte(named: "expiry")) else {
-                    throw WireError.invalid("expiry", "unknown expiry status")
-                }
-                expiry = parsed
-            case .cscPresence:
-                guard let parsed = CSCPresence(rawValue: try value.byte(named: "csc_presence")) else {
-                    throw WireError.invalid("csc_presence", "unknown presence")
-                }
-                presence = parsed
+            case .expiry: expiry = try value.code(named: "expiry", ExpiryStatus.init(rawValue:))
+            case .cscPresence: presence = try value.code(named: "csc_presence", CSCPresence.init(rawValue:))
             case .cscFormatValid: formatValid = try value.bool(named: "csc_format_valid")
-            case .cscResult:
-                guard let parsed = CSCResult(letter: Character(Unicode.Scalar(try value.byte(named: "csc_result")))) else {
-                    throw WireError.invalid("csc_result", "unknown CSC result")
-                }
-                cscResult = parsed
-            case .avsResult:
-                guard let parsed = AVSCode(letter: Character(Unicode.Scalar(try value.byte(named: "avs_result")))) else {
-                    throw WireError.invalid("avs_result", "unknown AVS code")
-                }
-                avsCode = parsed
+            case .cscResult: cscResult = try value.code(named: "csc_result") { CSCResult(letter: Character(Unicode.Scalar($0))) }
+            case .avsResult: avsCode = try value.code(named: "avs_result") { AVSCode(letter: Character(Unicode.Scalar($0))) }
             case .avsStreetMatch: streetMatch = try value.bool(named: "avs_street_match")
             case .avsPostalMatch: postalMatch = try value.bool(named: "avs_postal_match")
-            case .action:
-                guard let parsed = Action(rawValue: try value.byte(named: "action")) else {
-                    throw WireError.invalid("action", "unknown action")
-                }
-                action = parsed
+            case .action: action = try value.code(named: "action", Action.init(rawValue:))
             case .reasons: reasons = ReasonSet(bits: try value.integer(named: "reasons"))
             case nil: break
             }
