@@ -1,0 +1,174 @@
+import CardCheckTestSupport
+import Foundation
+import Testing
+
+/// The installed units under a real systemd: each test boots its own private systemd (see
+/// `PrivateSystemd`), so one test's restarts and reloads cannot leak into the next.
+@Suite("under a real systemd", .serialized,
+       .enabled(if: PrivateSystemd.unsupportedReason == nil,
+                Comment(rawValue: "skipped: \(PrivateSystemd.unsupportedReason ?? "")")))
+struct RealSystemdTests {
+    static let socket = "/run/cardcheck/cardcheck.sock"
+    static let service = "cardcheckd.service"
+
+    /// `cardcheck` as installed, run inside the private systemd's namespaces against the socket unit.
+    func client(_ system: PrivateSystemd, _ arguments: [String]) -> (status: Int32, output: String) {
+        system.inside(["/usr/local/bin/cardcheck"] + arguments + ["--socket", Self.socket], timeout: 30)
+    }
+
+    func expiredCard(_ system: PrivateSystemd) -> String {
+        client(system, ["validate", "--pan", "4111111111111111", "--expiry", "01/20", "--json"]).output
+    }
+
+    @Test("the installed units start cardcheckd to active (Type=notify) and it answers under every sandbox setting")
+    func startsHardened() throws {
+        let system = try PrivateSystemd()
+        defer { system.shutdown() }
+        let start = system.systemctl("start", "cardcheckd.socket", Self.service)
+        #expect(start.status == 0, "\(start.output)\n\(system.journal(Self.service))")
+        #expect(system.property(Self.service, "ActiveState") == "active")
+        #expect(system.property(Self.service, "Type") == "notify")
+        // STATUS= reaches systemd.
+        #expect(system.waitUntil(seconds: 5) { system.property(Self.service, "StatusText").contains("requests/s") },
+                "\(system.property(Self.service, "StatusText"))")
+
+        // The process really runs sandboxed: unprivileged, no capabilities, seccomp on, no new privileges.
+        let mainPID = system.property(Self.service, "MainPID")
+        let status = system.inside(["cat", "/proc/\(mainPID)/status"]).output
+        let fields = Dictionary(status.split(separator: "\n").compactMap { line -> (String, String)? in
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { return nil }
+            return (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces))
+        }, uniquingKeysWith: { first, _ in first })
+        #expect(fields["Uid"].map { !$0.hasPrefix("0\t") } == true, "\(fields["Uid"] ?? "no Uid")")
+        #expect(fields["CapEff"] == "0000000000000000")
+        #expect(fields["CapBnd"] == "0000000000000000")
+        #expect(fields["NoNewPrivs"] == "1")
+        #expect(fields["Seccomp"] == "2")
+        // PrivateNetwork: a network namespace other than the manager's.
+        let daemonNet = system.inside(["readlink", "/proc/\(mainPID)/ns/net"]).output
+        let managerNet = system.inside(["readlink", "/proc/1/ns/net"]).output
+        #expect(daemonNet.hasPrefix("net:[") && daemonNet != managerNet, "\(daemonNet) vs \(managerNet)")
+
+        // Answers as the engine does in-process: the example cards through the socket unit.
+        let examples = try RepositoryFile.text("Protocol/examples/cards.jsonl")
+        let local = try BuiltBinary.run("cardcheck", ["validate", "--local"], input: examples)
+        let remote = try remoteValidation(system, examples)
+        #expect(!local.stdout.isEmpty)
+        #expect(remote == local.stdout)
+        #expect(!system.journal(Self.service).contains("status=31/SYS"))
+    }
+
+    /// Feeds `lines` to the installed `cardcheck validate` inside the namespaces, on standard input (the
+    /// work folder is outside the private root).
+    func remoteValidation(_ system: PrivateSystemd, _ lines: String) throws -> String {
+        let staged = system.work.appendingPathComponent("input.jsonl")
+        try lines.write(to: staged, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+        process.arguments = ["-t", String(system.pid), "-m", "-p", "-r", "/usr/local/bin/cardcheck", "validate",
+                             "--socket", Self.socket]
+        process.standardInput = try FileHandle(forReadingFrom: staged)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test("a query through the socket unit starts the service (socket activation)")
+    func socketActivation() throws {
+        let system = try PrivateSystemd()
+        defer { system.shutdown() }
+        #expect(system.systemctl("start", "cardcheckd.socket").status == 0)
+        #expect(system.property(Self.service, "ActiveState") == "inactive")
+        let listing = system.inside(["stat", "-c", "%a %G", Self.socket]).output
+        #expect(listing.hasPrefix("660 cardcheck"), "\(listing)")
+
+        let ping = client(system, ["ping"])
+        #expect(ping.status == 0 && ping.output.contains("PONG"), "\(ping.output)\n\(system.journal(Self.service))")
+        #expect(system.property(Self.service, "ActiveState") == "active")
+        #expect(system.journal(Self.service).contains("activated=true"), "\(system.journal(Self.service))")
+
+        // Stopped again with the socket still listening: the next client waits in the socket's queue
+        // while systemd starts the service, and gets its answer.
+        #expect(system.systemctl("stop", Self.service).status == 0)
+        #expect(system.property("cardcheckd.socket", "ActiveState") == "active")
+        let answer = try remoteValidation(system, #"{"pan":"5555555555554444"}"# + "\n")
+        #expect(answer.contains(#""brand":"mastercard""#) && answer.contains(#""luhn_valid":true"#), "\(answer)")
+    }
+
+    @Test("systemctl reload re-reads the policy in the same process; a bad file keeps the old one")
+    func reload() throws {
+        let system = try PrivateSystemd()
+        defer { system.shutdown() }
+        #expect(system.systemctl("start", "cardcheckd.socket", Self.service).status == 0)
+        let mainPID = system.property(Self.service, "MainPID")
+        #expect(expiredCard(system).contains(#""action":"decline""#))
+
+        let configuration = "/etc/cardcheck/cardcheckd.conf"
+        let append = { (line: String) in system.inside(["sh", "-c", "echo '\(line)' >> \(configuration)"]) }
+        _ = append("policy.expired = review")
+        let reload = system.systemctl("reload", Self.service)
+        #expect(reload.status == 0, "\(reload.output)")
+        #expect(system.property(Self.service, "ActiveState") == "active")
+        #expect(system.property(Self.service, "MainPID") == mainPID)
+        #expect(expiredCard(system).contains(#""action":"review""#), "\(expiredCard(system))")
+        #expect(system.waitUntil(seconds: 5) { !system.property(Self.service, "StatusText").contains("last reload: never") })
+
+        _ = append("no_such_key = 1")
+        #expect(system.systemctl("reload", Self.service).status == 0)
+        #expect(system.waitUntil(seconds: 5) { system.journal(Self.service).contains("reload failed, keeping the running configuration") },
+                "\(system.journal(Self.service))")
+        #expect(system.property(Self.service, "ActiveState") == "active")
+        #expect(system.property(Self.service, "MainPID") == mainPID)
+        #expect(expiredCard(system).contains(#""action":"review""#))
+    }
+
+    @Test("a wedged worker stops the watchdog pings and systemd restarts the daemon (NRestarts grows)")
+    func watchdogRestart() throws {
+        let system = try PrivateSystemd()
+        defer { system.shutdown() }
+        // The test-only fault, switched on with a drop-in; the unit's own WatchdogSec stays in force.
+        let dropIn = "/etc/systemd/system/cardcheckd.service.d"
+        _ = system.inside(["mkdir", "-p", dropIn])
+        _ = system.inside(["sh", "-c", "printf '[Service]\\nEnvironment=CARDCHECKD_TESTING_WEDGE_WORKER_AFTER=1\\n' > \(dropIn)/wedge.conf"])
+        #expect(system.systemctl("daemon-reload").status == 0)
+        #expect(system.systemctl("start", "cardcheckd.socket", Self.service).status == 0)
+        let firstPID = system.property(Self.service, "MainPID")
+        #expect(system.property(Self.service, "NRestarts") == "0")
+        let watchdogSec = system.property(Self.service, "WatchdogUSec")  // "10s"
+        let watchdog = watchdogSec.hasSuffix("s") ? Double(watchdogSec.dropLast()) : nil
+        #expect(watchdog != nil, "WatchdogUSec=\(watchdogSec)")
+        let started = Date()
+        let restarted = system.waitUntil(seconds: 40) { (Int(system.property(Self.service, "NRestarts")) ?? 0) >= 1 }
+        let elapsed = Date().timeIntervalSince(started)
+        print("watchdog: wedged 1 s after start, restarted by systemd \(String(format: "%.1f", elapsed)) s after start (WatchdogSec=\(watchdogSec))")
+        #expect(restarted, "\(system.journal(Self.service))")
+        // The manager's own lines in the unit's journal name the cause.
+        let journal = system.journal(Self.service)
+        #expect(journal.contains("Watchdog timeout"), "\(journal)")
+        #expect(journal.contains("Scheduled restart job"), "\(journal)")
+        // The last ping comes at most one interval after the wedge, the timeout one interval later, then
+        // RestartSec: well under TimeoutAbortSec's SIGKILL would be if the backtracer held the process.
+        if let watchdog { #expect(elapsed < 2 * watchdog + 5, "restarted after \(elapsed) s, watchdog \(watchdog) s") }
+        #expect(system.waitUntil(seconds: 10) { system.property(Self.service, "ActiveState") == "active" })
+        #expect(system.property(Self.service, "MainPID") != firstPID)
+        #expect(client(system, ["ping"]).output.contains("PONG"))
+    }
+
+    @Test("systemctl stop: SIGTERM, STOPPING=1, a clean exit")
+    func stop() throws {
+        let system = try PrivateSystemd()
+        defer { system.shutdown() }
+        #expect(system.systemctl("start", "cardcheckd.socket", Self.service).status == 0)
+        #expect(client(system, ["ping"]).status == 0)
+        let stop = system.systemctl("stop", Self.service)
+        #expect(stop.status == 0, "\(stop.output)")
+        #expect(system.property(Self.service, "ActiveState") == "inactive")
+        #expect(system.property(Self.service, "Result") == "success")
+        #expect(system.property(Self.service, "ExecMainStatus") == "0")
+    }
+}
