@@ -53,6 +53,12 @@ public final class CardCheckClient: Sendable {
         return try decode { () throws(WireError) in try StatsResponse(fields: frame.fields) }
     }
 
+    /// The daemon's metrics in the Prometheus text exposition format.
+    public func metrics() async throws(CardCheckClientError) -> String {
+        let frame = try await call(.stats, flags: StatsFlags.prometheus.rawValue) { _ in }
+        return try decode { () throws(WireError) in try MetricsExposition(fields: frame.fields).text }
+    }
+
     /// Closes the connection; the next request opens a new one.
     public func close() async {
         let current = connection.withLockedValue { current in

@@ -10,8 +10,11 @@ public struct Responder: Sendable {
     public let hello: HelloResponse
     /// The daemon's counters at the moment of asking.
     let statistics: @Sendable () -> StatsResponse
+    /// The daemon's metrics as Prometheus text, for `STATS` with the `prometheus` flag.
+    let exposition: @Sendable () -> String
 
-    public init(validator: Validator, hello: HelloResponse, statistics: @escaping @Sendable () -> StatsResponse) {
+    public init(validator: Validator, hello: HelloResponse, statistics: @escaping @Sendable () -> StatsResponse,
+                exposition: @escaping @Sendable () -> String) {
         validators = (0..<4).map { bits in
             var variant = validator
             let flags = ValidateFlags(rawValue: UInt16(bits))
@@ -21,6 +24,7 @@ public struct Responder: Sendable {
         }
         self.hello = hello
         self.statistics = statistics
+        self.exposition = exposition
     }
 
     public var policy: DecisionPolicy { validators[0].policy }
@@ -29,6 +33,8 @@ public struct Responder: Sendable {
     public struct Outcome: Sendable, Hashable {
         public var opcode: Opcode?
         public var error: WireError?
+        /// The recommended action of an answered `VALIDATE`.
+        public var action: Action?
         /// The connection must be closed once the response is written.
         public var closesConnection: Bool { error?.closesConnection ?? false }
     }
@@ -50,8 +56,8 @@ public struct Responder: Sendable {
         }
         let start = output.writerIndex
         do {
-            try answer(opcode, frame: frame, today: today, into: &output)
-            return Outcome(opcode: opcode, error: nil)
+            let action = try answer(opcode, frame: frame, today: today, into: &output)
+            return Outcome(opcode: opcode, error: nil, action: action)
         } catch {
             output.moveWriterIndex(to: start)  // drop a half-written response
             Responder.write(error, requestID: frame.requestID, into: &output)
@@ -59,7 +65,8 @@ public struct Responder: Sendable {
         }
     }
 
-    private func answer(_ opcode: Opcode, frame: Frame, today: YearMonth, into output: inout ByteBuffer) throws(WireError) {
+    /// Writes the answer; returns the action when the request was a `VALIDATE`.
+    private func answer(_ opcode: Opcode, frame: Frame, today: YearMonth, into output: inout ByteBuffer) throws(WireError) -> Action? {
         let id = frame.requestID
         switch opcode {
         case .hello:
@@ -92,13 +99,20 @@ public struct Responder: Sendable {
                 }
             }
             output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { ValidateCodec.write(result, to: &$0) }
+            return result.action
         case .interpret:
             let response = InterpretResponse(try InterpretRequest(fields: frame.fields), policy: policy)
             output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { response.write(to: &$0) }
         case .stats:
-            let stats = statistics()
-            output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { stats.write(to: &$0) }
+            if StatsFlags(rawValue: frame.flags).contains(.prometheus) {
+                let metrics = MetricsExposition(text: exposition())
+                output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { metrics.write(to: &$0) }
+            } else {
+                let stats = statistics()
+                output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { stats.write(to: &$0) }
+            }
         }
+        return nil
     }
 
     /// Appends an error response.

@@ -36,3 +36,24 @@ public struct StatsResponse: Sendable, Hashable {
         }
     }
 }
+
+/// `STATS` with the `prometheus` flag: the daemon's metrics as Prometheus text exposition (format
+/// 0.0.4), in one field. No card data is ever part of them.
+public struct MetricsExposition: Sendable, Hashable {
+    static let tag: UInt8 = 0x20
+    public var text: String
+
+    public init(text: String) { self.text = text }
+
+    public func write(to buffer: inout ByteBuffer) { buffer.writeField(Self.tag, text: text) }
+
+    public init(fields: ByteBuffer) throws(WireError) {
+        var reader = FieldReader(fields)
+        var text: String?
+        while let (tag, value) = try reader.next() {
+            if tag == Self.tag { text = value.text }
+        }
+        guard let text else { throw WireError(kind: .missingField, field: "exposition", message: "no exposition in the STATS response") }
+        self.text = text
+    }
+}

@@ -45,3 +45,12 @@ public struct ValidateFlags: OptionSet, Sendable, Hashable {
     public static let strictStreet = ValidateFlags(rawValue: 1 << 0)
     public static let internationalAVS = ValidateFlags(rawValue: 1 << 1)
 }
+
+/// Request flags of `STATS`.
+public struct StatsFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    /// Answer with the daemon's metrics in the Prometheus text exposition format instead of counters.
+    public static let prometheus = StatsFlags(rawValue: 1 << 0)
+}

@@ -47,7 +47,8 @@ func decodeFrames(_ buffer: ByteBuffer, maximum: Int = WireFormat.defaultMaximum
 let vectorResponder = Responder(
     validator: Validator(),
     hello: HelloResponse(serverName: "cardcheckd", serverVersion: "0.1.0", maximumFrameSize: 16_384, maximumInFlight: 256),
-    statistics: { StatsResponse() })
+    statistics: { StatsResponse() },
+    exposition: { "cardcheck_uptime_seconds 0.0\n" })
 let vectorMonth = YearMonth(year: 2026, month: 11)!
 
 @Suite("Wire protocol vectors")
