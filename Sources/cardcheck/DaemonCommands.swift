@@ -25,13 +25,37 @@ struct PingCommand: AsyncParsableCommand {
 }
 
 struct StatsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show cardcheckd's counters.")
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "Show cardcheckd's counters, or its metrics for Prometheus.",
+        discussion: """
+            With --prometheus, prints every metric in the Prometheus text exposition format. With --output \
+            as well, replaces FILE atomically (for node_exporter's textfile collector, which must never \
+            read a half-written file).
+            """)
 
     @OptionGroup var engine: EngineOptions
     @Flag(help: "Write JSON.") var json = false
+    @Flag(help: "Print the metrics in the Prometheus text exposition format.") var prometheus = false
+    @Option(help: "With --prometheus: write to this file (atomically) instead of standard output.") var output: String?
+
+    func validate() throws {
+        if output != nil && !prometheus { throw ValidationError("--output goes with --prometheus") }
+        if json && prometheus { throw ValidationError("--json and --prometheus are different formats; choose one") }
+    }
 
     func run() async throws {
         let client = engine.client()
+        if prometheus {
+            let text: String
+            do { text = try await client.metrics() } catch { throw Terminal.fail(error) }
+            await client.close()
+            if let output {
+                try TextFile.replace(output, with: text)
+            } else {
+                print(text, terminator: "")
+            }
+            return
+        }
         let stats: StatsResponse
         do { stats = try await client.stats() } catch { throw Terminal.fail(error) }
         await client.close()

@@ -74,28 +74,22 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let allocator = context.channel.allocator
         let loop = context.eventLoop
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
+        let received = ContinuousClock.now
         shared.workers.submit {
             let responder = shared.responders.current
             let today = YearMonth(unixTime: Int64(time(nil)))
             var output = allocator.buffer(capacity: batch.count * 128)
             var closeError: WireError?
-            var errors: UInt64 = 0
-            var validations: UInt64 = 0
+            var tally = BatchTally()
             for frame in batch {
                 let outcome = responder.respond(to: frame, today: today, into: &output)
-                if let error = outcome.error {
-                    errors += 1
-                    if outcome.closesConnection {
-                        closeError = error
-                        break
-                    }
-                } else if outcome.opcode == .validate {
-                    validations += 1
+                tally.add(outcome)
+                if outcome.closesConnection {
+                    closeError = outcome.error
+                    break
                 }
             }
-            shared.statistics.requestsAnswered.wrappingIncrement(by: UInt64(batch.count), ordering: .relaxed)
-            shared.statistics.validateRequests.wrappingIncrement(by: validations, ordering: .relaxed)
-            shared.statistics.errorsSent.wrappingIncrement(by: errors, ordering: .relaxed)
+            shared.statistics.record(tally, latency: ContinuousClock.now - received)
             let (response, error) = (output, closeError)
             loop.execute {
                 let (handler, context) = bound.value
@@ -125,7 +119,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         if let finalError {
             var buffer = context.channel.allocator.buffer(capacity: 128)
             Responder.write(finalError, requestID: 0, into: &buffer)
-            shared.statistics.errorsSent.wrappingIncrement(ordering: .relaxed)
+            shared.statistics.recordError(finalError.kind)
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
         context.close(promise: nil)

@@ -30,20 +30,21 @@ final class Server: Sendable {
         self.access = NIOLockedValueBox(access)
         self.logger = logger
         self.loadConfiguration = loadConfiguration
-        let statistics = DaemonStatistics(workerQueues: configuration.workers)
+        let statistics = DaemonStatistics(workerQueues: configuration.workers, version: Server.version)
         self.statistics = statistics
         workers = WorkerPool(count: configuration.workers)
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.ioThreads)
-        responders = ResponderSource(Server.responder(for: configuration, statistics: statistics))
+        responders = ResponderSource(Server.responder(for: configuration, statistics: statistics, workers: workers))
     }
 
-    static func responder(for configuration: Configuration, statistics: DaemonStatistics) -> Responder {
+    static func responder(for configuration: Configuration, statistics: DaemonStatistics, workers: WorkerPool) -> Responder {
         Responder(
             validator: configuration.validator,
             hello: HelloResponse(serverName: name, serverVersion: version,
                                  maximumFrameSize: UInt32(configuration.maxFrame),
                                  maximumInFlight: UInt32(configuration.maxInFlight)),
-            statistics: { statistics.snapshot })
+            statistics: { statistics.snapshot },
+            exposition: { statistics.exposition(queueDepths: workers.depths) })
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.
@@ -127,7 +128,7 @@ final class Server: Sendable {
         do {
             let next = try loadConfiguration()
             let nextAccess = try AccessControl(users: next.allowUsers, groups: next.allowGroups)
-            responders.replace(with: Server.responder(for: next, statistics: statistics))
+            responders.replace(with: Server.responder(for: next, statistics: statistics, workers: workers))
             access.withLockedValue { $0 = nextAccess }
             var restartOnly = next
             restartOnly.policy = configuration.policy
@@ -139,9 +140,11 @@ final class Server: Sendable {
                 logger.notice("configuration reloaded")
             }
             lastReload.withLockedValue { $0 = "ok \(stamp)" }
+            statistics.metrics.recordReload(succeeded: true)
         } catch {
             logger.error("reload failed, keeping the running configuration: \(error)")
             lastReload.withLockedValue { $0 = "FAILED \(stamp): \(error)" }
+            statistics.metrics.recordReload(succeeded: false)
         }
         notifier.notify("READY=1", "STATUS=\(statusLine(requestsPerSecond: 0))")
     }
@@ -169,7 +172,7 @@ final class Server: Sendable {
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { [self] channel in
-                self.statistics.acceptedConnections.wrappingIncrement(ordering: .relaxed)
+                self.statistics.recordAccepted()
                 return self.peerCredentials(of: channel).flatMap { peer in
                     if let refusal = self.refusal(for: peer) {
                         return self.refuse(channel, peer: peer, with: refusal)
@@ -212,8 +215,7 @@ final class Server: Sendable {
 
     /// Sends the refusal as an error response (request id 0) once the channel is active, then closes.
     private func refuse(_ channel: Channel, peer: PeerCredentials, with error: WireError) -> EventLoopFuture<Void> {
-        statistics.refusedConnections.wrappingIncrement(ordering: .relaxed)
-        statistics.errorsSent.wrappingIncrement(ordering: .relaxed)
+        statistics.recordRefusal(error.kind)
         return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(RefusalHandler(error))
         }
