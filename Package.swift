@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "CardCheckJSON", targets: ["CardCheckJSON"]),
         .library(name: "CardCheckWire", targets: ["CardCheckWire"]),
         .library(name: "CardCheckClient", targets: ["CardCheckClient"]),
+        .library(name: "CardCheckCrypto", targets: ["CardCheckCrypto"]),
         .executable(name: "cardcheck", targets: ["cardcheck"]),
         .executable(name: "cardcheckd", targets: ["cardcheckd"]),
     ],
@@ -27,6 +28,11 @@ let package = Package(
     targets: [
         // The validation engine: standard library only, no I/O, no global mutable state.
         .target(name: "CardCheck"),
+        // OpenSSL libcrypto (Debian libssl-dev, installed by scripts/setup) for DES/TDES.
+        .systemLibrary(name: "CSystemCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Card verification keys and the CVV/CVC algorithm on libcrypto; plugs into the engine as a
+        // SecurityCodeVerifier. No I/O: key files are read by the daemon and the command.
+        .target(name: "CardCheckCrypto", dependencies: ["CardCheck", "CSystemCrypto"]),
         // The JSON Lines request/result contract shared by `cardcheck --local` and (later) the daemon path.
         .target(name: "CardCheckJSON", dependencies: ["CardCheck"]),
         // The wire codec: frames and fields over NIOCore's ByteBuffer, no sockets.
@@ -53,6 +59,7 @@ let package = Package(
             name: "cardcheckd",
             dependencies: [
                 "CardCheck",
+                "CardCheckCrypto",
                 "CardCheckWire",
                 "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -69,6 +76,7 @@ let package = Package(
             name: "cardcheck",
             dependencies: [
                 "CardCheck",
+                "CardCheckCrypto",
                 "CardCheckJSON",
                 "CardCheckWire",
                 "CardCheckClient",
@@ -82,6 +90,10 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "CardCheckCryptoTests",
+            dependencies: ["CardCheck", "CardCheckCrypto", "CardCheckTestSupport"]
         ),
         .testTarget(
             name: "CardCheckJSONTests",

@@ -7,6 +7,9 @@ public struct Validator: Sendable {
     public var policy: DecisionPolicy
     public var addressMatcher: AddressMatcher
     public var brands: BrandDirectory
+    /// Verifies entered security codes with the issuers' keys; without it (or for a card no key covers)
+    /// a well-formed code is `U`.
+    public var securityCodes: (any SecurityCodeVerifier)?
 
     public init(
         policy: DecisionPolicy = .cardNetworkDefaults,
@@ -30,8 +33,11 @@ public struct Validator: Sendable {
         var decision = Decision(policy: policy)
 
         var panCheck: PANCheck?
+        var parsedPAN: PAN?
         if let bytes = request.pan {
-            let pan = check(try PAN(utf8: bytes))
+            let parsed = try PAN(utf8: bytes)
+            parsedPAN = parsed
+            let pan = check(parsed)
             if !pan.luhnValid { decision.note(pan.brand == .unionPay ? .unionPayLuhnFailed : .luhnFailed) }
             if pan.brand == nil { decision.note(.brandUnknown) }
             if !pan.lengthValid { decision.note(.lengthInvalid) }
@@ -39,8 +45,10 @@ public struct Validator: Sendable {
         }
 
         var expiryStatus: ExpiryStatus?
+        var expiry: Expiry?
         if let bytes = request.expiry {
-            let status = Expiry.parse(utf8: bytes, today: today)?.status(today: today) ?? .malformed
+            expiry = Expiry.parse(utf8: bytes, today: today)
+            let status = expiry?.status(today: today) ?? .malformed
             switch status {
             case .valid: break
             case .malformed: decision.note(.expiryMalformed)
@@ -55,7 +63,14 @@ public struct Validator: Sendable {
             guard let presence = CSCPresence(indicator: value) else { throw .cscIndicatorInvalid(value) }
             indicator = presence
         }
-        let cscCheck = try SecurityCodeRules.check(enteredUTF8: request.csc, indicator: indicator, brand: panCheck?.brand)
+        var cscCheck = try SecurityCodeRules.check(enteredUTF8: request.csc, indicator: indicator, brand: panCheck?.brand)
+        // A well-formed code of a Luhn-valid card with its expiry: verified when a key covers the card.
+        // American Express's method is not public, so Amex stays U.
+        if let verifier = securityCodes, cscCheck?.result == .U, cscCheck?.formatValid == true,
+           let pan = parsedPAN, pan.luhnValid, panCheck?.brand != .americanExpress, let expiry, let code = request.csc,
+           let matched = verifier.verifyPrintedCode(pan: pan, expiry: expiry.month, code: code) {
+            cscCheck?.result = matched ? .M : .N
+        }
         if let cscCheck {
             if cscCheck.presence == .notProvided { decision.note(.cscNotProvided) }
             if let result = cscCheck.result { decision.note(Reason(result)) }
