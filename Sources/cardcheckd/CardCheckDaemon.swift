@@ -39,17 +39,22 @@ struct CardCheckDaemon: ParsableCommand {
         do {
             let configuration = try CardCheckDaemon.loadConfiguration(file: config, socket: socket, workers: workers, logLevel: logLevel)
             let access = try AccessControl(users: configuration.allowUsers, groups: configuration.allowGroups)
+            let keys = try KeyLoading.load(configuration)
             if checkConfig {
                 print(configuration.effectiveLines.joined(separator: "\n"))
                 print("# allowed uids: \(access.uids.sorted().map(String.init).joined(separator: ", ")); "
                       + "allowed gids: \(access.gids.sorted().map(String.init).joined(separator: ", "))")
+                if let keys {
+                    print("# card verification keys from \(keys.source): "
+                          + keys.table.ranges.flatMap { $0.entries.map { "\($0.name) (KCV \($0.key.checkValue))" } }.joined(separator: ", "))
+                }
                 print("# configuration OK")
                 return
             }
             LoggingSystem.bootstrap(StreamLogHandler.standardError)
             var logger = Logger(label: "cardcheckd")
             logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-            try Server(configuration: configuration, access: access, logger: logger) {
+            try Server(configuration: configuration, keys: keys, access: access, logger: logger) {
                 try CardCheckDaemon.loadConfiguration(file: config, socket: socket, workers: workers, logLevel: logLevel)
             }.run()
         } catch let error as ConfigurationError {

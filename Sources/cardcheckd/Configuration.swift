@@ -22,6 +22,8 @@ struct Configuration: Sendable, Equatable {
     var avsInternational = false
     var policy = DecisionPolicy.cardNetworkDefaults
     var logLevel = "info"
+    /// The card verification key file; systemd's credential `cardcheck-keys` takes its place when given.
+    var keyFile = ""
 
     /// Every key: name and what it sets. The default is whatever `Configuration()` holds.
     static let keys: [(name: String, help: String)] = [
@@ -39,6 +41,7 @@ struct Configuration: Sendable, Equatable {
         ("avs_strict", "compare the words of street lines too (true/false)"),
         ("avs_international", "match non-US addresses with the Visa international codes (true/false)"),
         ("log_level", "trace, debug, info, notice, warning, error or critical"),
+        ("keys", "card verification key file (mode 0600 or 0400, owned by the daemon's user); empty: no keys"),
         ("policy.REASON", "action (accept, review, retry, decline) for a reason such as policy.avs_N"),
     ]
 
@@ -102,6 +105,7 @@ struct Configuration: Sendable, Equatable {
                 throw ConfigurationError(message: "log_level must be trace, debug, info, notice, warning, error or critical")
             }
             logLevel = value
+        case "keys": keyFile = value
         case _ where key.hasPrefix("policy."):
             guard let action = Action(name: value) else {
                 throw ConfigurationError(message: "\(key) must be accept, review, retry or decline")
@@ -125,6 +129,7 @@ struct Configuration: Sendable, Equatable {
             "workers = \(workers)", "io_threads = \(ioThreads)", "max_connections = \(maxConnections)",
             "max_in_flight = \(maxInFlight)", "max_frame = \(maxFrame)", "idle_timeout = \(idleTimeoutSeconds)",
             "avs_strict = \(avsStrict)", "avs_international = \(avsInternational)", "log_level = \(logLevel)",
+            "keys = \(keyFile)",
         ]
         for reason in Reason.allCases where policy[reason] != DecisionPolicy.cardNetworkDefaults[reason] {
             lines.append("policy.\(reason.name) = \(policy[reason].name)")

@@ -24,7 +24,7 @@ final class Server: Sendable {
     let group: MultiThreadedEventLoopGroup
     private let connections = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
 
-    init(configuration: Configuration, access: AccessControl, logger: Logger,
+    init(configuration: Configuration, keys: KeyLoading.Loaded?, access: AccessControl, logger: Logger,
          loadConfiguration: @escaping @Sendable () throws -> Configuration) {
         self.configuration = configuration
         self.access = NIOLockedValueBox(access)
@@ -34,12 +34,30 @@ final class Server: Sendable {
         self.statistics = statistics
         workers = WorkerPool(count: configuration.workers)
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.ioThreads)
-        responders = ResponderSource(Server.responder(for: configuration, statistics: statistics, workers: workers))
+        responders = ResponderSource(Server.responder(for: configuration, keys: keys, statistics: statistics, workers: workers))
+        Server.logKeys(keys, logger: logger)
     }
 
-    static func responder(for configuration: Configuration, statistics: DaemonStatistics, workers: WorkerPool) -> Responder {
-        Responder(
-            validator: configuration.validator,
+    /// Names the keys by range and KCV; never the keys themselves.
+    static func logKeys(_ keys: KeyLoading.Loaded?, logger: Logger) {
+        guard let keys else {
+            logger.info("no card verification keys: security codes are checked for format only (U)")
+            return
+        }
+        let described = keys.table.ranges.flatMap { range in
+            range.entries.map { "\(range.low == range.high ? "\(range.low)" : "\(range.low)-\(range.high)"):\($0.name)/\($0.key.checkValue)" }
+        }
+        logger.notice("card verification keys loaded", metadata: [
+            "source": "\(keys.source)", "count": "\(keys.table.keyCount)", "keys": "\(described.joined(separator: " "))",
+        ])
+    }
+
+    static func responder(for configuration: Configuration, keys: KeyLoading.Loaded?, statistics: DaemonStatistics,
+                          workers: WorkerPool) -> Responder {
+        var validator = configuration.validator
+        validator.securityCodes = keys?.table
+        return Responder(
+            validator: validator,
             hello: HelloResponse(serverName: name, serverVersion: version,
                                  maximumFrameSize: UInt32(configuration.maxFrame),
                                  maximumInFlight: UInt32(configuration.maxInFlight)),
@@ -128,12 +146,15 @@ final class Server: Sendable {
         do {
             let next = try loadConfiguration()
             let nextAccess = try AccessControl(users: next.allowUsers, groups: next.allowGroups)
-            responders.replace(with: Server.responder(for: next, statistics: statistics, workers: workers))
+            let keys = try KeyLoading.load(next)
+            responders.replace(with: Server.responder(for: next, keys: keys, statistics: statistics, workers: workers))
+            Server.logKeys(keys, logger: logger)
             access.withLockedValue { $0 = nextAccess }
             var restartOnly = next
             restartOnly.policy = configuration.policy
             (restartOnly.avsStrict, restartOnly.avsInternational) = (configuration.avsStrict, configuration.avsInternational)
             (restartOnly.allowUsers, restartOnly.allowGroups) = (configuration.allowUsers, configuration.allowGroups)
+            restartOnly.keyFile = configuration.keyFile
             if restartOnly != configuration {
                 logger.notice("reloaded; socket, limits, workers and log settings change only on restart")
             } else {
