@@ -93,7 +93,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CardCheckCryptoTests",
-            dependencies: ["CardCheck", "CardCheckCrypto", "CardCheckTestSupport"]
+            dependencies: ["CardCheck", "CardCheckCrypto", "CardCheckTestSupport", "cardcheck"]
         ),
         .testTarget(
             name: "CardCheckJSONTests",

@@ -8,6 +8,12 @@ public struct KeyTable: Sendable, SecurityCodeVerifier {
         public var name: String
         public var key: CardVerificationKey
         public var expiryOrder: CardVerificationValue.ExpiryOrder
+
+        public init(name: String, key: CardVerificationKey, expiryOrder: CardVerificationValue.ExpiryOrder) {
+            self.name = name
+            self.key = key
+            self.expiryOrder = expiryOrder
+        }
     }
 
     public struct Range: Sendable {
