@@ -22,6 +22,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "CardCheck", package: mainPackage.lastPathComponent),
+                .product(name: "CardCheckCrypto", package: mainPackage.lastPathComponent),
             ],
             path: "Benchmarks/EngineBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -1,5 +1,6 @@
 import Benchmark
 import CardCheck
+import CardCheckCrypto
 
 /// Inputs are made once, before measuring: 1,024 distinct Luhn-valid 16-digit PANs over the common brands,
 /// and full requests around them, so that branch predictors do not learn a single card.
@@ -125,5 +126,25 @@ let benchmarks: @Sendable () -> Void = {
             digest &+= try validator.validate(requests[index & 1_023], today: today).digest
         }
         blackHole(digest)
+    }
+
+    // CVV2 verification: the test key over every input card (expiry 12/29, service code 000), half the
+    // entered codes right and half wrong, compared in constant time.
+    let key = try! CardVerificationKey(hex: "0123456789ABCDEFFEDCBA9876543210")
+    let cards = pans.map { try! PAN($0) }
+    let entered: [[UInt8]] = cards.enumerated().map { index, pan in
+        let code = CardVerificationValue.code(key: key, pan: pan, expiryDigits: 2912, serviceCode: 0).description
+        return Array((index % 2 == 0 ? code : "000").utf8)
+    }
+    Benchmark("CVV2 verification (DES + TDES on libcrypto, constant-time compare)") { benchmark in
+        var matches = 0
+        for index in benchmark.scaledIterations {
+            let card = index & 1_023
+            let verified = entered[card].withUnsafeBufferPointer {
+                CardVerificationValue.verify($0, key: key, pan: cards[card], expiryDigits: 2912, serviceCode: 0)
+            }
+            matches &+= verified ? 1 : 0
+        }
+        blackHole(matches)
     }
 }
