@@ -14,7 +14,7 @@ final class PrivateSystemd {
         where !FileManager.default.isExecutableFile(atPath: tool) {
             return "needs \(tool)"
         }
-        let probe = run("/usr/bin/unshare", ["--fork", "--pid", "--mount", "--cgroup", "--net", "--uts", "--ipc", "true"])
+        let probe = SystemTool.run("/usr/bin/unshare", ["--fork", "--pid", "--mount", "--cgroup", "--net", "--uts", "--ipc", "true"])
         guard probe.status == 0 else { return "this machine does not let root create namespaces: \(probe.output)" }
         return nil
     }()
@@ -29,7 +29,7 @@ final class PrivateSystemd {
         work = URL(fileURLWithPath: "/tmp").appendingPathComponent("cardcheck-systemd-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let binaries = BuiltBinary.url("cardcheckd").deletingLastPathComponent().path
-        let install = Self.run("/usr/bin/make", ["-s", "-C", RepositoryFile.root.path, "install",
+        let install = SystemTool.run("/usr/bin/make", ["-s", "-C", RepositoryFile.root.path, "install",
                                                  "DESTDIR=\(work.path)/stage", "PREFIX=/usr/local",
                                                  "BIN=\(binaries)", "-o", "build"])
         guard install.status == 0 else { throw Failure("make install failed: \(install.output)") }
@@ -64,7 +64,7 @@ final class PrivateSystemd {
 
     /// Runs a command inside the private systemd's namespaces (mount, pid, root).
     func inside(_ arguments: [String], timeout: Int = 60) -> (status: Int32, output: String) {
-        Self.run("/usr/bin/timeout", [String(timeout), "/usr/bin/nsenter", "-t", String(pid), "-m", "-p", "-r", "-w"] + arguments)
+        SystemTool.run("/usr/bin/timeout", [String(timeout), "/usr/bin/nsenter", "-t", String(pid), "-m", "-p", "-r", "-w"] + arguments)
     }
 
     @discardableResult
@@ -109,20 +109,5 @@ final class PrivateSystemd {
     struct Failure: Error, CustomStringConvertible {
         var description: String
         init(_ description: String) { self.description = description }
-    }
-
-    /// Runs a program to its end, standard output and error together.
-    static func run(_ path: String, _ arguments: [String]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 }

@@ -8,20 +8,6 @@ struct SystemdUnitTests {
     static let analyze = "/usr/bin/systemd-analyze"
     static let repository = RepositoryFile.root
 
-    func runTool(_ path: String, _ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-    }
-
     /// The units as installed, with ExecStart pointing at the built daemon.
     func stagedUnits() throws -> URL {
         let folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("ccu-\(UUID().uuidString.prefix(8))")
@@ -39,7 +25,7 @@ struct SystemdUnitTests {
     func verify() throws {
         let folder = try stagedUnits()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let result = try runTool(Self.analyze, ["verify", "./cardcheckd.socket", "./cardcheckd.service"], in: folder)
+        let result = SystemTool.run(Self.analyze, ["verify", "./cardcheckd.socket", "./cardcheckd.service"], in: folder)
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.isEmpty, "\(result.output)")
     }
@@ -49,7 +35,7 @@ struct SystemdUnitTests {
     func security() throws {
         let folder = try stagedUnits()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let result = try runTool(Self.analyze, ["security", "--offline=true", "./cardcheckd.service"], in: folder)
+        let result = SystemTool.run(Self.analyze, ["security", "--offline=true", "./cardcheckd.service"], in: folder)
         let line = try #require(result.output.split(separator: "\n").last { $0.contains("Overall exposure level") })
         let score = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
         #expect(score <= 1.0, "\(line)")
@@ -73,7 +59,7 @@ struct SystemdUnitTests {
         let stage = URL(fileURLWithPath: "/tmp").appendingPathComponent("cci-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: stage) }
         // BIN points make at the binaries this test run built, so the test needs no release build.
-        let result = try runTool("/usr/bin/make", ["-s", "install", "DESTDIR=\(stage.path)", "PREFIX=/usr",
+        let result = SystemTool.run("/usr/bin/make", ["-s", "install", "DESTDIR=\(stage.path)", "PREFIX=/usr",
                                                    "BIN=\(BuiltBinary.url("cardcheckd").deletingLastPathComponent().path)",
                                                    "-o", "build"], in: Self.repository)
         #expect(result.status == 0, "\(result.output)")
