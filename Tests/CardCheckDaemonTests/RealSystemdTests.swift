@@ -171,4 +171,25 @@ struct RealSystemdTests {
         #expect(system.property(Self.service, "Result") == "success")
         #expect(system.property(Self.service, "ExecMainStatus") == "0")
     }
+
+    @Test("keys come in as the systemd credential cardcheck-keys (LoadCredential=) and codes verify M/N")
+    func credentialKeys() throws {
+        let system = try PrivateSystemd()
+        defer { system.shutdown() }
+        let keys = "4114 0123456789ABCDEFFEDCBA9876543210 name=visa-test"
+        _ = system.inside(["sh", "-c", "umask 077; echo '\(keys)' > /etc/cardcheck/keys"])
+        _ = system.inside(["mkdir", "-p", "/etc/systemd/system/cardcheckd.service.d"])
+        _ = system.inside(["sh", "-c", "printf '[Service]\\nLoadCredential=cardcheck-keys:/etc/cardcheck/keys\\n' > /etc/systemd/system/cardcheckd.service.d/keys.conf"])
+        #expect(system.systemctl("daemon-reload").status == 0)
+        let start = system.systemctl("start", "cardcheckd.socket", Self.service)
+        #expect(start.status == 0, "\(start.output)\n\(system.journal(Self.service))")
+        let card = #"{"pan":"4114585553881637","expiry":"12/28","csc":"213"}"#
+        let right = try remoteValidation(system, card + "\n")
+        #expect(right.contains(#""csc_result":"M""#), "\(right)\n\(system.journal(Self.service))")
+        let wrong = try remoteValidation(system, card.replacingOccurrences(of: "213", with: "214") + "\n")
+        #expect(wrong.contains(#""csc_result":"N""#))
+        let journal = system.journal(Self.service)
+        #expect(journal.contains("credential cardcheck-keys") && journal.contains("08D7B4"), "\(journal)")
+        #expect(!journal.contains("0123456789ABCDEF"))
+    }
 }
