@@ -3,7 +3,7 @@ import CardCheck
 /// Card verification keys assigned to IIN prefix ranges. A range may hold several keys (rotation): a
 /// code is verified against each, and the answer says which matched. A card verifies under the most
 /// specific range (longest prefix) that covers it; a card no range covers gets nil (the engine's `U`).
-public struct KeyTable: Sendable, SecurityCodeVerifier {
+public struct KeyTable: Sendable, SecurityCodeIssuer {
     public struct Entry: Sendable {
         public var name: String
         public var key: CardVerificationKey
@@ -14,6 +14,8 @@ public struct KeyTable: Sendable, SecurityCodeVerifier {
             self.key = key
             self.expiryOrder = expiryOrder
         }
+
+        public var identity: KeyIdentity { KeyIdentity(name: name, checkValue: key.checkValue) }
     }
 
     public struct Range: Sendable {
@@ -54,22 +56,27 @@ public struct KeyTable: Sendable, SecurityCodeVerifier {
         ranges.first { $0.covers(pan) }?.entries ?? []
     }
 
-    /// Which key, if any, makes `code` the right code; nil when no key covers the card.
-    public func verify(code: UnsafeBufferPointer<UInt8>, pan: PAN, expiry: YearMonth, serviceCode: UInt16) -> Verification? {
-        guard let range = ranges.first(where: { $0.covers(pan) }) else { return nil }
+    /// Which key, if any, makes `code` the right code. With rotation every key of the range is tried.
+    public func verifyCode(_ code: UnsafeBufferPointer<UInt8>, pan: PAN, expiry: YearMonth, serviceCode: UInt16) -> SecurityCodeVerification {
+        guard let range = ranges.first(where: { $0.covers(pan) }) else { return .noKey }
         for entry in range.entries where CardVerificationValue.verify(
             code, key: entry.key, pan: pan, expiryDigits: entry.expiryOrder.digits(expiry), serviceCode: serviceCode) {
-            return .match(name: entry.name, kcv: entry.key.checkValue)
+            return .match(entry.identity)
         }
         return .noMatch
     }
 
-    public enum Verification: Sendable, Hashable {
-        case match(name: String, kcv: String)
-        case noMatch
+    public func issueCode(pan: PAN, expiry: YearMonth, serviceCode: UInt16) -> (code: String, key: KeyIdentity)? {
+        guard let entry = entries(for: pan).first else { return nil }
+        let code = CardVerificationValue.code(key: entry.key, pan: pan, expiryDigits: entry.expiryOrder.digits(expiry), serviceCode: serviceCode)
+        return (code.description, entry.identity)
     }
 
     public func verifyPrintedCode(pan: PAN, expiry: YearMonth, code: UnsafeBufferPointer<UInt8>) -> Bool? {
-        verify(code: code, pan: pan, expiry: expiry, serviceCode: CardVerificationValue.printedServiceCode).map { $0 != .noMatch }
+        switch verifyCode(code, pan: pan, expiry: expiry, serviceCode: CardVerificationValue.printedServiceCode) {
+        case .match: true
+        case .noMatch: false
+        case .noKey: nil
+        }
     }
 }

@@ -12,9 +12,11 @@ public struct Responder: Sendable {
     let statistics: @Sendable () -> StatsResponse
     /// The daemon's metrics as Prometheus text, for `STATS` with the `prometheus` flag.
     let exposition: @Sendable () -> String
+    /// The issuers' keys for `CSC_GENERATE` and `CSC_VERIFY`; nil without keys.
+    let securityCodes: (any SecurityCodeIssuer)?
 
-    public init(validator: Validator, hello: HelloResponse, statistics: @escaping @Sendable () -> StatsResponse,
-                exposition: @escaping @Sendable () -> String) {
+    public init(validator: Validator, securityCodes: (any SecurityCodeIssuer)? = nil, hello: HelloResponse,
+                statistics: @escaping @Sendable () -> StatsResponse, exposition: @escaping @Sendable () -> String) {
         validators = (0..<4).map { bits in
             var variant = validator
             let flags = ValidateFlags(rawValue: UInt16(bits))
@@ -25,6 +27,7 @@ public struct Responder: Sendable {
         self.hello = hello
         self.statistics = statistics
         self.exposition = exposition
+        self.securityCodes = securityCodes
     }
 
     public var policy: DecisionPolicy { validators[0].policy }
@@ -39,8 +42,9 @@ public struct Responder: Sendable {
         public var closesConnection: Bool { error?.closesConnection ?? false }
     }
 
-    /// Appends the response to `frame` to `output`.
-    public func respond(to frame: Frame, today: YearMonth, into output: inout ByteBuffer) -> Outcome {
+    /// Appends the response to `frame` to `output`. `permissions` are the sending peer's.
+    public func respond(to frame: Frame, today: YearMonth, permissions: PeerPermissions = [],
+                        into output: inout ByteBuffer) -> Outcome {
         guard frame.version == WireFormat.versionByte else {
             let error = WireError(
                 kind: .unsupportedVersion,
@@ -56,7 +60,7 @@ public struct Responder: Sendable {
         }
         let start = output.writerIndex
         do {
-            let action = try answer(opcode, frame: frame, today: today, into: &output)
+            let action = try answer(opcode, frame: frame, today: today, permissions: permissions, into: &output)
             return Outcome(opcode: opcode, error: nil, action: action)
         } catch {
             output.moveWriterIndex(to: start)  // drop a half-written response
@@ -66,7 +70,8 @@ public struct Responder: Sendable {
     }
 
     /// Writes the answer; returns the action when the request was a `VALIDATE`.
-    private func answer(_ opcode: Opcode, frame: Frame, today: YearMonth, into output: inout ByteBuffer) throws(WireError) -> Action? {
+    private func answer(_ opcode: Opcode, frame: Frame, today: YearMonth, permissions: PeerPermissions,
+                        into output: inout ByteBuffer) throws(WireError) -> Action? {
         let id = frame.requestID
         switch opcode {
         case .hello:
@@ -111,9 +116,46 @@ public struct Responder: Sendable {
                 let stats = statistics()
                 output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { stats.write(to: &$0) }
             }
+        case .cscGenerate:
+            guard permissions.contains(.generateSecurityCodes) else {
+                throw WireError(kind: .notPermitted, code: "generate_not_permitted",
+                                message: "this peer may not generate card verification values (csc_generate_users, csc_generate_groups)")
+            }
+            let generated = try SecurityCodeCodec.withRequest(in: frame.fields, today: today) { request throws(WireError) -> SecurityCodeCodec.Generated in
+                try checkLuhn(request.pan)
+                guard !isAmericanExpress(request.pan) else {
+                    throw WireError(kind: .invalidField, code: "brand_not_supported", field: "pan",
+                                    message: "American Express security codes have no public method; cardcheck does not make them")
+                }
+                guard let issued = securityCodes?.issueCode(pan: request.pan, expiry: request.expiry, serviceCode: request.serviceCode) else {
+                    throw WireError(kind: .invalidField, code: "no_key", field: "pan", message: "no card verification key covers this card")
+                }
+                return SecurityCodeCodec.Generated(code: issued.code, key: issued.key)
+            }
+            output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { generated.write(to: &$0) }
+        case .cscVerify:
+            let verification = try SecurityCodeCodec.withRequest(in: frame.fields, today: today) { request throws(WireError) -> SecurityCodeVerification in
+                guard let code = request.csc else {
+                    throw WireError(kind: .missingField, field: "csc", message: "CSC_VERIFY needs the code to check")
+                }
+                try checkLuhn(request.pan)
+                guard !isAmericanExpress(request.pan) else { return .noKey }  // U: the method is not public
+                return securityCodes?.verifyCode(code, pan: request.pan, expiry: request.expiry, serviceCode: request.serviceCode) ?? .noKey
+            }
+            output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { SecurityCodeCodec.write(verification, to: &$0) }
         }
         return nil
     }
+
+    /// Every PAN is Mod-10 checked before anything else.
+    private func checkLuhn(_ pan: PAN) throws(WireError) {
+        guard pan.luhnValid else {
+            throw WireError(kind: .invalidField, code: "luhn_failed", field: "pan", message: "the PAN fails the Mod-10 (Luhn) check")
+        }
+    }
+
+    /// American Express's security code method is not public: cardcheck neither makes nor checks it.
+    private func isAmericanExpress(_ pan: PAN) -> Bool { validators[0].brands.brand(of: pan) == .americanExpress }
 
     /// Appends an error response.
     public static func write(_ error: WireError, requestID: UInt32, into output: inout ByteBuffer) {

@@ -60,25 +60,8 @@ public enum ValidateCodec {
 
     static func parseRequest(_ bytes: UnsafeBufferPointer<UInt8>) throws(WireError) -> RequestFields {
         var request = RequestFields()
-        var offset = 0
-        var seen: UInt64 = 0
-        while offset < bytes.count {
-            guard offset + 3 <= bytes.count else { throw WireError.malformed("a field header is cut short") }
-            let tag = bytes[offset]
-            let length = Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
-            offset += 3
-            guard offset + length <= bytes.count else {
-                throw WireError.malformed("field 0x\(String(tag, radix: 16)) runs past the end of the frame")
-            }
-            let value = UnsafeBufferPointer(rebasing: bytes[offset..<offset + length])
-            offset += length
-            guard let known = RequestTag(rawValue: tag) else { continue }  // unknown tags are skipped
-            let bit = UInt64(1) << UInt64(tag & 63)
-            guard seen & bit == 0 else {
-                throw WireError(kind: .invalidField, code: "duplicate_field", field: "\(known)",
-                                message: "field 0x\(String(tag, radix: 16)) appears twice")
-            }
-            seen |= bit
+        try RawFields.forEach(in: bytes, name: { RequestTag(rawValue: $0).map { "\($0)" } ?? "" }) { (tag, value) throws(WireError) -> Bool in
+            guard let known = RequestTag(rawValue: tag) else { return false }
             switch known {
             case .pan: request.pan = value
             case .expiry: request.expiry = value
@@ -93,6 +76,7 @@ public enum ValidateCodec {
             case .onFilePostalCode: request.onFileAddress.postalCode = value
             case .onFileCountry: request.onFileAddress.country = value
             }
+            return true
         }
         return request
     }

@@ -85,7 +85,8 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Whether the server closes the connection after sending this error.
     public var closesConnection: Bool {
         switch kind {
-        case .frameTooLarge, .overloaded, .notPermitted: true
+        case .frameTooLarge, .overloaded: true
+        case .notPermitted: code == Kind.notPermitted.name  // a refused peer; not a refused operation
         case .malformed: code == "malformed_stream"
         default: false
         }

@@ -22,6 +22,8 @@ public enum Opcode: UInt8, Sendable, Hashable, CaseIterable {
     case validate = 0x03
     case interpret = 0x04
     case stats = 0x05
+    case cscGenerate = 0x06
+    case cscVerify = 0x07
 
     public var name: String {
         switch self {
@@ -30,6 +32,8 @@ public enum Opcode: UInt8, Sendable, Hashable, CaseIterable {
         case .validate: "VALIDATE"
         case .interpret: "INTERPRET"
         case .stats: "STATS"
+        case .cscGenerate: "CSC_GENERATE"
+        case .cscVerify: "CSC_VERIFY"
         }
     }
 
@@ -53,4 +57,14 @@ public struct StatsFlags: OptionSet, Sendable, Hashable {
 
     /// Answer with the daemon's metrics in the Prometheus text exposition format instead of counters.
     public static let prometheus = StatsFlags(rawValue: 1 << 0)
+}
+
+/// What a connection's peer may do beyond the operations every admitted peer may use. The daemon works
+/// it out from the peer's credentials for each batch, so a reload applies to open connections too.
+public struct PeerPermissions: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// `CSC_GENERATE`: make card verification values (test-card issuance, sandboxes).
+    public static let generateSecurityCodes = PeerPermissions(rawValue: 1 << 0)
 }

@@ -44,13 +44,13 @@ struct KeyTableTests {
         #expect(table.keyCount == 3 && table.ranges.first?.digits == 4)
         let pan = try PAN(Self.card)
         let verdict = Array("213".utf8).withUnsafeBufferPointer {
-            table.verify(code: $0, pan: pan, expiry: YearMonth(year: 2028, month: 12)!, serviceCode: 0)
+            table.verifyCode($0, pan: pan, expiry: YearMonth(year: 2028, month: 12)!, serviceCode: 0)
         }
-        #expect(verdict == .match(name: "new", kcv: "08D7B4"))
+        #expect(verdict == .match(KeyIdentity(name: "new", checkValue: "08D7B4")))
         // MMYY under the same key gives another code: the order is per key, and a wrong one does not match.
         let mmyy = try KeyFile.parse("4114 \(Self.testKey) expiry=MMYY")
         let wrongOrder = Array("213".utf8).withUnsafeBufferPointer {
-            mmyy.verify(code: $0, pan: pan, expiry: YearMonth(year: 2028, month: 12)!, serviceCode: 0)
+            mmyy.verifyCode($0, pan: pan, expiry: YearMonth(year: 2028, month: 12)!, serviceCode: 0)
         }
         #expect(wrongOrder == .noMatch)
     }

@@ -104,6 +104,7 @@ struct WireVectorTests {
             case WireFormat.errorOpcode: _ = try WireError(fields: response.fields)
             case Opcode.hello.responseOpcode: #expect(try HelloResponse(fields: response.fields).maximumFrameSize == 16_384)
             case Opcode.interpret.responseOpcode: #expect(try InterpretResponse(fields: response.fields).action == .review)
+            case Opcode.cscVerify.responseOpcode: #expect(try SecurityCodeCodec.verification(fields: response.fields) == .noKey)
             default: break
             }
         }
