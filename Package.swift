@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(
             name: "CardCheckDaemonTests",
             dependencies: [
-                "CardCheck", "CardCheckWire", "CardCheckClient", "CardCheckTestSupport", "cardcheckd", "cardcheck",
+                "CardCheck", "CardCheckWire", "CardCheckClient", "CardCheckCrypto", "CardCheckTestSupport", "cardcheckd", "cardcheck",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

@@ -38,12 +38,15 @@ struct CardCheckDaemon: ParsableCommand {
         let (config, socket, workers, logLevel) = (self.config, self.socket, self.workers, self.logLevel)
         do {
             let configuration = try CardCheckDaemon.loadConfiguration(file: config, socket: socket, workers: workers, logLevel: logLevel)
-            let access = try AccessControl(users: configuration.allowUsers, groups: configuration.allowGroups)
+            let access = try PeerAccess(configuration)
             let keys = try KeyLoading.load(configuration)
             if checkConfig {
                 print(configuration.effectiveLines.joined(separator: "\n"))
-                print("# allowed uids: \(access.uids.sorted().map(String.init).joined(separator: ", ")); "
-                      + "allowed gids: \(access.gids.sorted().map(String.init).joined(separator: ", "))")
+                print("# allowed uids: \(access.connect.uids.sorted().map(String.init).joined(separator: ", ")); "
+                      + "allowed gids: \(access.connect.gids.sorted().map(String.init).joined(separator: ", "))")
+                print(access.generate.isEmpty ? "# CSC_GENERATE: off (nobody listed)"
+                      : "# CSC_GENERATE allowed to uids: \(access.generate.uids.sorted().map(String.init).joined(separator: ", ")); "
+                        + "gids: \(access.generate.gids.sorted().map(String.init).joined(separator: ", "))")
                 if let keys {
                     print("# card verification keys from \(keys.source): "
                           + keys.table.ranges.flatMap { $0.entries.map { "\($0.name) (KCV \($0.key.checkValue))" } }.joined(separator: ", "))

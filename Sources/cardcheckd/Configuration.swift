@@ -18,6 +18,10 @@ struct Configuration: Sendable, Equatable {
     /// daemon's own user and root only.
     var allowUsers: [String] = []
     var allowGroups: [String] = []
+    /// Users and groups whose processes may generate card verification values (`CSC_GENERATE`); both
+    /// empty (the default) means nobody: the operation is off.
+    var cscGenerateUsers: [String] = []
+    var cscGenerateGroups: [String] = []
     var avsStrict = false
     var avsInternational = false
     var policy = DecisionPolicy.cardNetworkDefaults
@@ -38,6 +42,8 @@ struct Configuration: Sendable, Equatable {
         ("idle_timeout", "seconds a connection may send nothing before it is closed (0: never)"),
         ("allow_users", "comma-separated users (names or ids) whose processes may connect"),
         ("allow_groups", "comma-separated groups (names or ids) whose members may connect"),
+        ("csc_generate_users", "comma-separated users (names or ids) who may generate card verification values; empty: nobody"),
+        ("csc_generate_groups", "comma-separated groups (names or ids) whose members may generate card verification values"),
         ("avs_strict", "compare the words of street lines too (true/false)"),
         ("avs_international", "match non-US addresses with the Visa international codes (true/false)"),
         ("log_level", "trace, debug, info, notice, warning, error or critical"),
@@ -98,6 +104,8 @@ struct Configuration: Sendable, Equatable {
         case "idle_timeout": idleTimeoutSeconds = try integer(0...86_400)
         case "allow_users": allowUsers = list()
         case "allow_groups": allowGroups = list()
+        case "csc_generate_users": cscGenerateUsers = list()
+        case "csc_generate_groups": cscGenerateGroups = list()
         case "avs_strict": avsStrict = try bool()
         case "avs_international": avsInternational = try bool()
         case "log_level":
@@ -126,6 +134,8 @@ struct Configuration: Sendable, Equatable {
         var lines = [
             "socket = \(socketPath)", "socket_mode = 0\(String(socketMode, radix: 8))", "socket_group = \(socketGroup ?? "")",
             "allow_users = \(allowUsers.joined(separator: ", "))", "allow_groups = \(allowGroups.joined(separator: ", "))",
+            "csc_generate_users = \(cscGenerateUsers.joined(separator: ", "))",
+            "csc_generate_groups = \(cscGenerateGroups.joined(separator: ", "))",
             "workers = \(workers)", "io_threads = \(ioThreads)", "max_connections = \(maxConnections)",
             "max_in_flight = \(maxInFlight)", "max_frame = \(maxFrame)", "idle_timeout = \(idleTimeoutSeconds)",
             "avs_strict = \(avsStrict)", "avs_international = \(avsInternational)", "log_level = \(logLevel)",
@@ -135,6 +145,17 @@ struct Configuration: Sendable, Equatable {
             lines.append("policy.\(reason.name) = \(policy[reason].name)")
         }
         return lines
+    }
+
+    /// Who may connect.
+    func connectionAccess() throws(ConfigurationError) -> AccessControl {
+        try AccessControl(users: allowUsers, groups: allowGroups)
+    }
+
+    /// Who may generate codes: nobody unless listed.
+    func generateAccess() throws(ConfigurationError) -> AccessControl {
+        try AccessControl(users: cscGenerateUsers, groups: cscGenerateGroups, emptyMeansSelf: false,
+                          setting: ("csc_generate_users", "csc_generate_groups"))
     }
 
     var validator: Validator {

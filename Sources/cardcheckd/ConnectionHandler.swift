@@ -8,15 +8,22 @@ import NIOCore
 /// Asks a connection to finish what it has received and close (shutdown).
 struct DrainEvent: Sendable {}
 
-/// The responder in force; replaced whole on reload.
+/// The responder and the access rules in force; replaced together on reload.
 final class ResponderSource: Sendable {
-    private let box: NIOLockedValueBox<Responder>
+    struct Current: Sendable {
+        var responder: Responder
+        var access: PeerAccess
+    }
 
-    init(_ responder: Responder) { box = NIOLockedValueBox(responder) }
+    private let box: NIOLockedValueBox<Current>
 
-    var current: Responder { box.withLockedValue { $0 } }
+    init(_ responder: Responder, access: PeerAccess) { box = NIOLockedValueBox(Current(responder: responder, access: access)) }
 
-    func replace(with responder: Responder) { box.withLockedValue { $0 = responder } }
+    var current: Current { box.withLockedValue { $0 } }
+
+    func replace(with responder: Responder, access: PeerAccess) {
+        box.withLockedValue { $0 = Current(responder: responder, access: access) }
+    }
 }
 
 /// Serves one client connection.
@@ -75,14 +82,17 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let loop = context.eventLoop
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
         let received = ContinuousClock.now
+        let peer = self.peer
         shared.workers.submit {
-            let responder = shared.responders.current
+            let current = shared.responders.current
+            let responder = current.responder
+            let permissions = current.access.permissions(for: peer)
             let today = YearMonth(unixTime: Int64(time(nil)))
             var output = allocator.buffer(capacity: batch.count * 128)
             var closeError: WireError?
             var tally = BatchTally()
             for frame in batch {
-                let outcome = responder.respond(to: frame, today: today, into: &output)
+                let outcome = responder.respond(to: frame, today: today, permissions: permissions, into: &output)
                 tally.add(outcome)
                 if outcome.closesConnection {
                     closeError = outcome.error

@@ -8,7 +8,7 @@ import Prometheus
 /// instrument is made once at start, so the request path only increments and records. Labels are
 /// operations, outcomes and error kinds: never card data.
 final class DaemonMetrics: Sendable {
-    static let operations: [Opcode] = [.hello, .ping, .validate, .interpret, .stats]
+    static let operations: [Opcode] = [.hello, .ping, .validate, .interpret, .stats, .cscGenerate, .cscVerify]
     /// Latency buckets: the engine answers in well under a microsecond, so a request's time is queueing,
     /// the worker hop and the batch it rides in; buckets from 5 µs to 1 s show where it goes.
     static let latencyBuckets: [Duration] = [
@@ -124,7 +124,7 @@ struct BatchTally: ~Copyable {
     static let ok = 0
     static let error = 1
     /// (DaemonMetrics.operations.count + 1 for unknown) * outcomes.
-    static let slots = 36
+    static let slots = 48
     /// WireError.Kind raw values 1...9.
     static let errorSlots = 10
 
@@ -138,7 +138,7 @@ struct BatchTally: ~Copyable {
         }
     }
 
-    var counts = InlineArray<36, Int>(repeating: 0)
+    var counts = InlineArray<48, Int>(repeating: 0)
     var errors = InlineArray<10, Int>(repeating: 0)
     var total = 0
     var validations = 0

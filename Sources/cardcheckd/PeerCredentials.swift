@@ -1,3 +1,4 @@
+import CardCheckWire
 import Foundation
 
 /// The credentials of the process at the other end of a Unix socket, as `SO_PEERCRED` reports them.
@@ -16,12 +17,15 @@ struct AccessControl: Sendable, Equatable {
     var uids: Set<UInt32>
     var gids: Set<UInt32>
 
-    /// With no users and no groups configured, only the daemon's own user and root may connect.
-    init(users: [String], groups: [String]) throws(ConfigurationError) {
+    /// With no users and no groups configured: only the daemon's own user and root when `emptyMeansSelf`
+    /// (who may connect), nobody otherwise (who may generate codes). `setting` names the configuration
+    /// keys in errors.
+    init(users: [String], groups: [String], emptyMeansSelf: Bool = true,
+         setting: (users: String, groups: String) = ("allow_users", "allow_groups")) throws(ConfigurationError) {
         uids = []
         gids = []
         if users.isEmpty && groups.isEmpty {
-            uids = [getuid(), 0]
+            if emptyMeansSelf { uids = [getuid(), 0] }
             return
         }
         for user in users {
@@ -30,7 +34,7 @@ struct AccessControl: Sendable, Equatable {
             } else if let entry = getpwnam(user) {
                 uids.insert(entry.pointee.pw_uid)
             } else {
-                throw ConfigurationError(message: "allow_users: no user '\(user)'")
+                throw ConfigurationError(message: "\(setting.users): no user '\(user)'")
             }
         }
         for group in groups {
@@ -41,7 +45,7 @@ struct AccessControl: Sendable, Equatable {
                     gids.insert(gid)
                     continue
                 }
-                throw ConfigurationError(message: "allow_groups: no group '\(group)'")
+                throw ConfigurationError(message: "\(setting.groups): no group '\(group)'")
             }
             gids.insert(entry.pointee.gr_gid)
             // Supplementary members: their uids are allowed too.
@@ -53,7 +57,25 @@ struct AccessControl: Sendable, Equatable {
         }
     }
 
+    var isEmpty: Bool { uids.isEmpty && gids.isEmpty }
+
     func permits(_ peer: PeerCredentials) -> Bool {
         uids.contains(peer.uid) || gids.contains(peer.gid)
+    }
+}
+
+/// Who may connect and who may do more: worked out from the configuration at start and on reload.
+struct PeerAccess: Sendable, Equatable {
+    var connect: AccessControl
+    var generate: AccessControl
+
+    init(_ configuration: Configuration) throws(ConfigurationError) {
+        connect = try configuration.connectionAccess()
+        generate = try configuration.generateAccess()
+    }
+
+    /// What `peer` may do beyond the common operations.
+    func permissions(for peer: PeerCredentials) -> PeerPermissions {
+        generate.permits(peer) ? .generateSecurityCodes : []
     }
 }

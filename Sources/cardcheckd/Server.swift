@@ -17,25 +17,34 @@ final class Server: Sendable {
     let loadConfiguration: @Sendable () throws -> Configuration
     let notifier = SystemdNotifier()
     private let responders: ResponderSource
-    private let access: NIOLockedValueBox<AccessControl>
     private let lastReload = NIOLockedValueBox("never")
     let statistics: DaemonStatistics
     let workers: WorkerPool
     let group: MultiThreadedEventLoopGroup
     private let connections = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
 
-    init(configuration: Configuration, keys: KeyLoading.Loaded?, access: AccessControl, logger: Logger,
+    init(configuration: Configuration, keys: KeyLoading.Loaded?, access: PeerAccess, logger: Logger,
          loadConfiguration: @escaping @Sendable () throws -> Configuration) {
         self.configuration = configuration
-        self.access = NIOLockedValueBox(access)
         self.logger = logger
         self.loadConfiguration = loadConfiguration
         let statistics = DaemonStatistics(workerQueues: configuration.workers, version: Server.version)
         self.statistics = statistics
         workers = WorkerPool(count: configuration.workers)
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.ioThreads)
-        responders = ResponderSource(Server.responder(for: configuration, keys: keys, statistics: statistics, workers: workers))
+        responders = ResponderSource(Server.responder(for: configuration, keys: keys, statistics: statistics, workers: workers),
+                                     access: access)
         Server.logKeys(keys, logger: logger)
+        Server.logGenerateAccess(access, logger: logger)
+    }
+
+    /// Says who may generate codes when anyone may: a security reviewer looks for exactly this line.
+    static func logGenerateAccess(_ access: PeerAccess, logger: Logger) {
+        guard !access.generate.isEmpty else { return }
+        logger.notice("CSC_GENERATE is on for these peers", metadata: [
+            "uids": "\(access.generate.uids.sorted().map(String.init).joined(separator: ","))",
+            "gids": "\(access.generate.gids.sorted().map(String.init).joined(separator: ","))",
+        ])
     }
 
     /// Names the keys by range and KCV; never the keys themselves.
@@ -58,6 +67,7 @@ final class Server: Sendable {
         validator.securityCodes = keys?.table
         return Responder(
             validator: validator,
+            securityCodes: keys?.table,
             hello: HelloResponse(serverName: name, serverVersion: version,
                                  maximumFrameSize: UInt32(configuration.maxFrame),
                                  maximumInFlight: UInt32(configuration.maxInFlight)),
@@ -145,15 +155,16 @@ final class Server: Sendable {
         let stamp = ISO8601DateFormatter().string(from: Date())
         do {
             let next = try loadConfiguration()
-            let nextAccess = try AccessControl(users: next.allowUsers, groups: next.allowGroups)
+            let nextAccess = try PeerAccess(next)
             let keys = try KeyLoading.load(next)
-            responders.replace(with: Server.responder(for: next, keys: keys, statistics: statistics, workers: workers))
+            responders.replace(with: Server.responder(for: next, keys: keys, statistics: statistics, workers: workers), access: nextAccess)
             Server.logKeys(keys, logger: logger)
-            access.withLockedValue { $0 = nextAccess }
+            Server.logGenerateAccess(nextAccess, logger: logger)
             var restartOnly = next
             restartOnly.policy = configuration.policy
             (restartOnly.avsStrict, restartOnly.avsInternational) = (configuration.avsStrict, configuration.avsInternational)
             (restartOnly.allowUsers, restartOnly.allowGroups) = (configuration.allowUsers, configuration.allowGroups)
+            (restartOnly.cscGenerateUsers, restartOnly.cscGenerateGroups) = (configuration.cscGenerateUsers, configuration.cscGenerateGroups)
             restartOnly.keyFile = configuration.keyFile
             if restartOnly != configuration {
                 logger.notice("reloaded; socket, limits, workers and log settings change only on restart")
@@ -223,7 +234,7 @@ final class Server: Sendable {
     }
 
     private func refusal(for peer: PeerCredentials) -> WireError? {
-        if !access.withLockedValue({ $0.permits(peer) }) {
+        if !responders.current.access.connect.permits(peer) {
             logger.warning("refused connection: peer not allowed", metadata: ["pid": "\(peer.pid)", "uid": "\(peer.uid)", "gid": "\(peer.gid)"])
             return WireError(kind: .notPermitted, message: "uid \(peer.uid) and gid \(peer.gid) are not allowed to connect")
         }
