@@ -59,6 +59,22 @@ public final class CardCheckClient: Sendable {
         return try decode { () throws(WireError) in try MetricsExposition(fields: frame.fields).text }
     }
 
+    /// Makes a card verification value under the daemon's key for the card's range (`CSC_GENERATE`; only
+    /// for peers the daemon lists in `csc_generate_users` or `csc_generate_groups`).
+    public func generateSecurityCode(_ request: SecurityCodeCodec.Request) async throws(CardCheckClientError) -> SecurityCodeCodec.Generated {
+        var request = request
+        request.csc = nil
+        let frame = try await call(.cscGenerate) { [request] in request.write(to: &$0) }
+        return try decode { () throws(WireError) in try SecurityCodeCodec.Generated(fields: frame.fields) }
+    }
+
+    /// Checks a card verification value under the daemon's keys (`CSC_VERIFY`): M with the key that
+    /// matched, N, or U when no key covers the card.
+    public func verifySecurityCode(_ request: SecurityCodeCodec.Request) async throws(CardCheckClientError) -> SecurityCodeVerification {
+        let frame = try await call(.cscVerify) { request.write(to: &$0) }
+        return try decode { () throws(WireError) in try SecurityCodeCodec.verification(fields: frame.fields) }
+    }
+
     /// Closes the connection; the next request opens a new one.
     public func close() async {
         let current = connection.withLockedValue { current in

@@ -1,7 +1,9 @@
 import ArgumentParser
 import CardCheck
+import CardCheckClient
 import CardCheckCrypto
 import CardCheckJSON
+import CardCheckWire
 import Foundation
 
 struct CSCCommand: ParsableCommand {
@@ -9,40 +11,84 @@ struct CSCCommand: ParsableCommand {
         commandName: "csc",
         abstract: "Generate or verify card verification values (CVV/CVC, CVV2/CVC2, iCVV) with an issuer key.",
         discussion: """
-            Runs in this process (--local); the daemon's generate operation is not there yet. The key \
-            comes from --cvk (32 hex digits, CVK A then B) or from the key file named by --keys, where \
-            the PAN's range picks it. Keys are never printed: the KCV names them.
+            By default cardcheckd does it with its own keys (CSC_GENERATE, CSC_VERIFY); generating needs \
+            this user or group in the daemon's csc_generate_users or csc_generate_groups. With --local it \
+            runs in this process, with the key from --cvk (32 hex digits, CVK A then B) or from the key \
+            file named by --keys, where the PAN's range picks it. Keys are never printed: the KCV names \
+            them. American Express codes have no public method and are not made or checked.
             """,
         subcommands: [GenerateCSCCommand.self, VerifyCSCCommand.self]
     )
 }
 
 struct CSCOptions: ParsableArguments {
-    @Flag(help: "Compute in this process (required for now).") var local = false
-    @Option(help: "The card verification key pair, 32 hex digits.") var cvk: String?
-    @Option(help: "A key file (see README.md); the PAN's range chooses the key.") var keys: String?
-    @Flag(help: "Accept a --cvk without odd parity (some published test keys).") var anyParity = false
+    @Flag(help: "Compute in this process with --cvk or --keys instead of asking cardcheckd.") var local = false
+    @Option(help: ArgumentHelp("cardcheckd's socket (or CARDCHECK_SOCKET).", valueName: "path"))
+    var socket: String = ProcessInfo.processInfo.environment["CARDCHECK_SOCKET"] ?? "run/cardcheck.sock"
+    @Option(help: "Seconds to wait for cardcheckd's answer.") var timeout: Double = 5
+    @Option(help: "With --local: the card verification key pair, 32 hex digits.") var cvk: String?
+    @Option(help: "With --local: a key file (see README.md); the PAN's range chooses the key.") var keys: String?
+    @Flag(help: "With --cvk: accept a key without odd parity (some published test keys).") var anyParity = false
+    @Option(help: "With --cvk: the order the issuer puts the expiry digits in, YYMM or MMYY.") var expiryOrder = "YYMM"
+    @Flag(help: "With --local: go on when the PAN fails the Mod-10 check (published test vectors use such PANs).")
+    var ignoreLuhn = false
     @Option(help: "The card number.") var pan: String
-    @Option(help: "The expiry as 4 digits in the issuer's order (usually YYMM).") var expiry: String
+    @Option(help: "The expiry as YYMM, year then month (2812 for December 2028), whatever order the key uses.")
+    var expiry: String
     @Option(help: "Service code: 000 for CVV2/CVC2 (default), 999 for iCVV, the card's own for CVV/CVC.")
     var serviceCode = "000"
     @Flag(help: "Write JSON.") var json = false
 
     func validate() throws {
-        guard local else { throw ValidationError("give --local: the daemon does not generate or verify codes on request yet") }
-        guard (cvk == nil) != (keys == nil) else { throw ValidationError("give exactly one of --cvk and --keys") }
-        guard expiry.count == 4, UInt16(expiry) != nil else { throw ValidationError("--expiry is 4 digits, e.g. 2812") }
+        if local {
+            guard (cvk == nil) != (keys == nil) else { throw ValidationError("with --local, give exactly one of --cvk and --keys") }
+        } else {
+            guard !ignoreLuhn else { throw ValidationError("--ignore-luhn goes with --local: cardcheckd always checks Mod-10") }
+            guard cvk == nil && keys == nil else {
+                throw ValidationError("--cvk and --keys go with --local; without it cardcheckd uses its own keys")
+            }
+            guard month != nil else { throw ValidationError("--expiry is YYMM with a month from 01 to 12, e.g. 2812") }
+        }
+        guard CardVerificationValue.ExpiryOrder(rawValue: expiryOrder.uppercased()) != nil else {
+            throw ValidationError("--expiry-order is YYMM or MMYY")
+        }
+        guard expiry.count == 4, UInt16(expiry) != nil else { throw ValidationError("--expiry is 4 digits YYMM, e.g. 2812") }
         guard serviceCode.count == 3, UInt16(serviceCode) != nil else { throw ValidationError("--service-code is 3 digits") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
     }
 
-    /// The card and the key (name, key) that covers it.
+    /// The expiry as a month, for the daemon (which applies its key's order itself).
+    var month: YearMonth? {
+        guard let digits = UInt16(expiry) else { return nil }
+        return YearMonth(year: 2000 + Int(digits / 100), month: Int(digits % 100))
+    }
+
+    /// The request for cardcheckd: the expiry as the card prints it (MM/YY).
+    func request(csc: String? = nil) -> SecurityCodeCodec.Request {
+        let digits = Array(expiry)
+        return SecurityCodeCodec.Request(pan: pan, expiry: "\(digits[2])\(digits[3])/\(digits[0])\(digits[1])",
+                                         serviceCode: serviceCode, csc: csc)
+    }
+
+    func client() -> CardCheckClient {
+        CardCheckClient(socketPath: socket, timeout: .milliseconds(Int64(timeout * 1_000)))
+    }
+
+    /// The card and the keys that cover it (--local).
     func resolve() throws -> (PAN, [KeyTable.Entry]) {
         let card: PAN
         do { card = try PAN(pan) } catch { throw ValidationError("--pan: \(error)") }
+        guard card.luhnValid || ignoreLuhn else {
+            throw ValidationError("--pan fails the Mod-10 (Luhn) check (--ignore-luhn makes a code anyway, for published test vectors)")
+        }
+        guard BrandDirectory.standard.brand(of: card) != .americanExpress else {
+            throw ValidationError("American Express security codes have no public method; cardcheck does not make or check them")
+        }
         if let cvk {
             do {
                 let key = try CardVerificationKey(hex: cvk, requireOddParity: !anyParity)
-                return (card, [KeyTable.Entry(name: key.checkValue, key: key, expiryOrder: .yymm)])
+                let order = CardVerificationValue.ExpiryOrder(rawValue: expiryOrder.uppercased()) ?? .yymm
+                return (card, [KeyTable.Entry(name: key.checkValue, key: key, expiryOrder: order)])
             } catch { throw ValidationError("--cvk: \(error)") }
         }
         let text: String
@@ -56,57 +102,83 @@ struct CSCOptions: ParsableArguments {
         return (card, entries)
     }
 
-    var expiryDigits: UInt16 { UInt16(expiry) ?? 0 }
+    /// The four expiry digits in `order`: YYMM as given, or swapped to MMYY. Any digits are taken (some
+    /// published vectors use months such as 33).
+    func expiryDigits(_ order: CardVerificationValue.ExpiryOrder) -> UInt16 {
+        let digits = UInt16(expiry) ?? 0
+        return order == .yymm ? digits : digits % 100 * 100 + digits / 100
+    }
+
     var serviceCodeValue: UInt16 { UInt16(serviceCode) ?? 0 }
-}
 
-struct GenerateCSCCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Print the code of a card (for test cards and sandboxes).")
-
-    @OptionGroup var options: CSCOptions
-
-    func run() throws {
-        let (pan, entries) = try options.resolve()
-        let entry = entries[0]
-        let code = CardVerificationValue.code(key: entry.key, pan: pan, expiryDigits: options.expiryDigits, serviceCode: options.serviceCodeValue)
-        if options.json || !Terminal.standardOutputIsTerminal {
+    func print(code: String?, result: String?, key: KeyIdentity?) {
+        if json || !Terminal.standardOutputIsTerminal {
             var writer = JSONWriter()
-            writer.add("code", code.description)
-            writer.add("key", entry.name)
-            writer.add("kcv", entry.key.checkValue)
-            print(writer.finished)
+            if let code { writer.add("code", code) }
+            if let result { writer.add("result", result) }
+            if let key {
+                writer.add("key", key.name)
+                writer.add("kcv", key.checkValue)
+            }
+            Swift.print(writer.finished)
         } else {
-            print("\(code)  (key \(entry.name), KCV \(entry.key.checkValue))")
+            let named = key.map { "  (key \($0.name), KCV \($0.checkValue))" } ?? (result == "U" ? "  (no key covers this card)" : "")
+            Swift.print((code ?? result ?? "") + named)
         }
     }
 }
 
-struct VerifyCSCCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "verify", abstract: "Check a code: M (match) or N (no match); exit status 1 for N.")
+struct GenerateCSCCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Print the code of a card (for test cards and sandboxes).")
 
     @OptionGroup var options: CSCOptions
-    @Option(help: "The code to check.") var csc: String
 
-    func run() throws {
-        let (pan, entries) = try options.resolve()
-        let matched = entries.first { entry in
-            Array(csc.utf8).withUnsafeBufferPointer {
-                CardVerificationValue.verify($0, key: entry.key, pan: pan, expiryDigits: options.expiryDigits,
-                                             serviceCode: options.serviceCodeValue)
-            }
+    func run() async throws {
+        if options.local {
+            let (pan, entries) = try options.resolve()
+            let entry = entries[0]
+            let code = CardVerificationValue.code(key: entry.key, pan: pan, expiryDigits: options.expiryDigits(entry.expiryOrder),
+                                                  serviceCode: options.serviceCodeValue)
+            options.print(code: code.description, result: nil, key: entry.identity)
+            return
         }
-        if options.json || !Terminal.standardOutputIsTerminal {
-            var writer = JSONWriter()
-            writer.add("result", matched == nil ? "N" : "M")
-            if let matched {
-                writer.add("key", matched.name)
-                writer.add("kcv", matched.key.checkValue)
+        let client = options.client()
+        let generated: SecurityCodeCodec.Generated
+        do { generated = try await client.generateSecurityCode(options.request()) } catch { throw Terminal.fail(error) }
+        await client.close()
+        options.print(code: generated.code, result: nil, key: generated.key)
+    }
+}
+
+struct VerifyCSCCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify", abstract: "Check a code: M (match) or N (no match), U when no key covers the card; exit status 1 unless M.")
+
+    @OptionGroup var options: CSCOptions
+    @Option(help: "The code to check (3 digits).") var csc: String
+
+    func validate() throws {
+        guard csc.count == 3, csc.allSatisfy(\.isASCII), UInt16(csc) != nil else { throw ValidationError("--csc is 3 digits") }
+    }
+
+    func run() async throws {
+        let verification: SecurityCodeVerification
+        if options.local {
+            let (pan, entries) = try options.resolve()
+            let matched = entries.first { entry in
+                Array(csc.utf8).withUnsafeBufferPointer {
+                    CardVerificationValue.verify($0, key: entry.key, pan: pan, expiryDigits: options.expiryDigits(entry.expiryOrder),
+                                                 serviceCode: options.serviceCodeValue)
+                }
             }
-            print(writer.finished)
+            verification = matched.map { .match($0.identity) } ?? .noMatch
         } else {
-            print(matched.map { "M  (key \($0.name), KCV \($0.key.checkValue))" } ?? "N")
+            let client = options.client()
+            do { verification = try await client.verifySecurityCode(options.request(csc: csc)) } catch { throw Terminal.fail(error) }
+            await client.close()
         }
-        if matched == nil { throw ExitCode(1) }
+        let key: KeyIdentity? = if case .match(let key) = verification { key } else { nil }
+        options.print(code: nil, result: String(verification.result.letter), key: key)
+        if key == nil { throw ExitCode(1) }
     }
 }

@@ -7,8 +7,8 @@ struct CSCCommandTests {
     @Test("generate gives every vector's code; verify answers M (exit 0) and N (exit 1); the key is never printed")
     func vectors() throws {
         for vector in CSCVectors.shared.vectors {
-            let common = ["--local", "--cvk", vector.key, "--any-parity", "--pan", vector.pan, "--expiry", vector.expiry,
-                          "--service-code", vector.service_code, "--json"]
+            let common = ["--local", "--cvk", vector.key, "--any-parity", "--ignore-luhn", "--pan", vector.pan,
+                          "--expiry", vector.expiry, "--service-code", vector.service_code, "--json"]
             let generated = try BuiltBinary.run("cardcheck", ["csc", "generate"] + common)
             #expect(generated.status == 0 && generated.stdout.contains(#""code":"\#(vector.code)""#), "\(vector.name): \(generated.stdout)\(generated.stderr)")
             #expect(!generated.stdout.contains(vector.key))
@@ -18,6 +18,16 @@ struct CSCCommandTests {
             let noMatch = try BuiltBinary.run("cardcheck", ["csc", "verify"] + common + ["--csc", wrong])
             #expect(noMatch.status == 1 && noMatch.stdout.contains(#""result":"N""#))
         }
+    }
+
+    @Test("a PAN that fails Mod-10 is refused unless --ignore-luhn says it is a published test vector")
+    func luhnFirst() throws {
+        let card = ["--local", "--cvk", "0123456789ABCDEFFEDCBA9876543210", "--any-parity", "--pan", "4123456789012345",
+                    "--expiry", "8701", "--service-code", "101"]
+        let refused = try BuiltBinary.run("cardcheck", ["csc", "generate"] + card)
+        #expect(refused.status != 0 && refused.stderr.contains("Mod-10") && refused.stdout.isEmpty, "\(refused.stderr)")
+        let made = try BuiltBinary.run("cardcheck", ["csc", "generate", "--ignore-luhn"] + card)
+        #expect(made.status == 0 && made.stdout.contains(#""code":"561""#), "\(made.stdout)\(made.stderr)")
     }
 
     @Test("a key file picks the key by the PAN's range; a card no key covers is an error")
