@@ -30,7 +30,8 @@ public final class CardVerificationKey: @unchecked Sendable {
     public init(hex: some StringProtocol, requireOddParity: Bool = true) throws(Problem) {
         var bytes = [UInt8](repeating: 0, count: 16)
         defer { OPENSSL_cleanse(&bytes, bytes.count) }
-        let digits = Array(hex.utf8)
+        var digits = Array(hex.utf8)
+        defer { SecretText.wipe(&digits) }
         guard digits.count == 32 else { throw .wrongLength(digits.count) }
         for index in 0..<16 {
             guard let high = Self.nibble(digits[2 * index]), let low = Self.nibble(digits[2 * index + 1]) else { throw .notHex }

@@ -46,11 +46,14 @@ enum KeyLoading {
         var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
         let count = bytes.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
         guard count == bytes.count else { throw ConfigurationError(message: "cannot read key file \(path)") }
-        defer { for index in bytes.indices { bytes[index] = 0 } }
+        defer { SecretText.wipe(&bytes) }
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    private static func parse(_ text: String, file: String) throws(ConfigurationError) -> KeyTable {
+    /// Parses the file's text, then wipes it: only the key schedules stay in memory.
+    private static func parse(_ text: consuming String, file: String) throws(ConfigurationError) -> KeyTable {
+        var text = text
+        defer { SecretText.wipe(&text) }
         do { return try KeyFile.parse(text) } catch {
             throw ConfigurationError(file: file, line: error.line, message: error.message)
         }

@@ -74,3 +74,18 @@ struct KeyTableTests {
         }
     }
 }
+
+@Suite("Key material is wiped after parsing")
+struct SecretTextTests {
+    @Test("a key file's text reads as zero bytes after the wipe, and so do key bytes")
+    func wipes() {
+        var text = "4114 0123456789ABCDEFFEDCBA9876543210 name=visa-test\n"
+        text += "5412 0123456789ABCDEFFEDCBA9876543210\n"  // built at run time: heap storage, not a literal
+        let count = text.utf8.count
+        SecretText.wipe(&text)
+        #expect(text.utf8.count == count && text.utf8.allSatisfy { $0 == 0 })
+        var bytes = Array("0123456789ABCDEF".utf8)
+        SecretText.wipe(&bytes)
+        #expect(bytes == [UInt8](repeating: 0, count: 16))
+    }
+}
