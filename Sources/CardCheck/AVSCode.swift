@@ -4,7 +4,10 @@
 public enum AVSCode: UInt8, Sendable, Hashable, CaseIterable {
     case A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P, Q, R, S, T, U, V, W, X, Y, Z
 
-    public var letter: Character { Character(Unicode.Scalar(UInt8(ascii: "A") + rawValue)) }
+    public var letter: Character { Character(Unicode.Scalar(asciiLetter)) }
+
+    /// The letter as one ASCII byte.
+    @inlinable public var asciiLetter: UInt8 { UInt8(ascii: "A") + rawValue }
 
     public init?(letter: Character) {
         guard let ascii = letter.asciiValue, ascii >= UInt8(ascii: "A"),

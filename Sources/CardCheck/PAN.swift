@@ -163,6 +163,25 @@
         length = characters.count
     }
 
+    /// Writes the masked form as ASCII at `destination` (room for `length` bytes): no allocation, for
+    /// the wire's hot path. Returns `length`.
+    @inlinable public func writeASCII(to destination: UnsafeMutableRawPointer) -> Int {
+        var value = leading
+        var index = leadingCount - 1
+        while index >= 0 {
+            destination.storeBytes(of: UInt8(truncatingIfNeeded: value % 10) &+ 0x30, toByteOffset: index, as: UInt8.self)
+            value /= 10
+            index -= 1
+        }
+        for offset in leadingCount..<(length - 4) { destination.storeBytes(of: UInt8(ascii: "*"), toByteOffset: offset, as: UInt8.self) }
+        var tail = last4
+        for offset in stride(from: length - 1, through: length - 4, by: -1) {
+            destination.storeBytes(of: UInt8(truncatingIfNeeded: tail % 10) &+ 0x30, toByteOffset: offset, as: UInt8.self)
+            tail /= 10
+        }
+        return length
+    }
+
     /// For example `411111******1111`.
     public var description: String {
         var text = ""

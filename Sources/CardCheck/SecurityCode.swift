@@ -41,6 +41,20 @@ public enum CSCResult: UInt8, Sendable, Hashable, CaseIterable {
     /// The check is not supported for this card (some gateways).
     case X
 
+    /// The letter as one ASCII byte.
+    @inlinable public var asciiLetter: UInt8 {
+        switch self {
+        case .D: UInt8(ascii: "D")
+        case .I: UInt8(ascii: "I")
+        case .M: UInt8(ascii: "M")
+        case .N: UInt8(ascii: "N")
+        case .P: UInt8(ascii: "P")
+        case .S: UInt8(ascii: "S")
+        case .U: UInt8(ascii: "U")
+        case .X: UInt8(ascii: "X")
+        }
+    }
+
     public var letter: Character {
         switch self {
         case .D: "D"

@@ -35,11 +35,16 @@ extension ByteBuffer {
     public mutating func writeFrame(opcode: UInt8, flags: UInt16 = 0, requestID: UInt32,
                                     fields body: (inout ByteBuffer) -> Void) {
         let lengthIndex = writerIndex
-        writeInteger(UInt32(0))
-        writeInteger(WireFormat.versionByte)
-        writeInteger(opcode)
-        writeInteger(flags)
-        writeInteger(requestID)
+        // The header in one reserved stretch (length patched below).
+        writeWithUnsafeMutableBytes(minimumWritableBytes: WireFormat.lengthPrefixSize + WireFormat.headerSize) { memory in
+            let base = memory.baseAddress!
+            base.storeBytes(of: UInt32(0), as: UInt32.self)
+            base.storeBytes(of: WireFormat.versionByte, toByteOffset: 4, as: UInt8.self)
+            base.storeBytes(of: opcode, toByteOffset: 5, as: UInt8.self)
+            base.storeBytes(of: flags.bigEndian, toByteOffset: 6, as: UInt16.self)
+            base.storeBytes(of: requestID.bigEndian, toByteOffset: 8, as: UInt32.self)
+            return WireFormat.lengthPrefixSize + WireFormat.headerSize
+        }
         body(&self)
         setInteger(UInt32(writerIndex - lengthIndex - WireFormat.lengthPrefixSize), at: lengthIndex)
     }

@@ -12,6 +12,9 @@ struct Configuration: Sendable, Equatable {
     var ioThreads = 1
     var maxConnections = 1_024
     var maxInFlight = 256
+    /// Batches (the frames of one read) of at most this many requests are answered on the event loop;
+    /// larger ones go to the worker pool. 0: every batch goes to the workers.
+    var inlineBatchLimit = 16
     var maxFrame = 16_384
     var idleTimeoutSeconds = 300
     /// Users (names or numeric ids) whose processes may connect; empty with `allowGroups` empty means the
@@ -38,6 +41,7 @@ struct Configuration: Sendable, Equatable {
         ("io_threads", "SwiftNIO event loop threads"),
         ("max_connections", "open connections at most; more get `overloaded`"),
         ("max_in_flight", "requests per connection being answered before the daemon stops reading it"),
+        ("inline_batch_limit", "answer batches of at most this many requests on the event loop, larger ones on the workers (0: always the workers)"),
         ("max_frame", "largest frame in bytes (checked from the length field)"),
         ("idle_timeout", "seconds a connection may send nothing before it is closed (0: never)"),
         ("allow_users", "comma-separated users (names or ids) whose processes may connect"),
@@ -101,6 +105,7 @@ struct Configuration: Sendable, Equatable {
         case "max_connections": maxConnections = try integer(1...1_000_000)
         case "max_in_flight": maxInFlight = try integer(1...1_000_000)
         case "max_frame": maxFrame = try integer(64...16_777_216)
+        case "inline_batch_limit": inlineBatchLimit = try integer(0...65_536)
         case "idle_timeout": idleTimeoutSeconds = try integer(0...86_400)
         case "allow_users": allowUsers = list()
         case "allow_groups": allowGroups = list()
@@ -137,7 +142,7 @@ struct Configuration: Sendable, Equatable {
             "csc_generate_users = \(cscGenerateUsers.joined(separator: ", "))",
             "csc_generate_groups = \(cscGenerateGroups.joined(separator: ", "))",
             "workers = \(workers)", "io_threads = \(ioThreads)", "max_connections = \(maxConnections)",
-            "max_in_flight = \(maxInFlight)", "max_frame = \(maxFrame)", "idle_timeout = \(idleTimeoutSeconds)",
+            "max_in_flight = \(maxInFlight)", "inline_batch_limit = \(inlineBatchLimit)", "max_frame = \(maxFrame)", "idle_timeout = \(idleTimeoutSeconds)",
             "avs_strict = \(avsStrict)", "avs_international = \(avsInternational)", "log_level = \(logLevel)",
             "keys = \(keyFile)",
         ]

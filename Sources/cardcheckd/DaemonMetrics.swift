@@ -77,13 +77,17 @@ final class DaemonMetrics: Sendable {
     /// being read to being answered (every request in it waited that long).
     func record(_ tally: borrowing BatchTally, latency duration: Duration) {
         let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        for slot in 0..<BatchTally.slots {
+        // Nothing to look at in most slots: the batch's used-slot mask says which.
+        var used = tally.usedSlots
+        while used != 0 {
+            let slot = used.trailingZeroBitCount
+            used &= used - 1
             let count = tally.counts[slot]
-            guard count > 0 else { continue }
             requests[slot]?.increment(by: count)
             let timer = latency[slot / BatchTally.outcomes]
             for _ in 0..<count { timer.recordNanoseconds(nanoseconds) }
         }
+        guard tally.errorResponses > 0 else { return }
         for kind in 1..<BatchTally.errorSlots where tally.errors[kind] > 0 {
             errors[kind]?.increment(by: tally.errors[kind])
         }
@@ -143,6 +147,8 @@ struct BatchTally: ~Copyable {
     var total = 0
     var validations = 0
     var errorResponses = 0
+    /// Bit n set: `counts[n]` is above 0.
+    var usedSlots: UInt64 = 0
 
     mutating func add(_ outcome: Responder.Outcome) {
         total += 1
@@ -150,12 +156,17 @@ struct BatchTally: ~Copyable {
         if let error = outcome.error {
             errorResponses += 1
             errors[Int(error.kind.rawValue)] += 1
-            counts[Self.slot(operation, Self.error)] += 1
+            count(Self.slot(operation, Self.error))
         } else if let action = outcome.action {
             validations += 1
-            counts[Self.slot(operation, Self.outcome(of: action))] += 1
+            count(Self.slot(operation, Self.outcome(of: action)))
         } else {
-            counts[Self.slot(operation, Self.ok)] += 1
+            count(Self.slot(operation, Self.ok))
         }
+    }
+
+    private mutating func count(_ slot: Int) {
+        counts[slot] += 1
+        usedSlots |= 1 << UInt64(slot)
     }
 }

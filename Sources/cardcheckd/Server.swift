@@ -198,7 +198,8 @@ final class Server: Sendable {
     private func bootstrap() -> ServerBootstrap {
         let shared = ConnectionHandler.Context(
             responders: responders,
-            workers: workers, statistics: statistics, maxInFlight: configuration.maxInFlight, logger: logger)
+            workers: workers, statistics: statistics, maxInFlight: configuration.maxInFlight,
+            inlineBatchLimit: configuration.inlineBatchLimit, logger: logger)
         let configuration = self.configuration
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -219,8 +220,7 @@ final class Server: Sendable {
                         if configuration.idleTimeoutSeconds > 0 {
                             try handlers.addHandler(IdleStateHandler(readTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))))
                         }
-                        try handlers.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maxFrame)))
-                        try handlers.addHandler(ConnectionHandler(shared, peer: peer))
+                        try handlers.addHandler(ConnectionHandler(shared, peer: peer, maximumFrameSize: configuration.maxFrame))
                     }
                 }
             }
