@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "CardCheckWire", targets: ["CardCheckWire"]),
         .library(name: "CardCheckClient", targets: ["CardCheckClient"]),
         .library(name: "CardCheckCrypto", targets: ["CardCheckCrypto"]),
+        .library(name: "CardCheckLoad", targets: ["CardCheckLoad"]),
         .executable(name: "cardcheck", targets: ["cardcheck"]),
         .executable(name: "cardcheckd", targets: ["cardcheckd"]),
     ],
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // The validation engine: standard library only, no I/O, no global mutable state.
@@ -72,11 +74,24 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // The load generator behind `cardcheck bench`: SwiftNIO connections, answers checked against the
+        // engine run in-process, latency in HdrHistograms.
+        .target(
+            name: "CardCheckLoad",
+            dependencies: [
+                "CardCheck", "CardCheckWire", "CardCheckCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         .executableTarget(
             name: "cardcheck",
             dependencies: [
                 "CardCheck",
                 "CardCheckCrypto",
+                "CardCheckLoad",
                 "CardCheckJSON",
                 "CardCheckWire",
                 "CardCheckClient",
@@ -104,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "CardCheckDaemonTests",
             dependencies: [
-                "CardCheck", "CardCheckWire", "CardCheckClient", "CardCheckCrypto", "CardCheckTestSupport", "cardcheckd", "cardcheck",
+                "CardCheck", "CardCheckWire", "CardCheckClient", "CardCheckCrypto", "CardCheckLoad", "CardCheckTestSupport", "cardcheckd", "cardcheck",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

@@ -1,0 +1,237 @@
+import Atomics
+import CardCheckWire
+import NIOCore
+
+/// When a run measures and stops, in `NIODeadline` uptime nanoseconds, shared by every connection.
+struct RunSchedule: Sendable {
+    var start: UInt64
+    var warmupEnd: UInt64
+    /// Sending stops here (duration runs); `UInt64.max` for request-count runs.
+    var end: UInt64
+    /// Requests this connection sends in all (request-count runs), or nil.
+    var budget: Int?
+    /// Open loop: nanoseconds between this connection's requests; nil for closed loop.
+    var interval: UInt64?
+    var pipeline: Int
+
+    static var now: UInt64 { NIODeadline.now().uptimeNanoseconds }
+}
+
+/// One load connection: sends the workload's prepared frames (as they are: no encoding, no allocation),
+/// keeps `pipeline` of them in flight, matches answers by request id, records latency and checks each
+/// answer against the engine's, byte for byte.
+final class LoadConnection: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let templates: [Workload.Template]
+    private let recorder: LoopRecorder
+    private let answeredTotal: ManagedAtomic<Int>
+    private let checkAnswers: Bool
+    private var schedule: RunSchedule?
+    private var context: ChannelHandlerContext?
+
+    /// In-flight requests by slot (`id & mask`): the id (0 = free) and when it was sent, or should have been.
+    private var slotIDs: [UInt32]
+    private var slotTimes: [UInt64]
+    private let mask: Int
+    private var cursor: Int
+    private var inFlight = 0
+    /// Requests sent (closed loop), or scheduled and sent (open loop).
+    private var started = 0
+    private var stopping = false
+    private var wroteSinceFlush = false
+    /// Requests gathered until the next flush: one write (and one buffer) per flush, not per request.
+    private var outbound: ByteBuffer?
+
+    /// Completes when the connection has nothing in flight after the end, or closes.
+    let finished: EventLoopPromise<Void>
+
+    private var frames = NIOSingleStepByteToMessageProcessor(FrameDecoder(maximumFrameSize: 1 << 20))
+    /// Answers counted since the last read completed; added to the shared counter once per read.
+    private var answeredSinceRead = 0
+
+    init(templates: [Workload.Template], recorder: LoopRecorder, answeredTotal: ManagedAtomic<Int>, checkAnswers: Bool,
+         firstTemplate: Int, pipeline: Int, finished: EventLoopPromise<Void>) {
+        self.templates = templates
+        self.recorder = recorder
+        self.answeredTotal = answeredTotal
+        self.checkAnswers = checkAnswers
+        self.finished = finished
+        var size = 4
+        while size < pipeline * 4 { size <<= 1 }
+        slotIDs = [UInt32](repeating: 0, count: size)
+        slotTimes = [UInt64](repeating: 0, count: size)
+        mask = size - 1
+        cursor = firstTemplate
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    /// Starts sending (on this connection's loop).
+    func begin(_ schedule: RunSchedule) {
+        self.schedule = schedule
+        if schedule.interval == nil { fill() } else { tick() }
+    }
+
+    /// Open loop: sends every request that is due by now, as far as the pipeline allows; the rest wait,
+    /// keeping their intended send time.
+    func tick(flush: Bool = true) {
+        guard let schedule, let interval = schedule.interval, !stopping else { return }
+        let now = RunSchedule.now
+        if now >= schedule.end { return stop() }
+        var due = Int((now &- schedule.start) / interval) + 1
+        if let budget = schedule.budget { due = min(due, budget) }
+        while started < due && inFlight < schedule.pipeline {
+            send(intended: schedule.start &+ UInt64(started) &* interval)
+        }
+        if flush { flushIfNeeded() }
+        if let budget = schedule.budget, started >= budget, inFlight == 0 { stop() }
+    }
+
+    /// Closed loop: tops the pipeline up.
+    private func fill(flush: Bool = true) {
+        guard let schedule, !stopping else { return }
+        let now = RunSchedule.now
+        if now >= schedule.end { return stop() }
+        while inFlight < schedule.pipeline {
+            if let budget = schedule.budget, started >= budget { break }
+            send(intended: now)
+        }
+        if flush { flushIfNeeded() }
+        if let budget = schedule.budget, started >= budget, inFlight == 0 { stop() }
+    }
+
+    private func send(intended: UInt64) {
+        guard let context else { return }
+        var index = cursor % templates.count
+        while slotIDs[(index + 1) & mask] != 0 {  // that slot's request is still out: take the next template
+            cursor += 1
+            index = cursor % templates.count
+        }
+        cursor += 1
+        let id = UInt32(index + 1)
+        let slot = Int(id) & mask
+        slotIDs[slot] = id
+        slotTimes[slot] = intended
+        inFlight += 1
+        started += 1
+        recorder.sent += 1
+        if outbound == nil { outbound = context.channel.allocator.buffer(capacity: 4_096) }
+        outbound!.writeImmutableBuffer(templates[index].request)
+        wroteSinceFlush = true
+    }
+
+    private func flushIfNeeded() {
+        guard wroteSinceFlush, let context, let bytes = outbound else { return }
+        wroteSinceFlush = false
+        outbound = nil
+        context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        do {
+            try frames.process(buffer: unwrapInboundIn(data)) { received($0, context: context) }
+        } catch {
+            recorder.problem("malformed_answer", "cardcheckd's answer could not be framed: \(error)")
+            context.close(promise: nil)
+        }
+    }
+
+    private func received(_ frame: Frame, context: ChannelHandlerContext) {
+        let now = RunSchedule.now
+        let id = frame.requestID
+        let slot = Int(id) & mask
+        guard id != 0, slotIDs[slot] == id else {
+            if frame.opcode == WireFormat.errorOpcode, let error = try? WireError(fields: frame.fields) {
+                recorder.problem(error.code, "connection refused or broken by cardcheckd: \(error)")
+            } else {
+                recorder.problem("unexpected_answer", "an answer with request id \(id), which is not in flight")
+            }
+            context.close(promise: nil)
+            return
+        }
+        slotIDs[slot] = 0
+        inFlight -= 1
+        recorder.answered += 1
+        answeredSinceRead += 1
+        let template = templates[Int(id) - 1]
+        if checkAnswers && !template.matches(frame) {
+            if frame.opcode == WireFormat.errorOpcode, let error = try? WireError(fields: frame.fields) {
+                recorder.problem(error.code, "\(template.kind.rawValue) request \(id): cardcheckd answered \(error)")
+            } else {
+                recorder.problem("wrong_answer", "\(template.kind.rawValue) request \(id): the answer differs from the engine's")
+            }
+        }
+        if let schedule, now >= schedule.warmupEnd {
+            recorder.latency.record(max(1, now &- slotTimes[slot]))
+            recorder.measured += 1
+        }
+        if stopping {
+            if inFlight == 0 { finish() }
+        } else if schedule?.interval == nil {
+            fill(flush: false)  // channelReadComplete flushes once for the whole read
+        } else {
+            tick(flush: false)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if answeredSinceRead > 0 {
+            answeredTotal.wrappingIncrement(by: answeredSinceRead, ordering: .relaxed)
+            answeredSinceRead = 0
+        }
+        flushIfNeeded()
+        context.fireChannelReadComplete()
+    }
+
+    /// Sends nothing more; finishes once the answers in flight are in.
+    func stop() {
+        stopping = true
+        if inFlight == 0 { finish() }
+    }
+
+    private var isFinished = false
+
+    private func finish() {
+        guard !isFinished else { return }
+        isFinished = true
+        finished.succeed(())
+    }
+
+    /// The run gave up waiting: what is still in flight timed out.
+    func abandon() {
+        if inFlight > 0 { recorder.problem("timeout", "\(inFlight) requests unanswered when the run ended") }
+        inFlight = 0
+        finish()
+        context?.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if inFlight > 0 || !stopping {
+            recorder.problem("connection_closed", "cardcheckd closed a connection with \(inFlight) requests in flight")
+        }
+        finish()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        recorder.problem("connection_error", "\(error)")
+        context.close(promise: nil)
+    }
+}
+
+extension Workload.Template {
+    /// Whether `frame` is exactly the engine's answer.
+    func matches(_ frame: Frame) -> Bool {
+        let header = WireFormat.lengthPrefixSize + WireFormat.headerSize
+        guard expected.readableBytes >= header,
+              frame.opcode == expected.getInteger(at: expected.readerIndex + 5, as: UInt8.self),
+              frame.fields.readableBytes == expected.readableBytes - header else { return false }
+        return frame.fields.withUnsafeReadableBytes { answer in
+            expected.withUnsafeReadableBytes { engine in
+                answer.elementsEqual(UnsafeRawBufferPointer(rebasing: engine[header...]))
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import CardCheck
+import CardCheckLoad
+import CardCheckTestSupport
+import Foundation
+import Testing
+
+/// `cardcheck bench` against the real daemon: it counts what it sends, checks every answer, paces an open
+/// loop, and fails when answers are wrong.
+@Suite("cardcheck bench", .serialized)
+struct BenchTests {
+    func daemonWithKeys() throws -> (DaemonProcess, String, URL) {
+        let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("ccb-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let keys = directory.appendingPathComponent("keys").path
+        try "4114 \(KeyLoadingTests.testKey) name=visa-test\n".write(toFile: keys, atomically: false, encoding: .utf8)
+        chmod(keys, 0o600)
+        return (try DaemonProcess(configuration: ["keys = \(keys)"]), keys, directory)
+    }
+
+    func report(_ output: String) throws -> [String: Any] {
+        let line = try #require(output.split(separator: "\n").last.map(String.init))
+        return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    }
+
+    @Test("a closed-loop run of every request kind: each request answered once and answered right")
+    func closedLoop() throws {
+        let (daemon, keys, directory) = try daemonWithKeys()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try BuiltBinary.run("cardcheck", [
+            "bench", "--socket", daemon.socketPath, "--connections", "8", "--pipeline", "4", "--requests", "4000",
+            "--warmup", "0", "--mix", "full=50,luhn=20,csc=20,interpret=10", "--keys", keys, "--json",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let figures = try report(run.stdout)
+        #expect(figures["sent"] as? Int == 4000 && figures["answered"] as? Int == 4000 && figures["measured"] as? Int == 4000)
+        #expect(figures["ok"] as? Bool == true)
+        let latency = try #require(figures["latency_us"] as? [String: Double])
+        let p50 = try #require(latency["p50"]), p99 = try #require(latency["p99"]), max = try #require(latency["max"])
+        #expect(0 < p50 && p50 <= p99 && p99 <= max)
+        // The daemon saw exactly those requests.
+        let stats = try BuiltBinary.run("cardcheck", ["stats", "--socket", daemon.socketPath, "--json"])
+        let answered = try #require(try report(stats.stdout)["requests_answered"] as? Int)
+        #expect((4_000...4_002).contains(answered), "\(stats.stdout)")  // the bench's, the STATS itself, a readiness PING
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test("answers that differ from the engine's are counted and fail the run (exit 1)")
+    func detectsWrongAnswers() throws {
+        let (daemon, _, directory) = try daemonWithKeys()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Without --keys the bench expects U, while the daemon verifies codes under its key: M or N.
+        let run = try BuiltBinary.run("cardcheck", [
+            "bench", "--socket", daemon.socketPath, "--connections", "2", "--requests", "200", "--warmup", "0",
+            "--mix", "csc", "--json",
+        ])
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        let problems = try #require(try report(run.stdout)["problems"] as? [String: Int])
+        #expect((problems["wrong_answer"] ?? 0) > 0)
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test("open loop: the rate asked for is the rate sent, latency counted from the intended send time")
+    func openLoop() throws {
+        let (daemon, keys, directory) = try daemonWithKeys()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try BuiltBinary.run("cardcheck", [
+            "bench", "--socket", daemon.socketPath, "--connections", "4", "--rate", "1000", "--duration", "2",
+            "--warmup", "0", "--keys", keys, "--json",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let sent = try #require(try report(run.stdout)["sent"] as? Int)
+        #expect((1_900...2_100).contains(sent), "sent \(sent) at 1000/s for 2 s")
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test("a daemon that is not there is a clear error, not a hang")
+    func noDaemon() throws {
+        let run = try BuiltBinary.run("cardcheck", ["bench", "--socket", "/tmp/no-such-cardcheck.sock", "--requests", "10"])
+        #expect(run.status == 69 && run.stderr.contains("cannot connect"), "\(run.stderr)")
+    }
+
+    @Test("the same seed makes the same requests; the mix is parsed strictly")
+    func workload() throws {
+        let month = YearMonth(year: 2026, month: 11)!
+        let mix = try RequestMix("full=3,luhn=1")
+        let first = Workload(mix: mix, seed: 7, count: 64, keys: nil, today: month)
+        let again = Workload(mix: mix, seed: 7, count: 64, keys: nil, today: month)
+        let other = Workload(mix: mix, seed: 8, count: 64, keys: nil, today: month)
+        #expect(first.templates.map(\.request) == again.templates.map(\.request))
+        #expect(first.templates.map(\.request) != other.templates.map(\.request))
+        #expect(Set(first.templates.map(\.kind)) == [.full, .luhn])
+        for text in ["full=x", "bogus=1", "full=1,full=2", "luhn=0"] {
+            #expect(throws: RequestMix.Problem.self) { try RequestMix(text) }
+        }
+    }
+}
