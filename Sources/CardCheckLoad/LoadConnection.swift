@@ -68,6 +68,12 @@ final class LoadConnection: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
+    /// Joins its loop's recorder only once connected: a failed attempt leaves nothing to start.
+    func channelActive(context: ChannelHandlerContext) {
+        recorder.connections.append(self)
+        context.fireChannelActive()
+    }
+
     /// Starts sending (on this connection's loop).
     func begin(_ schedule: RunSchedule) {
         self.schedule = schedule
@@ -80,7 +86,8 @@ final class LoadConnection: ChannelInboundHandler {
         guard let schedule, let interval = schedule.interval, !stopping else { return }
         let now = RunSchedule.now
         if now >= schedule.end { return stop() }
-        var due = Int((now &- schedule.start) / interval) + 1
+        guard now >= schedule.start else { return }  // this connection's first send is still ahead
+        var due = Int((now - schedule.start) / interval) + 1
         if let budget = schedule.budget { due = min(due, budget) }
         while started < due && inFlight < schedule.pipeline {
             send(intended: schedule.start &+ UInt64(started) &* interval)

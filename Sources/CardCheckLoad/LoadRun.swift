@@ -24,41 +24,56 @@ public enum LoadRun {
         let recorders = loops.map { _ in LoopRecorder() }
         let answered = ManagedAtomic<Int>(0)
 
-        // Connect in small waves: a Unix socket's listen backlog is finite.
+        // Connect in small waves, and again after a pause when the listen backlog is full (EAGAIN):
+        // a Unix socket's backlog is finite, and a thousand connections arrive faster than one accept loop.
+        func connect(_ number: Int) -> EventLoopFuture<(Channel, EventLoopFuture<Void>)> {
+            let slot = number % loops.count
+            let loop = loops[slot]
+            let recorder = recorders[slot]
+            let promise = loop.makePromise(of: Void.self)
+            let first = Int(truncatingIfNeeded: options.seed &* 2_654_435_761 &+ UInt64(number) &* 40_503) & (workload.templates.count - 1)
+            return ClientBootstrap(group: loop)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let handler = LoadConnection(
+                            templates: workload.templates, recorder: recorder, answeredTotal: answered,
+                            checkAnswers: options.checkAnswers, firstTemplate: first, pipeline: options.pipeline, finished: promise)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
+                }
+                .connect(unixDomainSocketPath: options.socketPath)
+                .map { ($0, promise.futureResult) }
+                .flatMapError { error in
+                    promise.succeed(())  // nobody waits for it: the attempt left nothing behind
+                    return loop.makeFailedFuture(error)
+                }
+        }
         var channels: [Channel] = []
         var finished: [EventLoopFuture<Void>] = []
         var waveStart = 0
         while waveStart < options.connections {
-            let wave = (waveStart..<min(options.connections, waveStart + 64)).map { number -> EventLoopFuture<Channel> in
-                let slot = number % loops.count
-                let loop = loops[slot]
-                let recorder = recorders[slot]
-                let promise = loop.makePromise(of: Void.self)
-                finished.append(promise.futureResult)
-                let first = Int(truncatingIfNeeded: options.seed &* 2_654_435_761 &+ UInt64(number) &* 40_503) & (workload.templates.count - 1)
-                return ClientBootstrap(group: loop)
-                    .channelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            let handler = LoadConnection(
-                                templates: workload.templates, recorder: recorder, answeredTotal: answered,
-                                checkAnswers: options.checkAnswers, firstTemplate: first, pipeline: options.pipeline, finished: promise)
-                            recorder.connections.append(handler)
-                            try channel.pipeline.syncOperations.addHandler(handler)
-                        }
+            let numbers = Array(waveStart..<min(options.connections, waveStart + 32))
+            var attempts = numbers.map { ($0, connect($0)) }
+            var tries = 0
+            while !attempts.isEmpty {
+                var again: [Int] = []
+                for (number, attempt) in attempts {
+                    do {
+                        let (channel, done) = try attempt.wait()
+                        channels.append(channel)
+                        finished.append(done)
+                    } catch let error as IOError where error.errnoCode == EAGAIN && tries < 100 {
+                        again.append(number)
+                    } catch {
+                        for channel in channels { channel.close(promise: nil) }
+                        throw Failure(description: "cannot connect to \(options.socketPath): \(error)")
                     }
-                    .connect(unixDomainSocketPath: options.socketPath)
-                    .flatMapError { error in
-                        promise.succeed(())
-                        return loop.makeFailedFuture(error)
-                    }
-            }
-            for future in wave {
-                do { channels.append(try future.wait()) } catch {
-                    for channel in channels { channel.close(promise: nil) }
-                    throw Failure(description: "cannot connect to \(options.socketPath): \(error)")
                 }
+                if !again.isEmpty { usleep(20_000) }
+                tries += 1
+                attempts = again.map { ($0, connect($0)) }
             }
-            waveStart += 64
+            waveStart += 32
         }
 
         // Start every connection at one instant.
@@ -90,7 +105,9 @@ public enum LoadRun {
                     loop.scheduleTask(deadline: NIODeadline.uptimeNanoseconds(begin)) { bound.value.begin(start) }
                 }
                 if perConnectionRate != nil {
-                    let tick = TimeAmount.microseconds(Int64(max(100, min(1_000, (1e6 / perConnectionRate!) / 2))))
+                    // The ticker's lateness counts as latency (it is when requests really leave), so it ticks
+                    // often: a quarter of a connection's interval, between 50 µs and 1 ms.
+                    let tick = TimeAmount.microseconds(Int64(max(50, min(1_000, (1e6 / perConnectionRate!) / 4))))
                     loop.scheduleRepeatedTask(initialDelay: .nanoseconds(Int64(begin - RunSchedule.now)), delay: tick) { task in
                                 if recorder.connections.isEmpty { task.cancel() }
                         for connection in recorder.connections { connection.tick() }
