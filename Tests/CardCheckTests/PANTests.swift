@@ -50,6 +50,10 @@ struct PANTests {
     func masking(pan: String, masked: String) throws {
         let parsed = try PAN(pan)
         #expect(parsed.masked.description == masked)
+        // The wire writes the same characters in place, without a String.
+        var bytes = [UInt8](repeating: 0, count: 19)
+        let count = bytes.withUnsafeMutableBytes { parsed.masked.writeASCII(to: $0.baseAddress!) }
+        #expect(String(decoding: bytes.prefix(count), as: UTF8.self) == masked)
         #expect(parsed.description == masked, "interpolation shows the masked form only")
         #expect("\(parsed)" == masked)
     }
