@@ -35,6 +35,7 @@ struct CardCheckDaemon: ParsableCommand {
     }
 
     func run() throws {
+        ProcessSignals.block()  // before any thread exists: see ProcessSignals
         let (config, socket, workers, logLevel) = (self.config, self.socket, self.workers, self.logLevel)
         do {
             let configuration = try CardCheckDaemon.loadConfiguration(file: config, socket: socket, workers: workers, logLevel: logLevel)

@@ -77,18 +77,16 @@ final class Server: Sendable {
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.
     func run() throws {
-        // Signal handling first: once the socket accepts, a SIGTERM must stop the daemon, so no signal
-        // may arrive between ignoring its default action and the handler being in place.
+        // The signals were blocked before any thread started (CardCheckDaemon.run); from here one
+        // thread takes them, so a SIGTERM sent at any moment, even now, stops the daemon.
         let stop = DispatchSemaphore(value: 0)
         let reloads = DispatchQueue(label: "cardcheckd.reload")
-        let signalSources = [SIGTERM, SIGINT, SIGHUP].map { number -> DispatchSourceSignal in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: number == SIGHUP ? reloads : .global())
-            source.setEventHandler { [self] in
-                if number == SIGHUP { reload() } else { stop.signal() }
+        ProcessSignals.receive { [self] number in
+            if number == SIGHUP {
+                reloads.async { self.reload() }
+            } else {
+                stop.signal()
             }
-            source.resume()
-            signal(number, SIG_IGN)
-            return source
         }
         let serverChannel: Channel
         let path: String
@@ -133,7 +131,6 @@ final class Server: Sendable {
         drain(within: Server.drainLimit)
         monitor.stop()
         if activated == nil { unlink(path) }
-        signalSources.forEach { $0.cancel() }
         try? group.syncShutdownGracefully()
         logger.notice("stopped", metadata: ["requests_answered": "\(statistics.requestsAnswered.load(ordering: .relaxed))"])
     }

@@ -403,4 +403,26 @@ struct EarlySignalTests {
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
         #expect(!FileManager.default.fileExists(atPath: socketPath))
     }
+
+    /// A SIGTERM must never be lost to a thread that ignores it: the stop signals are blocked in every
+    /// thread (one thread takes them with sigwait) and never set to SIG_IGN. Read from /proc, this holds
+    /// deterministically, where a timing race could hide from a test that merely sends signals.
+    @Test("SIGTERM and SIGHUP are blocked in every thread but the one that waits for them, and never ignored")
+    func signalMasks() throws {
+        let daemon = try DaemonProcess()
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(daemon.process.processIdentifier)/task")
+        func mask(_ task: String, _ name: String) throws -> UInt64 {
+            let status = try String(contentsOfFile: "/proc/\(daemon.process.processIdentifier)/task/\(task)/status", encoding: .utf8)
+            let line = try #require(status.split(separator: "\n").first { $0.hasPrefix(name + ":") })
+            return try #require(UInt64(line.split(separator: "\t").last ?? "", radix: 16))
+        }
+        let stopSignals: UInt64 = 1 << UInt64(SIGTERM - 1) | 1 << UInt64(SIGHUP - 1)
+        var unblocked = 0
+        for task in tasks {
+            #expect(try mask(task, "SigIgn") & stopSignals == 0, "thread \(task) ignores a stop signal")
+            if try mask(task, "SigBlk") & stopSignals != stopSignals { unblocked += 1 }
+        }
+        #expect(tasks.count >= 3 && unblocked <= 1, "\(unblocked) of \(tasks.count) threads do not block SIGTERM/SIGHUP")
+        #expect(daemon.stop() == 0)
+    }
 }

@@ -167,7 +167,7 @@ struct RealSystemdTests {
         #expect(client(system, ["ping"]).status == 0)
         let stop = system.systemctl("stop", Self.service)
         #expect(stop.status == 0, "\(stop.output)")
-        #expect(system.property(Self.service, "ActiveState") == "inactive")
+        #expect(system.property(Self.service, "ActiveState") == "inactive", "\(system.journal(Self.service))")
         #expect(system.property(Self.service, "Result") == "success")
         #expect(system.property(Self.service, "ExecMainStatus") == "0")
     }
