@@ -46,6 +46,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         var maxInFlight: Int
         /// Batches of at most this many frames are answered on the event loop, larger ones by the workers.
         var inlineBatchLimit: Int
+        /// A connection that sends nothing this long, with nothing in flight, is closed; zero: never.
+        var idleTimeout: TimeAmount
         var logger: Logger
     }
 
@@ -70,6 +72,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !finishing else { return }
+        if shared.idleTimeout > .zero { lastReadAt = NIODeadline.now() }
         do {
             try frames.process(buffer: unwrapInboundIn(data)) { pending.append($0) }
         } catch {
@@ -187,10 +190,6 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
-        case let idle as IdleStateHandler.IdleStateEvent where idle == .read:
-            guard inFlight == 0, pending.isEmpty else { return }
-            shared.logger.info("closing idle connection", metadata: ["peer": "\(peer)"])
-            context.close(promise: nil)
         case is DrainEvent, ChannelEvent.inputClosed:
             dispatchPending(context: context)
             finishing = true
@@ -200,7 +199,33 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    // MARK: Idle timeout
+
+    /// When the peer last sent anything, in uptime nanoseconds; checked by a timer, not per read, so the
+    /// request path only stores a number (an IdleStateHandler in the pipeline cost a step per read and
+    /// per flush).
+    private var lastReadAt = NIODeadline.now()
+    private var idleCheck: RepeatedTask?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        guard shared.idleTimeout > .zero else { return }
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        let period = TimeAmount.nanoseconds(max(50_000_000, shared.idleTimeout.nanoseconds / 4))
+        idleCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            let (handler, context) = bound.value
+            handler.closeIfIdle(context: context)
+        }
+    }
+
+    private func closeIfIdle(context: ChannelHandlerContext) {
+        guard inFlight == 0, pending.isEmpty, !finishing, NIODeadline.now() - lastReadAt >= shared.idleTimeout else { return }
+        shared.logger.info("closing idle connection", metadata: ["peer": "\(peer)"])
+        idleCheck?.cancel()
+        context.close(promise: nil)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
         shared.statistics.openConnections.wrappingDecrement(ordering: .relaxed)
         shared.logger.info("connection closed", metadata: ["peer": "\(peer)"])
         context.fireChannelInactive()

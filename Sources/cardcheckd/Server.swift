@@ -196,7 +196,8 @@ final class Server: Sendable {
         let shared = ConnectionHandler.Context(
             responders: responders,
             workers: workers, statistics: statistics, maxInFlight: configuration.maxInFlight,
-            inlineBatchLimit: configuration.inlineBatchLimit, logger: logger)
+            inlineBatchLimit: configuration.inlineBatchLimit,
+            idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)), logger: logger)
         let configuration = self.configuration
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -214,9 +215,6 @@ final class Server: Sendable {
                     self.logger.info("connection accepted", metadata: ["peer": "\(peer)"])
                     return channel.eventLoop.makeCompletedFuture {
                         let handlers = channel.pipeline.syncOperations
-                        if configuration.idleTimeoutSeconds > 0 {
-                            try handlers.addHandler(IdleStateHandler(readTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))))
-                        }
                         try handlers.addHandler(ConnectionHandler(shared, peer: peer, maximumFrameSize: configuration.maxFrame))
                     }
                 }
