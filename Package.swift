@@ -55,12 +55,15 @@ let package = Package(
             ]
         ),
         // libsystemd (Debian libsystemd-dev, installed by scripts/setup) for sd_notify and socket activation.
+        // prctl for cardcheckd (variadic in C, so not callable from Swift).
+        .target(name: "CProcessControl"),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // The daemon: SwiftNIO on a Unix socket, validation on a Dispatch worker pool.
         .executableTarget(
             name: "cardcheckd",
             dependencies: [
                 "CardCheck",
+                "CProcessControl",
                 "CardCheckCrypto",
                 "CardCheckWire",
                 "CSystemd",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CProcessControl
 import Foundation
 import Logging
 
@@ -36,6 +37,11 @@ struct CardCheckDaemon: ParsableCommand {
 
     func run() throws {
         ProcessSignals.block()  // before any thread exists: see ProcessSignals
+        // Card data and keys pass through this process's memory: no core dump may hold them, and no
+        // other process of the same user may ptrace it or read its /proc memory.
+        if cardcheck_set_non_dumpable() != 0 {
+            FileDescriptor.standardError.write("cardcheckd: cannot make the process non-dumpable: \(String(cString: strerror(errno)))\n")
+        }
         let (config, socket, workers, logLevel) = (self.config, self.socket, self.workers, self.logLevel)
         do {
             let configuration = try CardCheckDaemon.loadConfiguration(file: config, socket: socket, workers: workers, logLevel: logLevel)
