@@ -72,11 +72,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !finishing else { return }
-        if shared.idleTimeout > .zero { lastReadAt = NIODeadline.now() }
+        let now = shared.idleTimeout > .zero ? NIODeadline.now() : .uptimeNanoseconds(0)
+        lastReadAt = now
         do {
             try frames.process(buffer: unwrapInboundIn(data)) { pending.append($0) }
         } catch {
             errorCaught(context: context, error: error)
+        }
+        // A frame begun must be finished within the idle timeout too: bytes dribbled one at a time
+        // (slowloris) keep a connection from being idle, but not from being slow.
+        if frames.unprocessedBytes == 0 {
+            partialFrameSince = nil
+        } else if partialFrameSince == nil {
+            partialFrameSince = now
         }
     }
 
@@ -205,6 +213,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// request path only stores a number (an IdleStateHandler in the pipeline cost a step per read and
     /// per flush).
     private var lastReadAt = NIODeadline.now()
+    /// Since when part of a frame has been waiting for the rest; nil when none is.
+    private var partialFrameSince: NIODeadline?
     private var idleCheck: RepeatedTask?
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -218,6 +228,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     private func closeIfIdle(context: ChannelHandlerContext) {
+        if let since = partialFrameSince, NIODeadline.now() - since >= shared.idleTimeout {
+            shared.logger.notice("closing connection: a frame was not completed within idle_timeout", metadata: ["peer": "\(peer)"])
+            idleCheck?.cancel()
+            context.close(promise: nil)
+            return
+        }
         guard inFlight == 0, pending.isEmpty, !finishing, NIODeadline.now() - lastReadAt >= shared.idleTimeout else { return }
         shared.logger.info("closing idle connection", metadata: ["peer": "\(peer)"])
         idleCheck?.cancel()
