@@ -162,3 +162,29 @@ public struct Responder: Sendable {
         output.writeFrame(opcode: WireFormat.errorOpcode, requestID: requestID) { error.write(to: &$0) }
     }
 }
+
+extension Responder {
+    /// Overwrites with zeros, in the frame's own memory, every field of `frame` that holds a security
+    /// code (`VALIDATE` csc, `CSC_VERIFY` csc). The daemon calls it once the answer is written, so a
+    /// code stays in its buffers no longer than it takes to check it. The frame must not be used after.
+    public static func wipeSecrets(in frame: Frame) {
+        let secretTag: UInt8
+        switch Opcode(rawValue: frame.opcode) {
+        case .validate?: secretTag = ValidateCodec.RequestTag.csc.rawValue
+        case .cscVerify?: secretTag = SecurityCodeCodec.RequestTag.csc.rawValue
+        default: return
+        }
+        frame.fields.withUnsafeReadableBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            // The frame's bytes belong to the connection's read buffer, which nothing else reads once
+            // the frame is answered: writing them in place (no copy-on-write copy) is the point.
+            let bytes = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: raw.count)
+            try? RawFields.forEach(in: bytes, name: { _ in "" }) { (tag, value) throws(WireError) -> Bool in
+                if tag == secretTag, let start = value.baseAddress, !value.isEmpty {
+                    UnsafeMutableRawPointer(mutating: start).initializeMemory(as: UInt8.self, repeating: 0, count: value.count)
+                }
+                return false
+            }
+        }
+    }
+}

@@ -133,6 +133,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         var tally = BatchTally()
         for frame in batch {
             let outcome = responder.respond(to: frame, today: today, permissions: permissions, into: &output)
+            Responder.wipeSecrets(in: frame)  // the code is checked: no longer in our buffers
             tally.add(outcome)
             if outcome.closesConnection {
                 closeError = outcome.error

@@ -192,3 +192,42 @@ struct FramingTests {
         #expect(MaskedPAN("4111111*1111") == nil)
     }
 }
+
+@Suite("Security codes leave the buffers")
+struct SecretWipeTests {
+    @Test("after the answer is written, the request's CSC bytes are zeros in the frame's own memory")
+    func wipesCodes() throws {
+        let validate = try #require(try decodeFrames(ByteBuffer(hex: WireVectors.shared.vectors[0].request)).first)
+        var verifyFields = ByteBuffer()
+        SecurityCodeCodec.Request(pan: "4114585553881637", expiry: "12/28", csc: "213").write(to: &verifyFields)
+        var verifyBytes = ByteBuffer()
+        verifyBytes.writeFrame(Frame(opcode: Opcode.cscVerify.rawValue, requestID: 2, fields: verifyFields))
+        let verify = try #require(try decodeFrames(verifyBytes).first)
+
+        for (frame, code) in [(validate, "123"), (verify, "213")] {
+            var answer = ByteBuffer()
+            _ = vectorResponder.respond(to: frame, today: vectorMonth, into: &answer)
+            #expect(frame.fields.readableBytesView.containsSubsequence(Array(code.utf8)))
+            Responder.wipeSecrets(in: frame)
+            // Read again through the same storage: the code's field is zeros, the others are as they were.
+            #expect(frame.fields.readableBytesView.containsSubsequence(Array("4114585553881637".utf8))
+                    || frame.fields.readableBytesView.containsSubsequence(Array("4111 1111 1111 1111".utf8)))
+            var reader = FieldReader(frame.fields)
+            var fields = 0
+            while let (tag, value) = try reader.next() {
+                fields += 1
+                let isCode = (frame.opcode == Opcode.validate.rawValue && tag == 0x03) || (frame.opcode == Opcode.cscVerify.rawValue && tag == 0x04)
+                if isCode { #expect(value.bytes.readableBytesView.allSatisfy { $0 == 0 } && value.bytes.readableBytes == 3) }
+            }
+            #expect(fields >= 3)
+        }
+    }
+}
+
+extension Collection where Element == UInt8 {
+    func containsSubsequence(_ needle: [UInt8]) -> Bool {
+        let haystack = Array(self)
+        guard needle.count <= haystack.count else { return false }
+        return (0...(haystack.count - needle.count)).contains { Array(haystack[$0..<$0 + needle.count]) == needle }
+    }
+}
