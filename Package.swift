@@ -55,6 +55,12 @@ let package = Package(
             ]
         ),
         // libsystemd (Debian libsystemd-dev, installed by scripts/setup) for sd_notify and socket activation.
+        // libFuzzer targets (scripts/fuzz builds them with -sanitize=fuzzer,address).
+        .target(name: "CFuzzDriver"),
+        .executableTarget(
+            name: "cardcheck-fuzz",
+            dependencies: ["CFuzzDriver", "CardCheck", "CardCheckWire", "CardCheckCrypto", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         // prctl for cardcheckd (variadic in C, so not callable from Swift).
         .target(name: "CProcessControl"),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
