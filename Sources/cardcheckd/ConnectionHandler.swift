@@ -31,8 +31,8 @@ final class ResponderSource: Sendable {
 /// Frames decoded from one read are answered as **one batch** on a worker queue (no thread hop per
 /// frame) and the batch's responses go out with one flush. With `maxInFlight` requests being answered
 /// it stops reading the socket (backpressure, not memory), and resumes when answers are out. A framing
-/// error, a drain or the peer's half-close closes the connection only after everything already received
-/// has been answered.
+/// error or the peer's half-close closes the connection only after everything already received has been
+/// answered; a drain (the daemon stopping) also reads what the kernel holds for the socket first.
 final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -199,7 +199,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
-        case is DrainEvent, ChannelEvent.inputClosed:
+        case is DrainEvent:
+            startDraining(context: context)
+        case ChannelEvent.inputClosed:
             dispatchPending(context: context)
             finishing = true
             finishIfDone(context: context)
@@ -207,6 +209,48 @@ final class ConnectionHandler: ChannelDuplexHandler {
             context.fireUserInboundEventTriggered(event)
         }
     }
+
+    // MARK: Drain (the daemon is stopping)
+
+    /// How long a stopping daemon goes on reading a connection whose peer keeps sending.
+    static let drainReadLimit: TimeAmount = .seconds(2)
+    private var drainCheck: RepeatedTask?
+
+    /// A stop answers every request the peer sent before it: what this handler has read, and what is
+    /// still in the kernel's receive queue for this socket. So the connection is read on until that
+    /// queue is empty and every answer is out, then closed; a peer that keeps sending is read for at most
+    /// `drainReadLimit`. Requests sent after the close get the peer an end of stream, never a lost answer.
+    private func startDraining(context: ChannelHandlerContext) {
+        guard !finishing, drainCheck == nil else { return }
+        let started = NIODeadline.now()
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        drainCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(10)) { _ in
+            let (handler, context) = bound.value
+            handler.continueDraining(context: context, startedAt: started)
+        }
+    }
+
+    private func continueDraining(context: ChannelHandlerContext, startedAt started: NIODeadline) {
+        if !finishing {
+            let readingTooLong = NIODeadline.now() - started >= ConnectionHandler.drainReadLimit
+            let quiet = inFlight == 0 && pending.isEmpty && !kernelHoldsInput(context.channel)
+            guard readingTooLong || quiet else { return }
+            dispatchPending(context: context)
+            finishing = true
+        }
+        drainCheck?.cancel()
+        finishIfDone(context: context)
+    }
+
+    /// Whether the socket's receive queue holds bytes not yet read: `SO_MEMINFO`'s first figure is the
+    /// memory the queue takes (Linux; the option copies as much of its array as asked for). If it cannot
+    /// be read, the answer is no: the drain then ends as it did before it looked.
+    private func kernelHoldsInput(_ channel: Channel) -> Bool {
+        let receiveQueueMemory = try? channel.syncOptions?.getOption(.socket(SocketOptionLevel(SOL_SOCKET), ConnectionHandler.soMeminfo))
+        return (receiveQueueMemory ?? 0) > 0
+    }
+
+    private static let soMeminfo = SocketOptionName(55)  // SO_MEMINFO, <asm-generic/socket.h>
 
     // MARK: Idle timeout
 
@@ -243,6 +287,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         idleCheck?.cancel()
+        drainCheck?.cancel()
         shared.statistics.openConnections.wrappingDecrement(ordering: .relaxed)
         shared.logger.info("connection closed", metadata: ["peer": "\(peer)"])
         context.fireChannelInactive()
