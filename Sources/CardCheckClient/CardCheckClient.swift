@@ -7,18 +7,23 @@ import NIOPosix
 
 /// A client of cardcheckd. One connection carries any number of concurrent requests, matched by id;
 /// it is opened on first use and opened again after it breaks (a daemon restart), and a request that
-/// lost its connection is sent once more on the new one (every operation is idempotent).
+/// lost its connection is sent again on a new one until its timeout (every operation is idempotent).
 public final class CardCheckClient: Sendable {
     public let socketPath: String
     public let timeout: TimeAmount
+    /// Whether a request whose connection broke or was refused is tried again until its timeout (a
+    /// long-lived gateway process riding out a daemon restart), or only once more at once (a command
+    /// that should say "no daemon" without waiting).
+    public let reconnects: Bool
     private let group: EventLoopGroup
     private let nextID = ManagedAtomic<UInt32>(0)
     private let connection = NIOLockedValueBox<EventLoopFuture<Connection>?>(nil)
 
-    public init(socketPath: String, timeout: TimeAmount = .seconds(5),
+    public init(socketPath: String, timeout: TimeAmount = .seconds(5), reconnects: Bool = true,
                 group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.socketPath = socketPath
         self.timeout = timeout
+        self.reconnects = reconnects
         self.group = group
     }
 
@@ -99,11 +104,17 @@ public final class CardCheckClient: Sendable {
         if id == 0 { id = nextID.wrappingIncrementThenLoad(ordering: .relaxed) }  // 0 is for connection errors
         var bytes = ByteBuffer()
         bytes.writeFrame(Frame(opcode: opcode.rawValue, flags: flags, requestID: id, fields: body))
+        // A broken or refused connection is tried again, at once and then with a growing pause, until the
+        // request's timeout: a daemon restart (systemd's Restart=, an operator's restart) costs the caller
+        // latency, not an error. Answers are matched by id on their own connection, so a retry can never
+        // pick up another request's answer.
+        let deadline = NIODeadline.now() + timeout
+        var pause = TimeAmount.zero
         var attempt = 0
         while true {
             attempt += 1
             do {
-                let frame = try await send(bytes, id: id)
+                let frame = try await send(bytes, id: id, timeout: max(deadline - .now(), .milliseconds(1)))
                 if frame.opcode == WireFormat.errorOpcode {
                     throw CardCheckClientError.server(try decode { () throws(WireError) in try WireError(fields: frame.fields) })
                 }
@@ -112,15 +123,20 @@ public final class CardCheckClient: Sendable {
                 }
                 return frame
             } catch let error as CardCheckClientError {
-                if error.isRetryable && attempt < 2 { continue }
-                throw error
+                let remaining = deadline - .now()
+                guard error.isRetryable, remaining > .zero, !Task.isCancelled, reconnects || attempt < 2 else { throw error }
+                if pause > .zero { try? await Task.sleep(nanoseconds: UInt64(min(pause, remaining).nanoseconds)) }
+                pause = min(max(pause * 2, CardCheckClient.firstReconnectPause), CardCheckClient.longestReconnectPause)
             } catch {
                 throw .protocolViolation("\(error)")
             }
         }
     }
 
-    private func send(_ bytes: ByteBuffer, id: UInt32) async throws -> Frame {
+    static let firstReconnectPause = TimeAmount.milliseconds(5)
+    static let longestReconnectPause = TimeAmount.milliseconds(200)
+
+    private func send(_ bytes: ByteBuffer, id: UInt32, timeout: TimeAmount) async throws -> Frame {
         let (future, open) = try await currentConnection()
         do {
             return try await open.send(bytes, id: id, timeout: timeout).get()

@@ -71,7 +71,7 @@ struct CSCOptions: ParsableArguments {
     }
 
     func client() -> CardCheckClient {
-        CardCheckClient(socketPath: socket, timeout: .milliseconds(Int64(timeout * 1_000)))
+        CardCheckClient(socketPath: socket, timeout: .milliseconds(Int64(timeout * 1_000)), reconnects: false)
     }
 
     /// The card and the keys that cover it (--local).

@@ -54,7 +54,7 @@ struct EngineOptions: ParsableArguments {
     }
 
     func client() -> CardCheckClient {
-        CardCheckClient(socketPath: socket, timeout: .milliseconds(Int64(timeout * 1_000)))
+        CardCheckClient(socketPath: socket, timeout: .milliseconds(Int64(timeout * 1_000)), reconnects: false)
     }
 }
 

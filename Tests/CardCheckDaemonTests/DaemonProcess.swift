@@ -10,17 +10,32 @@ final class DaemonProcess: @unchecked Sendable {
     private let errorPipe = Pipe()
     private let errorLog = NSMutableData()
     private let lock = NSLock()
+    /// Whether the directory is removed with this process; a daemon started in its place takes it over.
+    private var ownsDirectory = true
 
     /// Starts the daemon with `configuration` lines and waits until its socket accepts connections.
-    init(configuration: [String] = [], arguments: [String] = [], environment: [String: String] = [:]) throws {
+    convenience init(configuration: [String] = [], arguments: [String] = [], environment: [String: String] = [:]) throws {
         // Short paths: a Unix socket path holds at most 107 bytes.
-        directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("ccd-\(UUID().uuidString.prefix(8))")
+        let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("ccd-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         chmod(directory.path, 0o755)
+        let configPath = directory.appendingPathComponent("cardcheckd.conf").path
+        try (["socket = \(directory.appendingPathComponent("cardcheck.sock").path)"] + configuration).joined(separator: "\n")
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        try self.init(directory: directory, arguments: arguments, environment: environment)
+    }
+
+    /// Starts a new daemon with the configuration and socket of `previous` (which has exited or been
+    /// killed), as a service manager restarting it would.
+    convenience init(replacing previous: DaemonProcess, arguments: [String] = []) throws {
+        previous.ownsDirectory = false
+        try self.init(directory: previous.directory, arguments: arguments, environment: [:])
+    }
+
+    private init(directory: URL, arguments: [String], environment: [String: String]) throws {
+        self.directory = directory
         socketPath = directory.appendingPathComponent("cardcheck.sock").path
         configPath = directory.appendingPathComponent("cardcheckd.conf").path
-        try (["socket = \(socketPath)"] + configuration).joined(separator: "\n")
-            .write(toFile: configPath, atomically: true, encoding: .utf8)
         process.executableURL = BuiltBinary.url("cardcheckd")
         process.arguments = ["--config", configPath] + arguments
         if !environment.isEmpty {
@@ -56,7 +71,7 @@ final class DaemonProcess: @unchecked Sendable {
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-        try? FileManager.default.removeItem(at: directory)
+        if ownsDirectory { try? FileManager.default.removeItem(at: directory) }
     }
 
     enum DaemonError: Error { case didNotStart(String) }
