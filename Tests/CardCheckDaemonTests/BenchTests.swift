@@ -94,30 +94,3 @@ struct BenchTests {
         }
     }
 }
-
-/// Faults while the daemon is under load, measured with the load generator, which checks every answer.
-@Suite("cardcheckd under load and faults", .serialized)
-struct LoadFaultTests {
-    @Test("SIGHUP five times under load: no request lost, failed or answered wrongly")
-    func reloadUnderLoad() throws {
-        let daemon = try DaemonProcess()
-        let bench = Process()
-        bench.executableURL = BuiltBinary.url("cardcheck")
-        bench.arguments = ["bench", "--socket", daemon.socketPath, "--connections", "8", "--pipeline", "8", "--duration", "3",
-                           "--warmup", "0", "--mix", "full=60,luhn=30,interpret=10", "--json"]
-        let output = Pipe()
-        bench.standardOutput = output
-        bench.standardError = FileHandle.nullDevice
-        try bench.run()
-        for _ in 0..<5 {
-            usleep(400_000)
-            kill(daemon.process.processIdentifier, SIGHUP)
-        }
-        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        bench.waitUntilExit()
-        #expect(bench.terminationStatus == 0, "\(report)")
-        #expect(report.contains(#""ok":true"#) && report.contains(#""problems":{}"#), "\(report)")
-        #expect(daemon.stop() == 0)
-        #expect(daemon.log.components(separatedBy: "configuration reloaded").count - 1 == 5, "\(daemon.log)")
-    }
-}
