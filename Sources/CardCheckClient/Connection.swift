@@ -30,7 +30,13 @@ final class ResponseRouter: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        failAll(.protocolViolation("\(error)"))
+        // A reset or broken pipe is the daemon going away (killed, restarted): retryable, unlike an
+        // answer that cannot be read.
+        if let io = error as? IOError, [ECONNRESET, EPIPE, ECONNABORTED].contains(io.errnoCode) {
+            failAll(.connectionClosed)
+        } else {
+            failAll(.protocolViolation("\(error)"))
+        }
         context.close(promise: nil)
     }
 
