@@ -60,6 +60,29 @@ final class DaemonProcess: @unchecked Sendable {
 
     var log: String { lock.withLock { String(decoding: errorLog as Data, as: UTF8.self) } }
 
+    /// Whether the log has a line containing `text` within `timeout`: the log arrives through a pipe
+    /// read on another thread, a moment after the daemon writes it.
+    func logContains(_ text: String, within timeout: TimeInterval = 3) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !log.contains(text) {
+            guard Date() < deadline else { return false }
+            usleep(20_000)
+        }
+        return true
+    }
+
+    /// Whether `secret` appears in the log. Digits count only as a number of their own, and only outside
+    /// what varies from run to run (timestamps, temporary paths, process ids): a three-digit code must
+    /// not be "found" inside a random directory name.
+    func logShows(_ secret: String) -> Bool {
+        let text = log
+            .replacing(/\/tmp\/\S+/, with: "")
+            .replacing(/(?m)^\S+[ ]/, with: "")
+            .replacing(/pid[ =]\d+/, with: "")
+        guard secret.allSatisfy(\.isNumber) else { return text.contains(secret) }
+        return text.split { !$0.isNumber }.contains { $0 == secret }
+    }
+
     /// Sends `signal` and waits for the process to exit; returns its status.
     @discardableResult
     func stop(signal: Int32 = SIGTERM) -> Int32 {

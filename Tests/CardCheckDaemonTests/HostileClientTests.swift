@@ -91,7 +91,7 @@ struct HostileClientTests {
         }
         let elapsed = try #require(closedAfter, "a frame dribbled for 6 s was still open")
         #expect(elapsed >= 1 && elapsed < 4, "closed after \(elapsed) s with idle_timeout = 1")
-        #expect(daemon.log.contains("a frame was not completed within idle_timeout"))
+        #expect(daemon.logContains("a frame was not completed within idle_timeout"))
         try await stillServes(daemon, "slowloris")
         #expect(daemon.stop() == 0)
     }
