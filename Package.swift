@@ -130,6 +130,7 @@ let package = Package(
             dependencies: [
                 "CardCheck", "CardCheckWire", "CardCheckClient", "CardCheckCrypto", "CardCheckLoad", "CardCheckTestSupport", "cardcheckd", "cardcheck",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .testTarget(

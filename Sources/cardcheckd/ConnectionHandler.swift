@@ -95,21 +95,25 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     private func dispatchPending(context: ChannelHandlerContext) {
         guard !pending.isEmpty else { return }
-        let batch = pending
-        pending.removeAll(keepingCapacity: true)
-        inFlight += batch.count
         let shared = self.shared
         let allocator = context.channel.allocator
         let received = ContinuousClock.now
         let peer = self.peer
         // A small batch costs less to answer than to hand to a worker queue and back (two thread
-        // wake-ups): it is answered here, on the event loop. Big batches (a client pipelining hard) go to
-        // the worker pool, so that they spread over the cores and never hold the loop's other connections.
-        if batch.count <= shared.inlineBatchLimit {
-            let (output, closeError) = ConnectionHandler.answer(batch, shared: shared, peer: peer, allocator: allocator, received: received)
-            answered(batch.count, output: output, closeError: closeError, context: context)
+        // wake-ups): it is answered here, on the event loop, straight from `pending` (no copy of the
+        // array). Big batches (a client pipelining hard) go to the worker pool, so that they spread over
+        // the cores and never hold the loop's other connections.
+        if pending.count <= shared.inlineBatchLimit {
+            let count = pending.count
+            inFlight += count
+            let (output, closeError) = ConnectionHandler.answer(pending, shared: shared, peer: peer, allocator: allocator, received: received)
+            pending.removeAll(keepingCapacity: true)
+            answered(count, output: output, closeError: closeError, context: context)
             return
         }
+        let batch = pending
+        pending.removeAll(keepingCapacity: true)
+        inFlight += batch.count
         let loop = context.eventLoop
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
         shared.workers.submit {
