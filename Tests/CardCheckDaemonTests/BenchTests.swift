@@ -61,10 +61,11 @@ struct BenchTests {
 
     @Test("open loop: the rate asked for is the rate sent, latency counted from the intended send time")
     func openLoop() throws {
+        // A deep pipeline, so that a latency spike on a busy machine delays answers but not sends.
         let (daemon, keys, directory) = try daemonWithKeys()
         defer { try? FileManager.default.removeItem(at: directory) }
         let run = try BuiltBinary.run("cardcheck", [
-            "bench", "--socket", daemon.socketPath, "--connections", "4", "--rate", "1000", "--duration", "2",
+            "bench", "--socket", daemon.socketPath, "--connections", "4", "--pipeline", "32", "--rate", "1000", "--duration", "2",
             "--warmup", "0", "--keys", keys, "--json",
         ])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
