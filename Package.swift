@@ -120,6 +120,7 @@ let package = Package(
             name: "CardCheckTests",
             dependencies: [
                 "CardCheck",
+                "CardCheckTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             exclude: ["Fixtures"]

@@ -1,18 +1,13 @@
 import CardCheck
+import CardCheckTestSupport
 
 /// Seeded random requests over every brand, with valid and broken PANs, expiries, codes and addresses.
 struct CardGenerator {
-    var state: UInt64
+    private var random: SeededGenerator
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { random = SeededGenerator(seed: seed) }
 
-    mutating func next() -> UInt64 {  // SplitMix64
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { random.next() }
 
     mutating func pick<T>(_ options: [T]) -> T { options[Int(next() % UInt64(options.count))] }
 

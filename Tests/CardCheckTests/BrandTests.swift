@@ -1,4 +1,5 @@
 import CardCheck
+import CardCheckTestSupport
 import Testing
 
 @Suite("Brands by IIN prefix")

@@ -1,4 +1,5 @@
 import CardCheck
+import CardCheckTestSupport
 import PropertyBased
 import Testing
 

@@ -95,18 +95,6 @@ struct ReferenceBrandTable {
     func row(named name: String) -> Row { rows.first { $0.name == name }! }
 }
 
-/// A fixed-seed generator so that every run checks the same cards (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 extension YearMonth {
     static func at(_ year: Int, _ month: Int) -> YearMonth { YearMonth(year: year, month: month)! }
