@@ -17,10 +17,7 @@ struct BenchTests {
         return (try DaemonProcess(configuration: ["keys = \(keys)"]), keys, directory)
     }
 
-    func report(_ output: String) throws -> [String: Any] {
-        let line = try #require(output.split(separator: "\n").last.map(String.init))
-        return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-    }
+    func report(_ output: String) throws -> [String: Any] { try jsonReport(output) }
 
     @Test("a closed-loop run of every request kind: each request answered once and answered right")
     func closedLoop() throws {
@@ -94,4 +91,10 @@ struct BenchTests {
             #expect(throws: RequestMix.Problem.self) { try RequestMix(text) }
         }
     }
+}
+
+/// The JSON object on the last line of a command's output (`cardcheck bench --json`, `cardcheck stats --json`).
+func jsonReport(_ output: String) throws -> [String: Any] {
+    let line = try #require(output.split(separator: "\n").last.map(String.init), "no output")
+    return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(output)")
 }

@@ -26,9 +26,7 @@ struct LoadFaultTests {
     func finish(_ bench: (Process, Pipe)) throws -> (status: Int32, text: String, report: [String: Any]) {
         let text = String(decoding: bench.1.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         bench.0.waitUntilExit()
-        let line = try #require(text.split(separator: "\n").last.map(String.init), "no report")
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(text)")
-        return (bench.0.terminationStatus, text, report)
+        return (bench.0.terminationStatus, text, try jsonReport(text))
     }
 
     @Test("SIGHUP five times under load: no request lost, failed or answered wrongly")
