@@ -8,12 +8,12 @@ SYSCONFDIR ?= /etc
 UNITDIR ?= $(SYSCONFDIR)/systemd/system
 SYSUSERSDIR ?= $(SYSCONFDIR)/sysusers.d
 TMPFILESDIR ?= $(SYSCONFDIR)/tmpfiles.d
-BIN := $(shell swift build -c release --show-bin-path 2>/dev/null)
+BIN := $(shell scripts/build-release --show-bin-path 2>/dev/null)
 
 .PHONY: build install test run
 build:
-	swift build -c release --product cardcheckd
-	swift build -c release --product cardcheck
+	scripts/build-release --product cardcheckd
+	scripts/build-release --product cardcheck
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/cardcheck

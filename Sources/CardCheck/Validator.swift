@@ -9,7 +9,12 @@ public struct Validator: Sendable {
     public var brands: BrandDirectory
     /// Verifies entered security codes with the issuers' keys; without it (or for a card no key covers)
     /// a well-formed code is `U`.
-    public var securityCodes: (any SecurityCodeVerifier)?
+    public var securityCodes: (any SecurityCodeVerifier)? {
+        didSet { hasSecurityCodes = securityCodes != nil }
+    }
+    /// Whether `securityCodes` is set, asked before touching it: copying an optional existential out of
+    /// the validator costs about 160 instructions through generic value witnesses, on every request.
+    @usableFromInline private(set) var hasSecurityCodes = false
 
     public init(
         policy: DecisionPolicy = .cardNetworkDefaults,
@@ -66,9 +71,9 @@ public struct Validator: Sendable {
         var cscCheck = try SecurityCodeRules.check(enteredUTF8: request.csc, indicator: indicator, brand: panCheck?.brand)
         // A well-formed code of a Luhn-valid card with its expiry: verified when a key covers the card.
         // American Express's method is not public, so Amex stays U.
-        if let verifier = securityCodes, cscCheck?.result == .U, cscCheck?.formatValid == true,
+        if hasSecurityCodes, cscCheck?.result == .U, cscCheck?.formatValid == true,
            let pan = parsedPAN, pan.luhnValid, panCheck?.brand != .americanExpress, let expiry, let code = request.csc,
-           let matched = verifier.verifyPrintedCode(pan: pan, expiry: expiry.month, code: code) {
+           let verifier = securityCodes, let matched = verifier.verifyPrintedCode(pan: pan, expiry: expiry.month, code: code) {
             cscCheck?.result = matched ? .M : .N
         }
         if let cscCheck {

@@ -14,24 +14,43 @@ public struct FrameDecoder: ByteToMessageDecoder, NIOSingleStepByteToMessageDeco
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> Frame? {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
-        guard length <= maximumFrameSize else {
-            throw FramingError.frameTooLarge(length: length, maximum: maximumFrameSize)
+        // The length prefix and header are read in one look at the bytes: ByteBuffer's integer reads
+        // check bounds and move indices one by one, and this runs once per request.
+        guard let header = buffer.withUnsafeReadableBytes({ FrameHeader($0) }) else { return nil }
+        guard header.length <= maximumFrameSize else {
+            throw FramingError.frameTooLarge(length: header.length, maximum: maximumFrameSize)
         }
-        guard length >= WireFormat.headerSize else { throw FramingError.frameTooShort(length: length) }
-        if buffer.readableBytes >= WireFormat.lengthPrefixSize + 1,
-           let version = buffer.getInteger(at: buffer.readerIndex + WireFormat.lengthPrefixSize, as: UInt8.self),
-           version & WireFormat.magicMask != WireFormat.magic {
+        guard header.length >= WireFormat.headerSize else { throw FramingError.frameTooShort(length: header.length) }
+        if let version = header.version, version & WireFormat.magicMask != WireFormat.magic {
             throw FramingError.badMagic(version)
         }
-        guard buffer.readableBytes >= WireFormat.lengthPrefixSize + Int(length) else { return nil }
-        buffer.moveReaderIndex(forwardBy: WireFormat.lengthPrefixSize)
-        let version: UInt8 = buffer.readInteger()!
-        let opcode: UInt8 = buffer.readInteger()!
-        let flags: UInt16 = buffer.readInteger()!
-        let requestID: UInt32 = buffer.readInteger()!
-        let fields = buffer.readSlice(length: Int(length) - WireFormat.headerSize)!
-        return Frame(version: version, opcode: opcode, flags: flags, requestID: requestID, fields: fields)
+        let frameSize = WireFormat.lengthPrefixSize + Int(header.length)
+        guard buffer.readableBytes >= frameSize else { return nil }
+        let fields = buffer.getSlice(at: buffer.readerIndex + WireFormat.lengthPrefixSize + WireFormat.headerSize,
+                                     length: Int(header.length) - WireFormat.headerSize)!
+        buffer.moveReaderIndex(forwardBy: frameSize)
+        return Frame(version: header.version!, opcode: header.opcode, flags: header.flags, requestID: header.requestID, fields: fields)
+    }
+
+    /// What the first bytes of a frame say, as far as they have arrived: nil before the whole length
+    /// prefix, no version before its byte, the rest read only once the whole header is there.
+    private struct FrameHeader {
+        var length: UInt32
+        var version: UInt8?
+        var opcode: UInt8 = 0
+        var flags: UInt16 = 0
+        var requestID: UInt32 = 0
+
+        init?(_ bytes: UnsafeRawBufferPointer) {
+            guard bytes.count >= WireFormat.lengthPrefixSize else { return nil }
+            length = UInt32(bigEndian: bytes.loadUnaligned(as: UInt32.self))
+            guard bytes.count > WireFormat.lengthPrefixSize else { return }
+            version = bytes[4]
+            guard bytes.count >= WireFormat.lengthPrefixSize + WireFormat.headerSize else { return }
+            opcode = bytes[5]
+            flags = UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
+            requestID = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        }
     }
 
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> Frame? {

@@ -6,7 +6,7 @@ import NIOCore
 /// it on its worker queues with a whole batch of frames.
 public struct Responder: Sendable {
     /// The engines for each combination of `VALIDATE` flags (configured options plus the request's).
-    let validators: [Validator]
+    let validators: ValidatorVariants
     public let hello: HelloResponse
     /// The daemon's counters at the moment of asking.
     let statistics: @Sendable () -> StatsResponse
@@ -17,20 +17,14 @@ public struct Responder: Sendable {
 
     public init(validator: Validator, securityCodes: (any SecurityCodeIssuer)? = nil, hello: HelloResponse,
                 statistics: @escaping @Sendable () -> StatsResponse, exposition: @escaping @Sendable () -> String) {
-        validators = (0..<4).map { bits in
-            var variant = validator
-            let flags = ValidateFlags(rawValue: UInt16(bits))
-            if flags.contains(.strictStreet) { variant.addressMatcher.options.strictStreet = true }
-            if flags.contains(.internationalAVS) { variant.addressMatcher.options.international = true }
-            return variant
-        }
+        validators = ValidatorVariants(validator)
         self.hello = hello
         self.statistics = statistics
         self.exposition = exposition
         self.securityCodes = securityCodes
     }
 
-    public var policy: DecisionPolicy { validators[0].policy }
+    public var policy: DecisionPolicy { validators.configured.policy }
 
     /// What answering a frame did.
     public struct Outcome: Sendable, Hashable {
@@ -95,10 +89,10 @@ public struct Responder: Sendable {
                 if let payload { buffer.writeField(0x01, bytes: payload.readableBytesView) }
             }
         case .validate:
-            let validator = validators[Int(frame.flags & 0x3)]
+            let validators = self.validators
             let result = try ValidateCodec.withRequestFields(in: frame.fields) { fields throws(WireError) in
                 do throws(ValidationError) {
-                    return try validator.validate(fields, today: today)
+                    return try validators.validate(fields, today: today, flags: ValidateFlags(rawValue: frame.flags))
                 } catch {
                     throw WireError(error)
                 }
@@ -155,7 +149,7 @@ public struct Responder: Sendable {
     }
 
     /// American Express's security code method is not public: cardcheck neither makes nor checks it.
-    private func isAmericanExpress(_ pan: PAN) -> Bool { validators[0].brands.brand(of: pan) == .americanExpress }
+    private func isAmericanExpress(_ pan: PAN) -> Bool { validators.configured.brands.brand(of: pan) == .americanExpress }
 
     /// Appends an error response.
     public static func write(_ error: WireError, requestID: UInt32, into output: inout ByteBuffer) {

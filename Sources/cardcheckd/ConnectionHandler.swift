@@ -1,3 +1,4 @@
+import Atomics
 import CardCheck
 import CardCheckWire
 import Foundation
@@ -8,21 +9,33 @@ import NIOCore
 /// Asks a connection to finish what it has received and close (shutdown).
 struct DrainEvent: Sendable {}
 
-/// The responder and the access rules in force; replaced together on reload.
+/// The responder and the access rules in force; replaced together on reload. Each replacement has a
+/// new generation number, so that a connection keeps its own copy and only asks (one atomic load per
+/// batch) whether it is still the one in force, instead of taking a lock and copying per batch.
 final class ResponderSource: Sendable {
     struct Current: Sendable {
         var responder: Responder
         var access: PeerAccess
+        var generation: UInt64
     }
 
     private let box: NIOLockedValueBox<Current>
+    private let latestGeneration = ManagedAtomic<UInt64>(0)
 
-    init(_ responder: Responder, access: PeerAccess) { box = NIOLockedValueBox(Current(responder: responder, access: access)) }
+    init(_ responder: Responder, access: PeerAccess) {
+        box = NIOLockedValueBox(Current(responder: responder, access: access, generation: 0))
+    }
 
     var current: Current { box.withLockedValue { $0 } }
 
+    /// Whether `generation` is still the one in force.
+    func isCurrent(_ generation: UInt64) -> Bool { latestGeneration.load(ordering: .acquiring) == generation }
+
     func replace(with responder: Responder, access: PeerAccess) {
-        box.withLockedValue { $0 = Current(responder: responder, access: access) }
+        box.withLockedValue {
+            $0 = Current(responder: responder, access: access, generation: $0.generation + 1)
+            latestGeneration.store($0.generation, ordering: .releasing)
+        }
     }
 }
 
@@ -53,7 +66,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     private let shared: Context
     private let peer: PeerCredentials
+    /// The responder this connection uses and the peer's permissions under it, refreshed when a reload
+    /// replaces them.
+    private var serving: Serving
     private var pending: [Frame] = []
+    /// The buffer the last small batch was answered into, cleared and reused for the next one (its
+    /// storage is free again once the socket write took it, which is usually at once).
+    private var spareOutput: ByteBuffer?
     private var inFlight = 0
     private var readDeferred = false
     /// Set when nothing more is to be read: close once every answer is out.
@@ -67,12 +86,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
     init(_ shared: Context, peer: PeerCredentials, maximumFrameSize: Int) {
         self.shared = shared
         self.peer = peer
+        serving = Serving(shared.responders.current, peer: peer)
         frames = NIOSingleStepByteToMessageProcessor(FrameDecoder(maximumFrameSize: maximumFrameSize))
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !finishing else { return }
-        let now = shared.idleTimeout > .zero ? NIODeadline.now() : .uptimeNanoseconds(0)
+        let now = NIODeadline.now()
         lastReadAt = now
         do {
             try frames.process(buffer: unwrapInboundIn(data)) { pending.append($0) }
@@ -95,48 +115,69 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     private func dispatchPending(context: ChannelHandlerContext) {
         guard !pending.isEmpty else { return }
-        let shared = self.shared
-        let allocator = context.channel.allocator
-        let received = ContinuousClock.now
-        let peer = self.peer
+        if !shared.responders.isCurrent(serving.generation) {
+            serving = Serving(shared.responders.current, peer: peer)
+        }
+        let serving = self.serving
+        let statistics = shared.statistics
+        let received = lastReadAt
         // A small batch costs less to answer than to hand to a worker queue and back (two thread
         // wake-ups): it is answered here, on the event loop, straight from `pending` (no copy of the
-        // array). Big batches (a client pipelining hard) go to the worker pool, so that they spread over
-        // the cores and never hold the loop's other connections.
+        // array), into the connection's reused output buffer. Big batches (a client pipelining hard) go
+        // to the worker pool, so that they spread over the cores and never hold the loop's other
+        // connections.
         if pending.count <= shared.inlineBatchLimit {
             let count = pending.count
             inFlight += count
-            let (output, closeError) = ConnectionHandler.answer(pending, shared: shared, peer: peer, allocator: allocator, received: received)
+            var output = spareOutput.take() ?? context.channel.allocator.buffer(capacity: ConnectionHandler.spareOutputCapacity)
+            output.clear()
+            let closeError = ConnectionHandler.answer(pending, serving: serving, statistics: statistics, received: received, into: &output)
             pending.removeAll(keepingCapacity: true)
             answered(count, output: output, closeError: closeError, context: context)
+            if output.capacity <= ConnectionHandler.spareOutputCapacity { spareOutput = output }
             return
         }
         let batch = pending
         pending.removeAll(keepingCapacity: true)
         inFlight += batch.count
+        let allocator = context.channel.allocator
         let loop = context.eventLoop
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
         shared.workers.submit {
-            let (output, closeError) = ConnectionHandler.answer(batch, shared: shared, peer: peer, allocator: allocator, received: received)
+            var output = allocator.buffer(capacity: batch.count * 128)
+            let closeError = ConnectionHandler.answer(batch, serving: serving, statistics: statistics, received: received, into: &output)
+            let answers = output
             loop.execute {
                 let (handler, context) = bound.value
-                handler.answered(batch.count, output: output, closeError: closeError, context: context)
+                handler.answered(batch.count, output: answers, closeError: closeError, context: context)
             }
         }
     }
 
-    /// Answers a batch in order into one buffer; stops at an error that closes the connection.
-    private static func answer(_ batch: [Frame], shared: Context, peer: PeerCredentials, allocator: ByteBufferAllocator,
-                               received: ContinuousClock.Instant) -> (ByteBuffer, WireError?) {
-        let current = shared.responders.current
-        let responder = current.responder
-        let permissions = current.access.permissions(for: peer)
+    /// Room for the answers to a full inline batch; a buffer that had to grow past it is not kept.
+    static let spareOutputCapacity = 4096
+
+    /// What answers this connection's requests: copied from the `ResponderSource` once per reload.
+    struct Serving: Sendable {
+        var responder: Responder
+        var permissions: PeerPermissions
+        var generation: UInt64
+
+        init(_ current: ResponderSource.Current, peer: PeerCredentials) {
+            responder = current.responder
+            permissions = current.access.permissions(for: peer)
+            generation = current.generation
+        }
+    }
+
+    /// Answers a batch in order into `output`; stops at an error that closes the connection, and returns it.
+    private static func answer(_ batch: [Frame], serving: Serving, statistics: DaemonStatistics, received: NIODeadline,
+                               into output: inout ByteBuffer) -> WireError? {
         let today = YearMonth(unixTime: Int64(time(nil)))
-        var output = allocator.buffer(capacity: batch.count * 128)
         var closeError: WireError?
         var tally = BatchTally()
         for frame in batch {
-            let outcome = responder.respond(to: frame, today: today, permissions: permissions, into: &output)
+            let outcome = serving.responder.respond(to: frame, today: today, permissions: serving.permissions, into: &output)
             Responder.wipeSecrets(in: frame)  // the code is checked: no longer in our buffers
             tally.add(outcome)
             if outcome.closesConnection {
@@ -144,8 +185,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 break
             }
         }
-        shared.statistics.record(tally, latency: ContinuousClock.now - received)
-        return (output, closeError)
+        statistics.record(tally, latencyNanoseconds: max(0, (NIODeadline.now() - received).nanoseconds))
+        return closeError
     }
 
     private func answered(_ count: Int, output: ByteBuffer, closeError: WireError?, context: ChannelHandlerContext) {

@@ -21,8 +21,8 @@ final class DaemonMetrics: Sendable {
     /// Requests by operation and outcome, at `BatchTally.slot(operation, outcome)`; nil for pairs that
     /// cannot happen (an action for anything but `VALIDATE`).
     private let requests: [CoreMetrics.Counter?]
-    /// Request latency by operation.
-    private let latency: [CoreMetrics.Timer]
+    /// Request latency by operation (its own lock-free histogram, appended to the registry's text).
+    private let latency: LatencyHistogram
     /// Error responses by `WireError.Kind` raw value.
     private let errors: [CoreMetrics.Counter?]
     private let reloadsSucceeded: CoreMetrics.Counter
@@ -34,8 +34,7 @@ final class DaemonMetrics: Sendable {
     private let uptime: CoreMetrics.Gauge
 
     init(workerQueues: Int, version: String) {
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets["cardcheck_request_duration_seconds"] = Self.latencyBuckets
+        let factory = PrometheusMetricsFactory(registry: registry)
         let names = Self.operations.map { $0.name.lowercased() } + ["unknown"]
 
         var requests = [CoreMetrics.Counter?](repeating: nil, count: BatchTally.slots)
@@ -50,9 +49,9 @@ final class DaemonMetrics: Sendable {
             }
         }
         self.requests = requests
-        latency = names.map {
-            CoreMetrics.Timer(label: "cardcheck_request_duration_seconds", dimensions: [("op", $0)], factory: factory)
-        }
+        latency = LatencyHistogram(name: "cardcheck_request_duration_seconds",
+                                   help: "Time from reading a request to its answer being written out", operations: names,
+                                   bounds: Self.latencyBuckets)
         var errors = [CoreMetrics.Counter?](repeating: nil, count: BatchTally.errorSlots)
         for raw in 1..<UInt8(BatchTally.errorSlots) {
             guard let kind = WireError.Kind(rawValue: raw) else { continue }
@@ -75,8 +74,7 @@ final class DaemonMetrics: Sendable {
 
     /// One answered batch: what each request was and how it ended, and how long the batch took from
     /// being read to being answered (every request in it waited that long).
-    func record(_ tally: borrowing BatchTally, latency duration: Duration) {
-        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+    func record(_ tally: borrowing BatchTally, latencyNanoseconds nanoseconds: Int64) {
         // Nothing to look at in most slots: the batch's used-slot mask says which.
         var used = tally.usedSlots
         while used != 0 {
@@ -84,8 +82,7 @@ final class DaemonMetrics: Sendable {
             used &= used - 1
             let count = tally.counts[slot]
             requests[slot]?.increment(by: count)
-            let timer = latency[slot / BatchTally.outcomes]
-            for _ in 0..<count { timer.recordNanoseconds(nanoseconds) }
+            latency.record(nanoseconds, count: count, operation: slot / BatchTally.outcomes)
         }
         guard tally.errorResponses > 0 else { return }
         for kind in 1..<BatchTally.errorSlots where tally.errors[kind] > 0 {
@@ -110,7 +107,7 @@ final class DaemonMetrics: Sendable {
         openConnections.record(open)
         for (gauge, depth) in zip(workerQueueDepth, queueDepths) { gauge.record(depth) }
         uptime.record(uptimeSeconds)
-        return registry.emitToString()
+        return registry.emitToString() + latency.exposition()
     }
 
     /// Index of an operation in `operations`; the last index stands for an unknown one.

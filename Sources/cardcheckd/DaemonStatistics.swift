@@ -21,11 +21,11 @@ final class DaemonStatistics: Sendable {
     }
 
     /// One answered batch of requests.
-    func record(_ tally: borrowing BatchTally, latency: Duration) {
+    func record(_ tally: borrowing BatchTally, latencyNanoseconds: Int64) {
         requestsAnswered.wrappingIncrement(by: UInt64(tally.total), ordering: .relaxed)
         validateRequests.wrappingIncrement(by: UInt64(tally.validations), ordering: .relaxed)
         errorsSent.wrappingIncrement(by: UInt64(tally.errorResponses), ordering: .relaxed)
-        metrics.record(tally, latency: latency)
+        metrics.record(tally, latencyNanoseconds: latencyNanoseconds)
     }
 
     /// An error response sent outside a batch.

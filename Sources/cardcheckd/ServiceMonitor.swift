@@ -51,7 +51,7 @@ final class ServiceMonitor: @unchecked Sendable {
 
     private func repeating(every period: Duration, _ body: @escaping () -> Void) -> DispatchSourceTimer {
         let timer = DispatchSource.makeTimerSource(queue: queue)
-        let nanoseconds = Int(period.components.seconds * 1_000_000_000 + period.components.attoseconds / 1_000_000_000)
+        let nanoseconds = Int(period.nanoseconds)
         timer.schedule(deadline: .now(), repeating: .nanoseconds(nanoseconds), leeway: .milliseconds(5))
         timer.setEventHandler(handler: body)
         timer.resume()
