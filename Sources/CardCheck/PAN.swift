@@ -173,12 +173,13 @@
             value /= 10
             index -= 1
         }
-        for offset in leadingCount..<(length - 4) { destination.storeBytes(of: UInt8(ascii: "*"), toByteOffset: offset, as: UInt8.self) }
-        var tail = last4
-        for offset in stride(from: length - 1, through: length - 4, by: -1) {
-            destination.storeBytes(of: UInt8(truncatingIfNeeded: tail % 10) &+ 0x30, toByteOffset: offset, as: UInt8.self)
-            tail /= 10
-        }
+        (destination + leadingCount).initializeMemory(as: UInt8.self, repeating: UInt8(ascii: "*"), count: length - 4 - leadingCount)
+        let tail = UInt32(last4)
+        let end = destination + (length - 4)
+        end.storeBytes(of: UInt8(truncatingIfNeeded: tail / 1000) &+ 0x30, as: UInt8.self)
+        end.storeBytes(of: UInt8(truncatingIfNeeded: tail / 100 % 10) &+ 0x30, toByteOffset: 1, as: UInt8.self)
+        end.storeBytes(of: UInt8(truncatingIfNeeded: tail / 10 % 10) &+ 0x30, toByteOffset: 2, as: UInt8.self)
+        end.storeBytes(of: UInt8(truncatingIfNeeded: tail % 10) &+ 0x30, toByteOffset: 3, as: UInt8.self)
         return length
     }
 

@@ -49,8 +49,12 @@ final class LoadConnection: ChannelInboundHandler {
     private var started = 0
     private var stopping = false
     private var wroteSinceFlush = false
-    /// Requests gathered until the next flush: one write (and one buffer) per flush, not per request.
+    /// Requests gathered until the next flush: one write per flush, not per request. Its storage is
+    /// reused once the socket has taken the bytes (usually at once), so a flush allocates nothing.
     private var outbound: ByteBuffer?
+    /// When the current read arrived: every answer in one read is timed by it (one clock read per read,
+    /// not per answer).
+    private var readAt: UInt64 = 0
 
     /// Completes when the connection has nothing in flight after the end, or closes.
     let finished: EventLoopPromise<Void>
@@ -114,9 +118,8 @@ final class LoadConnection: ChannelInboundHandler {
     }
 
     /// Closed loop: tops the pipeline up.
-    private func fill(flush: Bool = true) {
+    private func fill(flush: Bool = true, now: UInt64 = RunSchedule.now) {
         guard let schedule, !stopping else { return }
-        let now = RunSchedule.now
         if now >= schedule.end { return stop() }
         while inFlight < schedule.pipeline {
             if let budget = schedule.budget, started >= budget { break }
@@ -149,11 +152,13 @@ final class LoadConnection: ChannelInboundHandler {
     private func flushIfNeeded() {
         guard wroteSinceFlush, let context, let bytes = outbound else { return }
         wroteSinceFlush = false
-        outbound = nil
         context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+        // Still shared with the write if the socket did not take it all: clear() then moves to new storage.
+        outbound!.clear()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        readAt = RunSchedule.now
         do {
             try frames.process(buffer: unwrapInboundIn(data)) { received($0, context: context) }
         } catch {
@@ -163,7 +168,7 @@ final class LoadConnection: ChannelInboundHandler {
     }
 
     private func received(_ frame: Frame, context: ChannelHandlerContext) {
-        let now = RunSchedule.now
+        let now = readAt
         let id = frame.requestID
         let slot = Int(id) & mask
         guard id != 0, slotIDs[slot] == id else {
@@ -194,7 +199,7 @@ final class LoadConnection: ChannelInboundHandler {
         if stopping {
             if inFlight == 0 { finish() }
         } else if schedule?.interval == nil {
-            fill(flush: false)  // channelReadComplete flushes once for the whole read
+            fill(flush: false, now: now)  // channelReadComplete flushes once for the whole read
         } else {
             tick(flush: false)
         }

@@ -45,7 +45,7 @@ public struct FieldWriter {
         capacity = memory.count
     }
 
-    @inlinable mutating func header(_ tag: UInt8, _ length: Int) {
+    @inlinable @inline(__always) mutating func header(_ tag: UInt8, _ length: Int) {
         precondition(count + 3 + length <= capacity, "FieldWriter: the response outgrew its reserved room")
         base.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
         base.storeBytes(of: UInt8(truncatingIfNeeded: length >> 8), toByteOffset: count + 1, as: UInt8.self)
@@ -53,22 +53,22 @@ public struct FieldWriter {
         count += 3
     }
 
-    @inlinable public mutating func byte(_ tag: UInt8, _ value: UInt8) {
+    @inlinable @inline(__always) public mutating func byte(_ tag: UInt8, _ value: UInt8) {
         header(tag, 1)
         base.storeBytes(of: value, toByteOffset: count, as: UInt8.self)
         count += 1
     }
 
-    @inlinable public mutating func bool(_ tag: UInt8, _ value: Bool) { byte(tag, value ? 1 : 0) }
+    @inlinable @inline(__always) public mutating func bool(_ tag: UInt8, _ value: Bool) { byte(tag, value ? 1 : 0) }
 
-    @inlinable public mutating func integer(_ tag: UInt8, _ value: UInt64) {
+    @inlinable @inline(__always) public mutating func integer(_ tag: UInt8, _ value: UInt64) {
         header(tag, 8)
         base.storeBytes(of: value.bigEndian, toByteOffset: count, as: UInt64.self)
         count += 8
     }
 
     /// A short text (a brand name): copied from its contiguous UTF-8, which literals and native strings have.
-    @inlinable public mutating func text(_ tag: UInt8, _ value: String) {
+    @inlinable @inline(__always) public mutating func text(_ tag: UInt8, _ value: String) {
         let length = value.utf8.count
         header(tag, length)
         let copied: Void? = value.utf8.withContiguousStorageIfAvailable { bytes in
@@ -81,7 +81,7 @@ public struct FieldWriter {
     }
 
     /// A field whose value `body` writes at the pointer (at most `maximum` bytes), returning its length.
-    @inlinable public mutating func field(_ tag: UInt8, maximum: Int, _ body: (UnsafeMutableRawPointer) -> Int) {
+    @inlinable @inline(__always) public mutating func field(_ tag: UInt8, maximum: Int, _ body: (UnsafeMutableRawPointer) -> Int) {
         precondition(count + 3 + maximum <= capacity, "FieldWriter: the response outgrew its reserved room")
         let start = count
         count += 3

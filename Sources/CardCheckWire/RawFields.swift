@@ -18,7 +18,7 @@ enum RawFields {
             guard offset + length <= bytes.count else {
                 throw WireError.malformed("field 0x\(String(tag, radix: 16)) runs past the end of the frame")
             }
-            let value = UnsafeBufferPointer(rebasing: bytes[offset..<offset + length])
+            let value = UnsafeBufferPointer(start: bytes.baseAddress! + offset, count: length)  // in bounds: checked above
             offset += length
             let bit = UInt64(1) << UInt64(tag & 63)
             let duplicate = seen & bit != 0

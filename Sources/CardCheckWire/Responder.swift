@@ -34,6 +34,9 @@ public struct Responder: Sendable {
         public var action: Action?
         /// The connection must be closed once the response is written.
         public var closesConnection: Bool { error?.closesConnection ?? false }
+        /// The request's security code, if it had one, is already zeros in the frame's memory: an
+        /// answered `VALIDATE` clears it as soon as it is checked. Otherwise `wipeSecrets(in:)` must.
+        public var codesCleared: Bool { opcode == .validate && error == nil }
     }
 
     /// Appends the response to `frame` to `output`. `permissions` are the sending peer's.
@@ -91,6 +94,8 @@ public struct Responder: Sendable {
         case .validate:
             let validators = self.validators
             let result = try ValidateCodec.withRequestFields(in: frame.fields) { fields throws(WireError) in
+                // Checked, then zeroed in the frame's own memory at once: no second walk of the fields.
+                defer { Responder.zero(fields.csc) }
                 do throws(ValidationError) {
                     return try validators.validate(fields, today: today, flags: ValidateFlags(rawValue: frame.flags))
                 } catch {
@@ -159,8 +164,9 @@ public struct Responder: Sendable {
 
 extension Responder {
     /// Overwrites with zeros, in the frame's own memory, every field of `frame` that holds a security
-    /// code (`VALIDATE` csc, `CSC_VERIFY` csc). The daemon calls it once the answer is written, so a
-    /// code stays in its buffers no longer than it takes to check it. The frame must not be used after.
+    /// code (`VALIDATE` csc, `CSC_VERIFY` csc). The daemon calls it once the answer is written unless the
+    /// outcome says `codesCleared`, so a code stays in its buffers no longer than it takes to check it.
+    /// The frame must not be used after.
     public static func wipeSecrets(in frame: Frame) {
         let secretTag: UInt8
         switch Opcode(rawValue: frame.opcode) {
@@ -174,11 +180,15 @@ extension Responder {
             // the frame is answered: writing them in place (no copy-on-write copy) is the point.
             let bytes = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: raw.count)
             try? RawFields.forEach(in: bytes, name: { _ in "" }) { (tag, value) throws(WireError) -> Bool in
-                if tag == secretTag, let start = value.baseAddress, !value.isEmpty {
-                    UnsafeMutableRawPointer(mutating: start).initializeMemory(as: UInt8.self, repeating: 0, count: value.count)
-                }
+                if tag == secretTag { zero(value) }
                 return false
             }
         }
+    }
+
+    /// Overwrites a field's bytes with zeros where they lie (a frame's memory, read-only to the parser).
+    static func zero(_ field: UnsafeBufferPointer<UInt8>?) {
+        guard let field, let start = field.baseAddress, !field.isEmpty else { return }
+        UnsafeMutableRawPointer(mutating: start).initializeMemory(as: UInt8.self, repeating: 0, count: field.count)
     }
 }

@@ -27,8 +27,8 @@ enum FuzzTarget: String, CaseIterable {
             let opcode = opcodes[Int(first) % opcodes.count]
             let frame = Frame(opcode: opcode, flags: UInt16(first >> 5), requestID: 1, fields: ByteBuffer(bytes: bytes.dropFirst()))
             var output = ByteBuffer()
-            _ = FuzzTarget.responder.respond(to: frame, today: FuzzTarget.today, permissions: .generateSecurityCodes, into: &output)
-            Responder.wipeSecrets(in: frame)
+            let outcome = FuzzTarget.responder.respond(to: frame, today: FuzzTarget.today, permissions: .generateSecurityCodes, into: &output)
+            if !outcome.codesCleared { Responder.wipeSecrets(in: frame) }  // as the daemon does
         }
     }
 

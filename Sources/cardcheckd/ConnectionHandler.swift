@@ -178,7 +178,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         var tally = BatchTally()
         for frame in batch {
             let outcome = serving.responder.respond(to: frame, today: today, permissions: serving.permissions, into: &output)
-            Responder.wipeSecrets(in: frame)  // the code is checked: no longer in our buffers
+            if !outcome.codesCleared { Responder.wipeSecrets(in: frame) }  // checked: no longer in our buffers
             tally.add(outcome)
             if outcome.closesConnection {
                 closeError = outcome.error

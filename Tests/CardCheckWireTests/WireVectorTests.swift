@@ -203,23 +203,41 @@ struct SecretWipeTests {
         var verifyBytes = ByteBuffer()
         verifyBytes.writeFrame(Frame(opcode: Opcode.cscVerify.rawValue, requestID: 2, fields: verifyFields))
         let verify = try #require(try decodeFrames(verifyBytes).first)
+        // A VALIDATE that fails to parse (a two-byte csc_indicator) after its code: the check never runs.
+        var brokenFields = ByteBuffer()
+        brokenFields.writeField(0x03, text: "456")
+        brokenFields.writeField(0x01, text: "4111111111111111")
+        brokenFields.writeField(0x04, bytes: [1, 1])
+        var brokenBytes = ByteBuffer()
+        brokenBytes.writeFrame(Frame(opcode: Opcode.validate.rawValue, requestID: 3, fields: brokenFields))
+        let broken = try #require(try decodeFrames(brokenBytes).first)
 
-        for (frame, code) in [(validate, "123"), (verify, "213")] {
-            var answer = ByteBuffer()
-            _ = vectorResponder.respond(to: frame, today: vectorMonth, into: &answer)
-            #expect(frame.fields.readableBytesView.containsSubsequence(Array(code.utf8)))
-            Responder.wipeSecrets(in: frame)
-            // Read again through the same storage: the code's field is zeros, the others are as they were.
-            #expect(frame.fields.readableBytesView.containsSubsequence(Array("4114585553881637".utf8))
-                    || frame.fields.readableBytesView.containsSubsequence(Array("4111 1111 1111 1111".utf8)))
+        /// The security code field's bytes, and how many such fields the frame has.
+        func codeFields(_ frame: Frame) throws -> (value: [UInt8], count: Int, fields: Int) {
             var reader = FieldReader(frame.fields)
-            var fields = 0
-            while let (tag, value) = try reader.next() {
+            var (value, count, fields) = ([UInt8](), 0, 0)
+            while let (tag, field) = try reader.next() {
                 fields += 1
                 let isCode = (frame.opcode == Opcode.validate.rawValue && tag == 0x03) || (frame.opcode == Opcode.cscVerify.rawValue && tag == 0x04)
-                if isCode { #expect(value.bytes.readableBytesView.allSatisfy { $0 == 0 } && value.bytes.readableBytes == 3) }
+                if isCode { (value, count) = (Array(field.bytes.readableBytesView), count + 1) }
             }
-            #expect(fields >= 3)
+            return (value, count, fields)
+        }
+
+        // An answered VALIDATE clears its code itself; the others leave it for wipeSecrets.
+        for (frame, code, clearedByAnswer) in [(validate, "123", true), (verify, "213", false), (broken, "456", false)] {
+            #expect(try codeFields(frame).value == Array(code.utf8))
+            var answer = ByteBuffer()
+            let outcome = vectorResponder.respond(to: frame, today: vectorMonth, into: &answer)
+            #expect(outcome.codesCleared == clearedByAnswer, "request \(frame.requestID)")
+            #expect(try codeFields(frame).value == (clearedByAnswer ? [0, 0, 0] : Array(code.utf8)), "request \(frame.requestID)")
+            if !outcome.codesCleared { Responder.wipeSecrets(in: frame) }
+            // Read again through the same storage: the code's field is zeros, the others are as they were.
+            #expect(frame.fields.readableBytesView.containsSubsequence(Array("4114585553881637".utf8))
+                    || frame.fields.readableBytesView.containsSubsequence(Array("4111 1111 1111 1111".utf8))
+                    || frame.fields.readableBytesView.containsSubsequence(Array("4111111111111111".utf8)))
+            let after = try codeFields(frame)
+            #expect(after.value == [0, 0, 0] && after.count == 1 && after.fields >= 3, "request \(frame.requestID)")
         }
     }
 }
