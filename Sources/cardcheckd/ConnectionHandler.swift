@@ -52,7 +52,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     struct Context: Sendable {
-        /// Read once per batch, so that a reload takes effect on the next batch of every connection.
+        /// Asked once per batch whether a reload replaced it (`isCurrent`), so that a reload takes effect
+        /// on the next batch of every connection.
         var responders: ResponderSource
         var workers: WorkerPool
         var statistics: DaemonStatistics
@@ -299,9 +300,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     // MARK: Idle timeout
 
-    /// When the peer last sent anything, in uptime nanoseconds; checked by a timer, not per read, so the
-    /// request path only stores a number (an IdleStateHandler in the pipeline cost a step per read and
-    /// per flush).
+    /// When the peer last sent anything: the idle timer checks it (not per read, so the request path
+    /// only stores a number; an IdleStateHandler in the pipeline cost a step per read and per flush), and
+    /// a batch's latency for the metrics counts from it.
     private var lastReadAt = NIODeadline.now()
     /// Since when part of a frame has been waiting for the rest; nil when none is.
     private var partialFrameSince: NIODeadline?
