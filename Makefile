@@ -23,7 +23,7 @@ install: build
 	install -m 0644 systemd/cardcheck.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/cardcheck.conf
 	install -m 0644 systemd/cardcheck.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/cardcheck.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/cardcheck/cardcheckd.conf || \
-	  sed 's|^#socket = run/cardcheck.sock|socket = /run/cardcheck/cardcheck.sock|' systemd/cardcheckd.conf \
+	  $(BIN)/cardcheckd --socket /run/cardcheck/cardcheck.sock --documented-config \
 	  > $(DESTDIR)$(SYSCONFDIR)/cardcheck/cardcheckd.conf
 	@echo "installed; as root: systemd-sysusers; systemd-tmpfiles --create; systemctl daemon-reload; systemctl enable --now cardcheckd.socket"
 

@@ -5,11 +5,9 @@
 // Micro-benchmarks live in their own package under Benchmarks/ so that CI and the tests never build them.
 import PackageDescription
 
-/// The request path's modules leave out the run-time exclusivity checks in release builds. A profile of
-/// the daemon under load put them at about 10% of its CPU: a `swift_beginAccess` on every integer read
-/// from a ByteBuffer (NIOCore code inlined into these modules). Static checks stay; debug builds, and so
-/// every test and sanitizer run, keep the run-time checks too.
-let requestPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+// No unsafeFlags here: SwiftPM refuses them in a package that others depend on by version. The shipped
+// binaries are built by scripts/build-release, which turns the run-time exclusivity checks off in every
+// module from the command line.
 
 let package = Package(
     name: "cardcheck",
@@ -20,6 +18,7 @@ let package = Package(
         .library(name: "CardCheckClient", targets: ["CardCheckClient"]),
         .library(name: "CardCheckCrypto", targets: ["CardCheckCrypto"]),
         .library(name: "CardCheckLoad", targets: ["CardCheckLoad"]),
+        .library(name: "CardCheckServer", targets: ["CardCheckServer"]),
         .executable(name: "cardcheck", targets: ["cardcheck"]),
         .executable(name: "cardcheckd", targets: ["cardcheckd"]),
     ],
@@ -35,19 +34,18 @@ let package = Package(
     ],
     targets: [
         // The validation engine: standard library only, no I/O, no global mutable state.
-        .target(name: "CardCheck", swiftSettings: requestPath),
+        .target(name: "CardCheck"),
         // OpenSSL libcrypto (Debian libssl-dev, installed by scripts/setup) for DES/TDES.
         .systemLibrary(name: "CSystemCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Card verification keys and the CVV/CVC algorithm on libcrypto; plugs into the engine as a
-        // SecurityCodeVerifier. No I/O: key files are read by the daemon and the command.
+        // SecurityCodeVerifier. Its one piece of I/O is the key-file reader the daemon and the commands share.
         .target(name: "CardCheckCrypto", dependencies: ["CardCheck", "CSystemCrypto"]),
         // The JSON Lines request/result contract shared by `cardcheck --local` and (later) the daemon path.
         .target(name: "CardCheckJSON", dependencies: ["CardCheck"]),
         // The wire codec: frames and fields over NIOCore's ByteBuffer, no sockets.
         .target(
             name: "CardCheckWire",
-            dependencies: ["CardCheck", .product(name: "NIOCore", package: "swift-nio")],
-            swiftSettings: requestPath
+            dependencies: ["CardCheck", .product(name: "NIOCore", package: "swift-nio")]
         ),
         // The client library: async/await over one multiplexed connection.
         .target(
@@ -65,18 +63,21 @@ let package = Package(
         .target(name: "CFuzzDriver"),
         .executableTarget(
             name: "cardcheck-fuzz",
-            dependencies: ["CFuzzDriver", "CardCheck", "CardCheckWire", "CardCheckCrypto", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "CFuzzDriver", "CardCheck", "CardCheckWire", "CardCheckCrypto", "CardCheckServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         // prctl for cardcheckd (variadic in C, so not callable from Swift).
         .target(name: "CProcessControl"),
         // libsystemd (Debian libsystemd-dev, installed by scripts/setup) for sd_notify and socket activation.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
-        // The daemon: SwiftNIO on a Unix socket, validation on a Dispatch worker pool.
-        .executableTarget(
-            name: "cardcheckd",
+        // The daemon's core as a library: configuration, access control, request dispatch (Responder),
+        // connections, workers, counters, systemd notification. No `main`: the executable drives it.
+        .target(
+            name: "CardCheckServer",
             dependencies: [
                 "CardCheck",
-                "CProcessControl",
                 "CardCheckCrypto",
                 "CardCheckWire",
                 "CSystemd",
@@ -85,24 +86,31 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ],
-            swiftSettings: requestPath
+            ]
+        ),
+        // The daemon's command: options, process hygiene, then CardCheckServer.
+        .executableTarget(
+            name: "cardcheckd",
+            dependencies: [
+                "CardCheckServer",
+                "CProcessControl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // The load generator behind `cardcheck bench`: SwiftNIO connections, answers checked against the
         // engine run in-process, latency in HdrHistograms.
         .target(
             name: "CardCheckLoad",
             dependencies: [
-                "CardCheck", "CardCheckWire", "CardCheckCrypto",
+                "CardCheck", "CardCheckWire", "CardCheckCrypto", "CardCheckServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ],
-            swiftSettings: requestPath
+            ]
         ),
         .executableTarget(
             name: "cardcheck",
@@ -138,14 +146,19 @@ let package = Package(
         .testTarget(
             name: "CardCheckDaemonTests",
             dependencies: [
-                "CardCheck", "CardCheckWire", "CardCheckClient", "CardCheckCrypto", "CardCheckLoad", "CardCheckTestSupport", "cardcheckd", "cardcheck",
+                "CardCheck", "CardCheckWire", "CardCheckClient", "CardCheckCrypto", "CardCheckLoad",
+                "CardCheckServer", "CardCheckTestSupport", "cardcheckd", "cardcheck",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "CardCheckWireTests",
-            dependencies: ["CardCheckWire", "CardCheckTestSupport", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "CardCheckWire", "CardCheckServer", "CardCheckTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
     ]
 )

@@ -1,5 +1,6 @@
 import CardCheck
 import CardCheckCrypto
+import CardCheckServer
 import CardCheckWire
 import NIOCore
 
@@ -24,10 +25,7 @@ public struct Workload: Sendable {
         var cards = TestCards(seed: seed, keys: keys)
         var validator = Validator()
         validator.securityCodes = keys
-        let responder = Responder(
-            validator: validator, securityCodes: keys,
-            hello: HelloResponse(serverName: "", serverVersion: "", maximumFrameSize: 0, maximumInFlight: 0),
-            statistics: { StatsResponse() }, exposition: { "" })
+        let responder = Responder(validator: validator, securityCodes: keys)
         var templates: [Template] = []
         templates.reserveCapacity(count)
         for index in 0..<count {

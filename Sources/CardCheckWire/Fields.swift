@@ -139,37 +139,27 @@ public struct FieldValue {
     }
 }
 
-/// Iterates the TLV fields of a frame. Unknown tags are the caller's to skip; a tag seen twice is
-/// `invalid_field`; a field that runs past the frame is `malformed`.
+/// Iterates the TLV fields of a frame as `ByteBuffer` slices, by the rule of ``FieldCursor``. `names`
+/// gives a tag's wire name for errors (`postal_code`); nil for a tag the reader does not know.
 public struct FieldReader {
     var buffer: ByteBuffer
-    var seen: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var cursor = FieldCursor()
+    let names: (UInt8) -> String?
 
-    public init(_ fields: ByteBuffer) { buffer = fields }
-
-    public mutating func next() throws(WireError) -> (tag: UInt8, value: FieldValue)? {
-        guard buffer.readableBytes > 0 else { return nil }
-        guard let tag: UInt8 = buffer.readInteger(), let length: UInt16 = buffer.readInteger() else {
-            throw WireError.malformed("a field header is cut short")
-        }
-        guard let value = buffer.readSlice(length: Int(length)) else {
-            throw WireError.malformed("field 0x\(String(tag, radix: 16)) runs past the end of the frame")
-        }
-        guard markSeen(tag) else {
-            throw WireError(kind: .invalidField, code: "duplicate_field",
-                            message: "field 0x\(String(tag, radix: 16)) appears twice")
-        }
-        return (tag, FieldValue(bytes: value))
+    public init(_ fields: ByteBuffer, names: @escaping (UInt8) -> String? = { _ in nil }) {
+        buffer = fields
+        self.names = names
     }
 
-    private mutating func markSeen(_ tag: UInt8) -> Bool {
-        let bit = UInt64(1) << UInt64(tag & 63)
-        switch tag >> 6 {
-        case 0: if seen.0 & bit != 0 { return false }; seen.0 |= bit
-        case 1: if seen.1 & bit != 0 { return false }; seen.1 |= bit
-        case 2: if seen.2 & bit != 0 { return false }; seen.2 |= bit
-        default: if seen.3 & bit != 0 { return false }; seen.3 |= bit
+    public mutating func next() throws(WireError) -> (tag: UInt8, value: FieldValue)? {
+        var cursor = self.cursor
+        let names = self.names
+        let found: Result<(tag: UInt8, range: Range<Int>)?, WireError> = buffer.withUnsafeReadableBytes { bytes in
+            Result { () throws(WireError) in try cursor.next(in: bytes, names: names) }
         }
-        return true
+        self.cursor = cursor
+        guard let (tag, range) = try found.get() else { return nil }
+        let value = buffer.getSlice(at: buffer.readerIndex + range.lowerBound, length: range.count)!  // in bounds: checked
+        return (tag, FieldValue(bytes: value))
     }
 }

@@ -1,33 +1,67 @@
-/// Walks a frame's fields (tag u8, length u16 big-endian, value) in place: no copy, no allocation.
+/// The one rule for reading a frame's fields (tag u8, length u16 big-endian, value), which every reader
+/// follows (``FieldReader`` on a `ByteBuffer`, ``RawFields`` in place):
+/// - a field whose header or value runs past the end of the frame is `malformed`;
+/// - any tag that appears twice, known to the reader or not, is `invalid_field` / `duplicate_field`,
+///   naming the field by its wire name when the reader knows it;
+/// - otherwise the caller skips the tags it does not know (new optional fields stay compatible).
+public struct FieldCursor: Sendable {
+    /// Where the next field starts.
+    private(set) var offset = 0
+    /// One bit per tag value seen: all 256 of them, so no two tags share a bit.
+    private var seen: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    public init() {}
+
+    /// The next field of `bytes` (the frame's fields, from their start each time): its tag and where its
+    /// value lies. Nil at the end.
+    @inline(__always)
+    public mutating func next(in bytes: UnsafeRawBufferPointer, names: (UInt8) -> String?) throws(WireError)
+        -> (tag: UInt8, range: Range<Int>)?
+    {
+        guard offset < bytes.count else { return nil }
+        guard offset + 3 <= bytes.count else { throw WireError.malformed("a field header is cut short") }
+        let tag = bytes[offset]
+        let length = Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
+        let start = offset + 3
+        guard start + length <= bytes.count else {
+            throw WireError.malformed("field 0x\(String(tag, radix: 16)) runs past the end of the frame")
+        }
+        guard insert(tag) else {
+            throw WireError(kind: .invalidField, code: "duplicate_field", field: names(tag),
+                            message: "field 0x\(String(tag, radix: 16)) appears twice")
+        }
+        offset = start + length
+        return (tag, start..<offset)
+    }
+
+    /// Marks `tag` seen; false if it was already.
+    @inline(__always)
+    private mutating func insert(_ tag: UInt8) -> Bool {
+        let bit = UInt64(1) << UInt64(tag & 63)
+        switch tag >> 6 {
+        case 0: if seen.0 & bit != 0 { return false }; seen.0 |= bit
+        case 1: if seen.1 & bit != 0 { return false }; seen.1 |= bit
+        case 2: if seen.2 & bit != 0 { return false }; seen.2 |= bit
+        default: if seen.3 & bit != 0 { return false }; seen.3 |= bit
+        }
+        return true
+    }
+}
+
+/// Walks a frame's fields in place by the rule of ``FieldCursor``: no copy, no allocation.
+@usableFromInline
 enum RawFields {
-    /// Calls `body` with each field. `body` returns whether it knows the tag (unknown tags are skipped);
-    /// a known tag that comes twice is `duplicate_field`, named by `name`. A field that runs past the end
-    /// is `malformed`.
+    /// Calls `body` with each field's tag and value, in order.
     @inline(__always)
     static func forEach(
-        in bytes: UnsafeBufferPointer<UInt8>, name: (UInt8) -> String,
-        _ body: (UInt8, UnsafeBufferPointer<UInt8>) throws(WireError) -> Bool
+        in bytes: UnsafeBufferPointer<UInt8>, names: (UInt8) -> String?,
+        _ body: (UInt8, UnsafeBufferPointer<UInt8>) throws(WireError) -> Void
     ) throws(WireError) {
-        var offset = 0
-        var seen: UInt64 = 0
-        while offset < bytes.count {
-            guard offset + 3 <= bytes.count else { throw WireError.malformed("a field header is cut short") }
-            let tag = bytes[offset]
-            let length = Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
-            offset += 3
-            guard offset + length <= bytes.count else {
-                throw WireError.malformed("field 0x\(String(tag, radix: 16)) runs past the end of the frame")
-            }
-            let value = UnsafeBufferPointer(start: bytes.baseAddress! + offset, count: length)  // in bounds: checked above
-            offset += length
-            let bit = UInt64(1) << UInt64(tag & 63)
-            let duplicate = seen & bit != 0
-            guard try body(tag, value) else { continue }
-            guard !duplicate else {
-                throw WireError(kind: .invalidField, code: "duplicate_field", field: name(tag),
-                                message: "field 0x\(String(tag, radix: 16)) appears twice")
-            }
-            seen |= bit
+        let raw = UnsafeRawBufferPointer(bytes)
+        var cursor = FieldCursor()
+        while let (tag, range) = try cursor.next(in: raw, names: names) {
+            // In bounds: the cursor checked the range against the frame.
+            try body(tag, UnsafeBufferPointer(start: bytes.baseAddress! + range.lowerBound, count: range.count))
         }
     }
 }

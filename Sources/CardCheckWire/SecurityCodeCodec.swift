@@ -5,6 +5,7 @@ import NIOCore
 /// code. Request fields: 0x01 pan, 0x02 expiry (as `VALIDATE`: `MMYY`, `MM/YY`, `MM/YYYY`), 0x03 service
 /// code (3 digits, default `000`: the printed CVV2/CVC2), and for `CSC_VERIFY` 0x04 csc (3 digits).
 public enum SecurityCodeCodec {
+    @usableFromInline
     enum RequestTag: UInt8 {
         case pan = 0x01, expiry = 0x02, serviceCode = 0x03, csc = 0x04
 
@@ -55,6 +56,7 @@ public enum SecurityCodeCodec {
     }
 
     /// Reads a request straight from the frame's bytes and runs `body` with it.
+    @inlinable
     public static func withRequest<R>(
         in fields: ByteBuffer, today: YearMonth, _ body: (Parsed) throws(WireError) -> R
     ) throws(WireError) -> R {
@@ -67,18 +69,18 @@ public enum SecurityCodeCodec {
         return try outcome.get()
     }
 
+    @usableFromInline
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>, today: YearMonth) throws(WireError) -> Parsed {
         var pan: UnsafeBufferPointer<UInt8>?, expiry: UnsafeBufferPointer<UInt8>?
         var serviceCode: UnsafeBufferPointer<UInt8>?, csc: UnsafeBufferPointer<UInt8>?
-        try RawFields.forEach(in: bytes, name: { RequestTag(rawValue: $0)?.name ?? "" }) { (tag, value) throws(WireError) -> Bool in
-            guard let known = RequestTag(rawValue: tag) else { return false }
+        try RawFields.forEach(in: bytes, names: { RequestTag(rawValue: $0)?.name }) { (tag, value) throws(WireError) in
+            guard let known = RequestTag(rawValue: tag) else { return }  // unknown: skipped
             switch known {
             case .pan: pan = value
             case .expiry: expiry = value
             case .serviceCode: serviceCode = value
             case .csc: csc = value
             }
-            return true
         }
         guard let pan else { throw WireError(kind: .missingField, field: "pan", message: "a card verification value needs the PAN") }
         guard let expiry else { throw WireError(kind: .missingField, field: "expiry", message: "a card verification value needs the expiry") }

@@ -3,10 +3,27 @@ import NIOCore
 
 /// `VALIDATE` requests and responses.
 public enum ValidateCodec {
+    @usableFromInline
     enum RequestTag: UInt8 {
         case pan = 0x01, expiry = 0x02, csc = 0x03, cscIndicator = 0x04
         case street = 0x10, postalCode = 0x11, country = 0x12
         case onFileStreet = 0x20, onFilePostalCode = 0x21, onFileCountry = 0x22
+
+        /// The field's name in PROTOCOL.md, which errors carry.
+        var name: String {
+            switch self {
+            case .pan: "pan"
+            case .expiry: "expiry"
+            case .csc: "csc"
+            case .cscIndicator: "csc_indicator"
+            case .street: "street"
+            case .postalCode: "postal_code"
+            case .country: "country"
+            case .onFileStreet: "on_file_street"
+            case .onFilePostalCode: "on_file_postal_code"
+            case .onFileCountry: "on_file_country"
+            }
+        }
     }
 
     enum ResponseTag: UInt8 {
@@ -14,6 +31,25 @@ public enum ValidateCodec {
         case cscPresence = 0x06, cscFormatValid = 0x07, cscResult = 0x08
         case avsResult = 0x09, avsStreetMatch = 0x0A, avsPostalMatch = 0x0B
         case action = 0x0C, reasons = 0x0D
+
+        /// The field's name in PROTOCOL.md.
+        var name: String {
+            switch self {
+            case .maskedPAN: "masked_pan"
+            case .luhnValid: "luhn_valid"
+            case .brand: "brand"
+            case .lengthValid: "length_valid"
+            case .expiry: "expiry"
+            case .cscPresence: "csc_presence"
+            case .cscFormatValid: "csc_format_valid"
+            case .cscResult: "csc_result"
+            case .avsResult: "avs_result"
+            case .avsStreetMatch: "avs_street_match"
+            case .avsPostalMatch: "avs_postal_match"
+            case .action: "action"
+            case .reasons: "reasons"
+            }
+        }
     }
 
     // MARK: Requests
@@ -23,7 +59,7 @@ public enum ValidateCodec {
         func text(_ tag: RequestTag, _ value: String?) throws(WireError) {
             guard let value else { return }
             guard value.utf8.count <= Int(UInt16.max) else {
-                throw WireError.invalid("\(tag)", "a field holds at most 65,535 bytes")
+                throw WireError.invalid(tag.name, "a field holds at most 65,535 bytes")
             }
             buffer.writeField(tag.rawValue, text: value)
         }
@@ -46,6 +82,7 @@ public enum ValidateCodec {
 
     /// Runs `body` with the request's fields pointing straight into the frame's bytes: no copy and no
     /// String per field. The pointers are valid only inside `body`.
+    @inlinable
     public static func withRequestFields<R>(
         in fields: ByteBuffer, _ body: (RequestFields) throws(WireError) -> R
     ) throws(WireError) -> R {
@@ -58,10 +95,11 @@ public enum ValidateCodec {
         return try outcome.get()
     }
 
+    @usableFromInline
     static func parseRequest(_ bytes: UnsafeBufferPointer<UInt8>) throws(WireError) -> RequestFields {
         var request = RequestFields()
-        try RawFields.forEach(in: bytes, name: { RequestTag(rawValue: $0).map { "\($0)" } ?? "" }) { (tag, value) throws(WireError) -> Bool in
-            guard let known = RequestTag(rawValue: tag) else { return false }
+        try RawFields.forEach(in: bytes, names: { RequestTag(rawValue: $0)?.name }) { (tag, value) throws(WireError) in
+            guard let known = RequestTag(rawValue: tag) else { return }  // unknown: skipped
             switch known {
             case .pan: request.pan = value
             case .expiry: request.expiry = value
@@ -76,7 +114,6 @@ public enum ValidateCodec {
             case .onFilePostalCode: request.onFileAddress.postalCode = value
             case .onFileCountry: request.onFileAddress.country = value
             }
-            return true
         }
         return request
     }
@@ -124,7 +161,7 @@ public enum ValidateCodec {
         var postalMatch: Bool?
         var action: Action?
         var reasons: ReasonSet?
-        var reader = FieldReader(fields)
+        var reader = FieldReader(fields) { ResponseTag(rawValue: $0)?.name }
         while let (tag, value) = try reader.next() {
             switch ResponseTag(rawValue: tag) {
             case .maskedPAN:

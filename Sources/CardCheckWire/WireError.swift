@@ -92,9 +92,9 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    static func malformed(_ message: String) -> WireError { WireError(kind: .malformed, message: message) }
+    public static func malformed(_ message: String) -> WireError { WireError(kind: .malformed, message: message) }
 
-    static func invalid(_ field: String, _ message: String) -> WireError {
+    public static func invalid(_ field: String, _ message: String) -> WireError {
         WireError(kind: .invalidField, field: field, message: message)
     }
 }

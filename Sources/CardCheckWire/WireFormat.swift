@@ -58,13 +58,3 @@ public struct StatsFlags: OptionSet, Sendable, Hashable {
     /// Answer with the daemon's metrics in the Prometheus text exposition format instead of counters.
     public static let prometheus = StatsFlags(rawValue: 1 << 0)
 }
-
-/// What a connection's peer may do beyond the operations every admitted peer may use. The daemon works
-/// it out from the peer's credentials for each batch, so a reload applies to open connections too.
-public struct PeerPermissions: OptionSet, Sendable, Hashable {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-
-    /// `CSC_GENERATE`: make card verification values (test-card issuance, sandboxes).
-    public static let generateSecurityCodes = PeerPermissions(rawValue: 1 << 0)
-}

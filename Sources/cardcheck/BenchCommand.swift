@@ -59,13 +59,7 @@ struct BenchCommand: ParsableCommand {
         options.seed = seed
         options.checkAnswers = !noCheck
         if let keys {
-            do {
-                var text = try String(contentsOfFile: keys, encoding: .utf8)
-                defer { SecretText.wipe(&text) }
-                options.keys = try KeyFile.parse(text)
-            } catch {
-                throw ValidationError("--keys \(keys): \(error)")
-            }
+            do { options.keys = try KeyFile.load(keys, ownership: .any) } catch { throw ValidationError("--keys \(error)") }
         }
         let onTerminal = isatty(STDERR_FILENO) == 1
         let report: LoadReport

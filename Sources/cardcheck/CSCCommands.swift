@@ -91,12 +91,8 @@ struct CSCOptions: ParsableArguments {
                 return (card, [KeyTable.Entry(name: key.checkValue, key: key, expiryOrder: order)])
             } catch { throw ValidationError("--cvk: \(error)") }
         }
-        let text: String
-        do { text = try String(contentsOfFile: keys ?? "", encoding: .utf8) } catch {
-            throw ValidationError("cannot read \(keys ?? ""): \(error.localizedDescription)")
-        }
         let table: KeyTable
-        do { table = try KeyFile.parse(text) } catch { throw ValidationError("\(keys ?? ""): \(error)") }
+        do { table = try KeyFile.load(keys ?? "", ownership: .any) } catch { throw ValidationError("--keys \(error)") }
         let entries = table.entries(for: card)
         guard !entries.isEmpty else { throw ValidationError("no key in \(keys ?? "") covers \(card.masked)") }
         return (card, entries)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CProcessControl
+import CardCheckServer
 import Foundation
 import Logging
 
@@ -9,7 +10,8 @@ struct CardCheckDaemon: ParsableCommand {
         commandName: "cardcheckd",
         abstract: "The cardcheck daemon: card validation over a Unix socket.",
         discussion: "Configuration keys (file lines `key = value`, `#` comments):\n"
-            + Configuration.keys.map { "  \($0.name): \($0.help)" }.joined(separator: "\n")
+            + ConfigurationKey.all.map { "  \($0.name)\($0.reloadable ? " (reloadable)" : ""): \($0.doc)" }.joined(separator: "\n")
+            + "\n  policy.REASON (reloadable): accept, review, retry or decline for a reason such as policy.avs_N"
             + "\nWith no file and no flags it listens on run/cardcheck.sock under the current directory."
     )
 
@@ -18,55 +20,38 @@ struct CardCheckDaemon: ParsableCommand {
     @Option(help: "Worker queues (overrides the file's `workers`).") var workers: Int?
     @Option(help: "Log level (overrides the file's `log_level`).") var logLevel: String?
     @Flag(help: "Check the configuration, print it and exit.") var checkConfig = false
+    @Flag(help: "Print the documented configuration file, with the values the file and flags set uncommented, and exit.")
+    var documentedConfig = false
 
-    /// The file, then the flags: at start and again on every SIGHUP.
-    static func loadConfiguration(file: String?, socket: String?, workers: Int?, logLevel: String?) throws -> Configuration {
-        var configuration = Configuration()
-        if let file {
-            let text: String
-            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
-                throw ConfigurationError(message: "cannot read \(file): \(error.localizedDescription)")
-            }
-            try configuration.apply(file: text, name: file)
+    /// The flags that override the file, as configuration keys.
+    var overrides: [(String, String)] {
+        [("socket", socket), ("workers", workers.map(String.init)), ("log_level", logLevel)].compactMap { key, value in
+            value.map { (key, $0) }
         }
-        if let socket { try configuration.set("socket", to: socket) }
-        if let workers { try configuration.set("workers", to: String(workers)) }
-        if let logLevel { try configuration.set("log_level", to: logLevel) }
-        return configuration
     }
 
     func run() throws {
-        ProcessSignals.block()  // before any thread exists: see ProcessSignals
+        Daemon.blockSignals()  // before any thread exists
         // Card data and keys pass through this process's memory: no core dump may hold them, and no
         // other process of the same user may ptrace it or read its /proc memory.
         if cardcheck_set_non_dumpable() != 0 {
             FileDescriptor.standardError.write("cardcheckd: cannot make the process non-dumpable: \(String(cString: strerror(errno)))\n")
         }
-        let (config, socket, workers, logLevel) = (self.config, self.socket, self.workers, self.logLevel)
+        let (file, overrides) = (config, self.overrides)
         do {
-            let configuration = try CardCheckDaemon.loadConfiguration(file: config, socket: socket, workers: workers, logLevel: logLevel)
-            let access = try PeerAccess(configuration)
-            let keys = try KeyLoading.load(configuration)
+            let configuration = try Daemon.loadConfiguration(file: file, overrides: overrides)
+            if documentedConfig {
+                print(configuration.documentedFile, terminator: "")
+                return
+            }
             if checkConfig {
-                print(configuration.effectiveLines.joined(separator: "\n"))
-                print("# allowed uids: \(access.connect.uids.sorted().map(String.init).joined(separator: ", ")); "
-                      + "allowed gids: \(access.connect.gids.sorted().map(String.init).joined(separator: ", "))")
-                print(access.generate.isEmpty ? "# CSC_GENERATE: off (nobody listed)"
-                      : "# CSC_GENERATE allowed to uids: \(access.generate.uids.sorted().map(String.init).joined(separator: ", ")); "
-                        + "gids: \(access.generate.gids.sorted().map(String.init).joined(separator: ", "))")
-                if let keys {
-                    print("# card verification keys from \(keys.source): "
-                          + keys.table.ranges.flatMap { $0.entries.map { "\($0.name) (KCV \($0.key.checkValue))" } }.joined(separator: ", "))
-                }
-                print("# configuration OK")
+                print(try Daemon.checkReport(configuration))
                 return
             }
             LoggingSystem.bootstrap(StreamLogHandler.standardError)
             var logger = Logger(label: "cardcheckd")
             logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-            try Server(configuration: configuration, keys: keys, access: access, logger: logger) {
-                try CardCheckDaemon.loadConfiguration(file: config, socket: socket, workers: workers, logLevel: logLevel)
-            }.run()
+            try Daemon.serve(configuration, logger: logger) { try Daemon.loadConfiguration(file: file, overrides: overrides) }
         } catch let error as ConfigurationError {
             FileDescriptor.standardError.write("cardcheckd: configuration: \(error)\n")
             throw ExitCode(78)  // EX_CONFIG

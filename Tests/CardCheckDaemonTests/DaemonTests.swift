@@ -2,6 +2,7 @@ import CardCheck
 import CardCheckClient
 import CardCheckTestSupport
 import CardCheckWire
+@testable import CardCheckServer
 import Foundation
 import NIOCore
 import Testing
@@ -353,29 +354,53 @@ struct PeerAllowListTests {
 
 @Suite("The documented configuration file")
 struct ConfigurationFileTests {
-    @Test("systemd/cardcheckd.conf names every key, and uncommented it is the daemon's own defaults")
-    func documentsEveryKey() throws {
+    @Test("systemd/cardcheckd.conf is exactly what the configuration table documents")
+    func matchesTheTable() throws {
         let text = try RepositoryFile.text("systemd/cardcheckd.conf")
-        let keys = ["socket", "socket_mode", "socket_group", "allow_users", "allow_groups", "workers", "io_threads",
-                    "max_connections", "max_in_flight", "max_frame", "idle_timeout", "avs_strict", "avs_international",
-                    "log_level"]
-        for key in keys { #expect(text.contains("#\(key) ="), "\(key)") }
-        // Uncomment the settings that have a literal default, and the daemon must accept them unchanged.
+        #expect(text == Configuration().documentedFile, "regenerate it: cardcheckd --documented-config > systemd/cardcheckd.conf")
+        for key in ConfigurationKey.all { #expect(text.contains("\n#\(key.name) ="), "\(key.name)") }
+    }
+
+    @Test("uncommented, the documented defaults are the daemon's own")
+    func defaultsAreTheBuiltInOnes() throws {
+        let text = try RepositoryFile.text("systemd/cardcheckd.conf")
         let uncommented = text.split(separator: "\n").compactMap { line -> String? in
             guard line.hasPrefix("#"), let key = line.dropFirst().split(separator: " ").first,
-                  keys.contains(String(key)), !line.contains("<"), !line.hasSuffix("=") else { return nil }
+                  ConfigurationKey.named(String(key)) != nil, !line.contains("<") else { return nil }
             return String(line.dropFirst())
         }
-        #expect(uncommented.count >= 10)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("defaults.conf").path
-        try uncommented.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        let checked = try run(["--config", path, "--check-config"], binary: "cardcheckd")
-        #expect(checked.status == 0, "\(checked.error)")
-        let builtIn = try run(["--check-config"], binary: "cardcheckd")
-        #expect(checked.output == builtIn.output, "the documented defaults are the built-in ones")
+        #expect(uncommented.count == ConfigurationKey.all.count - 1)  // all but workers, whose default is the core count
+        var configuration = Configuration()
+        try configuration.apply(file: uncommented.joined(separator: "\n"), name: "defaults")
+        #expect(configuration == Configuration())
+    }
+
+    @Test("every key round-trips: what --check-config prints, read back, is the same configuration")
+    func roundTrip() throws {
+        var changed = Configuration()
+        for (key, value) in [("socket", "/tmp/x.sock"), ("socket_mode", "0600"), ("allow_users", "root, 1000"), ("workers", "3"),
+                             ("avs_strict", "yes"), ("keys", ""), ("log_level", "debug"), ("policy.avs_N", "decline")] {
+            try changed.set(key, to: value)
+        }
+        var read = Configuration()
+        try read.apply(file: changed.effectiveLines.joined(separator: "\n"), name: "printed")
+        #expect(read == changed)
+        #expect(changed.restartOnlyDifferences(from: Configuration()) == ["socket", "socket_mode", "workers", "log_level"])
+    }
+
+    @Test("a bad value names the key and its bounds; an unknown key lists the keys", arguments: [
+        ("workers", "0", "workers must be a whole number from 1 to 256"),
+        ("max_frame", "63", "max_frame must be a whole number from 64 to 16777216"),
+        ("avs_strict", "maybe", "avs_strict must be true or false"),
+        ("socket_mode", "9", "socket_mode must be octal"),
+        ("log_level", "loud", "log_level must be trace"),
+        ("policy.avs_N", "ignore", "policy.avs_N must be accept, review, retry or decline"),
+        ("sockets", "x", "unknown key 'sockets'; keys are socket, socket_mode"),
+    ])
+    func badValues(key: String, value: String, message: String) {
+        var configuration = Configuration()
+        #expect(throws: ConfigurationError.self) { try configuration.set(key, to: value) }
+        do { try configuration.set(key, to: value) } catch { #expect(error.message.hasPrefix(message), "\(error.message)") }
     }
 }
 

@@ -1,4 +1,5 @@
 import CardCheck
+import CardCheckServer
 import CardCheckWire
 import CardCheckTestSupport
 import Foundation
@@ -47,7 +48,6 @@ func decodeFrames(_ buffer: ByteBuffer, maximum: Int = WireFormat.defaultMaximum
 let vectorResponder = Responder(
     validator: Validator(),
     hello: HelloResponse(serverName: "cardcheckd", serverVersion: "0.1.0", maximumFrameSize: 16_384, maximumInFlight: 256),
-    statistics: { StatsResponse() },
     exposition: { "cardcheck_uptime_seconds 0.0\n" })
 let vectorMonth = YearMonth(year: 2026, month: 11)!
 
@@ -195,7 +195,7 @@ struct FramingTests {
 
 @Suite("Security codes leave the buffers")
 struct SecretWipeTests {
-    @Test("after the answer is written, the request's CSC bytes are zeros in the frame's own memory")
+    @Test("when respond returns, the request's CSC bytes are zeros in the frame's own memory, whatever happened")
     func wipesCodes() throws {
         let validate = try #require(try decodeFrames(ByteBuffer(hex: WireVectors.shared.vectors[0].request)).first)
         var verifyFields = ByteBuffer()
@@ -211,33 +211,52 @@ struct SecretWipeTests {
         var brokenBytes = ByteBuffer()
         brokenBytes.writeFrame(Frame(opcode: Opcode.validate.rawValue, requestID: 3, fields: brokenFields))
         let broken = try #require(try decodeFrames(brokenBytes).first)
+        // A VALIDATE with its code twice: duplicate_field, and both copies must go.
+        var twiceFields = ByteBuffer()
+        twiceFields.writeField(0x01, text: "4111111111111111")
+        twiceFields.writeField(0x03, text: "789")
+        twiceFields.writeField(0x03, text: "789")
+        var twiceBytes = ByteBuffer()
+        twiceBytes.writeFrame(Frame(opcode: Opcode.validate.rawValue, requestID: 4, fields: twiceFields))
+        let twice = try #require(try decodeFrames(twiceBytes).first)
+        // A version this server does not speak: answered before any field is read.
+        var oldBytes = ByteBuffer()
+        oldBytes.writeFrame(Frame(version: 0xC0, opcode: Opcode.validate.rawValue, requestID: 5, fields: twiceFields))
+        let oldVersion = try #require(try decodeFrames(oldBytes).first)
 
-        /// The security code field's bytes, and how many such fields the frame has.
-        func codeFields(_ frame: Frame) throws -> (value: [UInt8], count: Int, fields: Int) {
-            var reader = FieldReader(frame.fields)
-            var (value, count, fields) = ([UInt8](), 0, 0)
-            while let (tag, field) = try reader.next() {
+        /// The security code fields' values, and how many fields the frame has (read without the
+        /// duplicate rule, which is not what is under test here).
+        func codeFields(_ frame: Frame) -> (values: [[UInt8]], fields: Int) {
+            let bytes = Array(frame.fields.readableBytesView)
+            var (values, fields, offset) = ([[UInt8]](), 0, 0)
+            while offset + 3 <= bytes.count {
+                let length = Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
+                let value = Array(bytes[(offset + 3)..<(offset + 3 + length)])
+                let tag = bytes[offset]
                 fields += 1
                 let isCode = (frame.opcode == Opcode.validate.rawValue && tag == 0x03) || (frame.opcode == Opcode.cscVerify.rawValue && tag == 0x04)
-                if isCode { (value, count) = (Array(field.bytes.readableBytesView), count + 1) }
+                if isCode { values.append(value) }
+                offset += 3 + length
             }
-            return (value, count, fields)
+            return (values, fields)
         }
 
-        // An answered VALIDATE clears its code itself; the others leave it for wipeSecrets.
-        for (frame, code, clearedByAnswer) in [(validate, "123", true), (verify, "213", false), (broken, "456", false)] {
-            #expect(try codeFields(frame).value == Array(code.utf8))
+        let cases: [(Frame, String, expectError: Bool)] = [
+            (validate, "123", false), (verify, "213", false), (broken, "456", true), (twice, "789", true), (oldVersion, "789", true),
+        ]
+        for (frame, code, expectError) in cases {
+            let before = codeFields(frame)
+            #expect(!before.values.isEmpty && before.values.allSatisfy { $0 == Array(code.utf8) }, "request \(frame.requestID)")
             var answer = ByteBuffer()
             let outcome = vectorResponder.respond(to: frame, today: vectorMonth, into: &answer)
-            #expect(outcome.codesCleared == clearedByAnswer, "request \(frame.requestID)")
-            #expect(try codeFields(frame).value == (clearedByAnswer ? [0, 0, 0] : Array(code.utf8)), "request \(frame.requestID)")
-            if !outcome.codesCleared { Responder.wipeSecrets(in: frame) }
-            // Read again through the same storage: the code's field is zeros, the others are as they were.
+            #expect((outcome.error != nil) == expectError, "request \(frame.requestID): \(String(describing: outcome.error))")
+            // Read again through the same storage: every code field is zeros, the others are as they were.
             #expect(frame.fields.readableBytesView.containsSubsequence(Array("4114585553881637".utf8))
                     || frame.fields.readableBytesView.containsSubsequence(Array("4111 1111 1111 1111".utf8))
                     || frame.fields.readableBytesView.containsSubsequence(Array("4111111111111111".utf8)))
-            let after = try codeFields(frame)
-            #expect(after.value == [0, 0, 0] && after.count == 1 && after.fields >= 3, "request \(frame.requestID)")
+            let after = codeFields(frame)
+            #expect(after.values.count == before.values.count && after.fields == before.fields, "request \(frame.requestID)")
+            #expect(after.values.allSatisfy { $0 == [UInt8](repeating: 0, count: code.utf8.count) }, "request \(frame.requestID)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import CardCheck
+import CardCheckWire
 
 /// The engine in the four variants a `VALIDATE` can ask for: the configured options, plus strict street
 /// matching and/or international AVS as the request's flags add them. Made once per configuration.

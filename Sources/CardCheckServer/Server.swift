@@ -115,8 +115,8 @@ final class Server: Sendable {
             "socket": "\(path)", "activated": "\(activated != nil)", "workers": "\(configuration.workers)", "io_threads": "\(configuration.ioThreads)",
             "max_connections": "\(configuration.maxConnections)", "pid": "\(getpid())",
         ])
-        TestingFaults.arm(workers, logger: logger)
-        let monitor = ServiceMonitor(notifier: notifier, workers: workers, statistics: statistics, logger: logger) {
+        TestingFaults.arm(workers: workers, eventLoops: group, logger: logger)
+        let monitor = ServiceMonitor(notifier: notifier, probes: LivenessProbes(eventLoops: group, workers: workers), statistics: statistics, logger: logger) {
             [self] rate in statusLine(requestsPerSecond: rate)
         }
         notifier.ready(status: statusLine(requestsPerSecond: 0))
@@ -157,16 +157,12 @@ final class Server: Sendable {
             responders.replace(with: Server.responder(for: next, keys: keys, statistics: statistics, workers: workers), access: nextAccess)
             Server.logKeys(keys, logger: logger)
             Server.logGenerateAccess(nextAccess, logger: logger)
-            var restartOnly = next
-            restartOnly.policy = configuration.policy
-            (restartOnly.avsStrict, restartOnly.avsInternational) = (configuration.avsStrict, configuration.avsInternational)
-            (restartOnly.allowUsers, restartOnly.allowGroups) = (configuration.allowUsers, configuration.allowGroups)
-            (restartOnly.cscGenerateUsers, restartOnly.cscGenerateGroups) = (configuration.cscGenerateUsers, configuration.cscGenerateGroups)
-            restartOnly.keyFile = configuration.keyFile
-            if restartOnly != configuration {
-                logger.notice("reloaded; socket, limits, workers and log settings change only on restart")
-            } else {
+            let restartOnly = next.restartOnlyDifferences(from: configuration)
+            if restartOnly.isEmpty {
                 logger.notice("configuration reloaded")
+            } else {
+                logger.notice("reloaded; some changed keys take effect only on restart",
+                              metadata: ["restart_only": "\(restartOnly.joined(separator: ","))"])
             }
             lastReload.withLockedValue { $0 = "ok \(stamp)" }
             statistics.metrics.recordReload(succeeded: true)
@@ -192,16 +188,23 @@ final class Server: Sendable {
         }
     }
 
+    /// A connection stops being read once this much of its output is unsent, and is read again below
+    /// `low`. The daemon's memory for unsent answers is then bounded by about `high` plus one read
+    /// cycle's answers per connection (~64 KiB + 256 KiB at NIO's defaults), whatever a peer sends
+    /// without reading; NIO's default marks are the same figures, set here so that the bound is ours.
+    static let writeBufferWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 32 * 1024, high: 64 * 1024)
+
     private func bootstrap() -> ServerBootstrap {
         let shared = ConnectionHandler.Context(
-            responders: responders,
-            workers: workers, statistics: statistics, maxInFlight: configuration.maxInFlight,
-            inlineBatchLimit: configuration.inlineBatchLimit,
-            idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)), logger: logger)
-        let configuration = self.configuration
+            responders: responders, workers: workers, statistics: statistics,
+            limits: ConnectionStateMachine.Limits(
+                maxInFlight: configuration.maxInFlight, inlineBatchLimit: configuration.inlineBatchLimit,
+                idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))),
+            maximumFrameSize: configuration.maxFrame, logger: logger)
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.writeBufferWaterMark, value: Server.writeBufferWaterMark)
             .childChannelInitializer { [self] channel in
                 self.statistics.recordAccepted()
                 return self.peerCredentials(of: channel).flatMap { peer in
@@ -215,7 +218,7 @@ final class Server: Sendable {
                     self.logger.info("connection accepted", metadata: ["peer": "\(peer)"])
                     return channel.eventLoop.makeCompletedFuture {
                         let handlers = channel.pipeline.syncOperations
-                        try handlers.addHandler(ConnectionHandler(shared, peer: peer, maximumFrameSize: configuration.maxFrame))
+                        try handlers.addHandler(ConnectionHandler(shared, peer: peer, now: channel.eventLoop.now))
                     }
                 }
             }

@@ -1,9 +1,13 @@
 import CardCheck
+import CardCheckWire
 import NIOCore
 
 /// Answers request frames: decodes, runs the engine and writes the response frame. Pure: no sockets, no
-/// clock (the caller passes `today`), no shared state beyond what its closures read. The daemon calls
-/// it on its worker queues with a whole batch of frames.
+/// clock (the caller passes `today`), no shared state beyond what its closures read. A connection calls
+/// it for each frame of a batch, on its event loop or a worker queue.
+///
+/// Invariant: when `respond` returns, no security code of the frame is left in the frame's memory,
+/// whatever the operation or the error. Callers never wipe.
 public struct Responder: Sendable {
     /// The engines for each combination of `VALIDATE` flags (configured options plus the request's).
     let validators: ValidatorVariants
@@ -15,8 +19,12 @@ public struct Responder: Sendable {
     /// The issuers' keys for `CSC_GENERATE` and `CSC_VERIFY`; nil without keys.
     let securityCodes: (any SecurityCodeIssuer)?
 
-    public init(validator: Validator, securityCodes: (any SecurityCodeIssuer)? = nil, hello: HelloResponse,
-                statistics: @escaping @Sendable () -> StatsResponse, exposition: @escaping @Sendable () -> String) {
+    /// Without `statistics` and `exposition` (a load generator's or a fuzzer's responder), `STATS` answers
+    /// zeros and an empty exposition.
+    public init(validator: Validator, securityCodes: (any SecurityCodeIssuer)? = nil,
+                hello: HelloResponse = HelloResponse(serverName: "", serverVersion: "", maximumFrameSize: 0, maximumInFlight: 0),
+                statistics: @escaping @Sendable () -> StatsResponse = { StatsResponse() },
+                exposition: @escaping @Sendable () -> String = { "" }) {
         validators = ValidatorVariants(validator)
         self.hello = hello
         self.statistics = statistics
@@ -34,13 +42,20 @@ public struct Responder: Sendable {
         public var action: Action?
         /// The connection must be closed once the response is written.
         public var closesConnection: Bool { error?.closesConnection ?? false }
-        /// The request's security code, if it had one, is already zeros in the frame's memory: an
-        /// answered `VALIDATE` clears it as soon as it is checked. Otherwise `wipeSecrets(in:)` must.
-        public var codesCleared: Bool { opcode == .validate && error == nil }
     }
 
-    /// Appends the response to `frame` to `output`. `permissions` are the sending peer's.
+    /// Appends the response to `frame` to `output`, and leaves no security code in the frame's memory.
+    /// `permissions` are the sending peer's.
     public func respond(to frame: Frame, today: YearMonth, permissions: PeerPermissions = [],
+                        into output: inout ByteBuffer) -> Outcome {
+        let outcome = answer(frame, today: today, permissions: permissions, into: &output)
+        // An answered VALIDATE zeroed its code where it parsed it (no second walk of the fields on the
+        // hot path); every other path walks the fields once more here.
+        if outcome.opcode != .validate || outcome.error != nil { frame.wipeSecurityCodes() }
+        return outcome
+    }
+
+    private func answer(_ frame: Frame, today: YearMonth, permissions: PeerPermissions,
                         into output: inout ByteBuffer) -> Outcome {
         guard frame.version == WireFormat.versionByte else {
             let error = WireError(
@@ -95,7 +110,7 @@ public struct Responder: Sendable {
             let validators = self.validators
             let result = try ValidateCodec.withRequestFields(in: frame.fields) { fields throws(WireError) in
                 // Checked, then zeroed in the frame's own memory at once: no second walk of the fields.
-                defer { Responder.zero(fields.csc) }
+                defer { SecretBytes.zero(fields.csc) }
                 do throws(ValidationError) {
                     return try validators.validate(fields, today: today, flags: ValidateFlags(rawValue: frame.flags))
                 } catch {
@@ -159,36 +174,5 @@ public struct Responder: Sendable {
     /// Appends an error response.
     public static func write(_ error: WireError, requestID: UInt32, into output: inout ByteBuffer) {
         output.writeFrame(opcode: WireFormat.errorOpcode, requestID: requestID) { error.write(to: &$0) }
-    }
-}
-
-extension Responder {
-    /// Overwrites with zeros, in the frame's own memory, every field of `frame` that holds a security
-    /// code (`VALIDATE` csc, `CSC_VERIFY` csc). The daemon calls it once the answer is written unless the
-    /// outcome says `codesCleared`, so a code stays in its buffers no longer than it takes to check it.
-    /// The frame must not be used after.
-    public static func wipeSecrets(in frame: Frame) {
-        let secretTag: UInt8
-        switch Opcode(rawValue: frame.opcode) {
-        case .validate?: secretTag = ValidateCodec.RequestTag.csc.rawValue
-        case .cscVerify?: secretTag = SecurityCodeCodec.RequestTag.csc.rawValue
-        default: return
-        }
-        frame.fields.withUnsafeReadableBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            // The frame's bytes belong to the connection's read buffer, which nothing else reads once
-            // the frame is answered: writing them in place (no copy-on-write copy) is the point.
-            let bytes = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: raw.count)
-            try? RawFields.forEach(in: bytes, name: { _ in "" }) { (tag, value) throws(WireError) -> Bool in
-                if tag == secretTag { zero(value) }
-                return false
-            }
-        }
-    }
-
-    /// Overwrites a field's bytes with zeros where they lie (a frame's memory, read-only to the parser).
-    static func zero(_ field: UnsafeBufferPointer<UInt8>?) {
-        guard let field, let start = field.baseAddress, !field.isEmpty else { return }
-        UnsafeMutableRawPointer(mutating: start).initializeMemory(as: UInt8.self, repeating: 0, count: field.count)
     }
 }

@@ -2,13 +2,13 @@ import Foundation
 
 /// The listening socket's file: stale files are replaced only if nothing listens on them, and the mode
 /// and group are set once bound.
-enum SocketFile {
-    enum Failure: Error, CustomStringConvertible {
+public enum SocketFile {
+    public enum Failure: Error, CustomStringConvertible {
         case inUse(String)
         case notASocket(String)
         case system(String, Int32)
 
-        var description: String {
+        public var description: String {
             switch self {
             case let .inUse(path): "\(path): another process is listening on it"
             case let .notASocket(path): "\(path) exists and is not a socket; refusing to replace it"

@@ -6,31 +6,16 @@ import Dispatch
 final class WorkerPool: Sendable {
     let queues: [DispatchQueue]
     private let next = ManagedAtomic<Int>(0)
-    /// The last liveness probe each queue ran.
-    private let answeredProbes: [ManagedAtomic<UInt64>]
     /// Batches queued or running on each queue.
     private let queued: [ManagedAtomic<Int>]
 
     init(count: Int) {
         queues = (0..<count).map { DispatchQueue(label: "cardcheckd.worker.\($0)", qos: .userInitiated) }
-        answeredProbes = (0..<count).map { _ in ManagedAtomic<UInt64>(0) }
         queued = (0..<count).map { _ in ManagedAtomic<Int>(0) }
     }
 
     /// How many batches each queue holds now.
     var depths: [Int] { queued.map { $0.load(ordering: .relaxed) } }
-
-    /// Queues a liveness probe numbered `generation` on every worker queue.
-    func probe(_ generation: UInt64) {
-        for (queue, answered) in zip(queues, answeredProbes) {
-            queue.async { answered.store(generation, ordering: .releasing) }
-        }
-    }
-
-    /// The queues that have not run probe `generation` yet.
-    func unanswered(_ generation: UInt64) -> [Int] {
-        answeredProbes.indices.filter { answeredProbes[$0].load(ordering: .acquiring) < generation }
-    }
 
     func submit(_ work: @escaping @Sendable () -> Void) {
         let index = next.loadThenWrappingIncrement(ordering: .relaxed) % queues.count

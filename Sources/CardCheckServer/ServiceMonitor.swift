@@ -1,16 +1,17 @@
 import Foundation
 import Logging
+import NIOCore
 
 /// Keeps systemd informed while the daemon runs: a `STATUS=` line every few seconds, and `WATCHDOG=1`
-/// every half of `WATCHDOG_USEC`, **gated on health**: each ping is sent only if every worker queue ran
-/// the liveness probe queued at the previous ping. A wedged worker means no ping, and systemd restarts
-/// the daemon.
+/// every half of `WATCHDOG_USEC`, **gated on health**: each ping is sent only if every thread that
+/// answers requests (each event loop and each worker queue) ran the liveness probe queued at the
+/// previous ping. A wedged loop or worker means no ping, and systemd restarts the daemon.
 // @unchecked: all mutable state is confined to `queue`.
 final class ServiceMonitor: @unchecked Sendable {
     static let statusPeriod: Duration = .seconds(2)
 
     private let notifier: SystemdNotifier
-    private let workers: WorkerPool
+    private let probes: LivenessProbes
     private let statistics: DaemonStatistics
     private let logger: Logger
     private let statusLine: @Sendable (_ requestsPerSecond: Double) -> String
@@ -21,10 +22,10 @@ final class ServiceMonitor: @unchecked Sendable {
     private var lastRequests: UInt64 = 0
     private var lastStatusAt = ContinuousClock.now
 
-    init(notifier: SystemdNotifier, workers: WorkerPool, statistics: DaemonStatistics, logger: Logger,
+    init(notifier: SystemdNotifier, probes: LivenessProbes, statistics: DaemonStatistics, logger: Logger,
          statusLine: @escaping @Sendable (Double) -> String) {
         self.notifier = notifier
-        self.workers = workers
+        self.probes = probes
         self.statistics = statistics
         self.logger = logger
         self.statusLine = statusLine
@@ -59,19 +60,20 @@ final class ServiceMonitor: @unchecked Sendable {
     }
 
     private func watchdogTick() {
-        let stuck = generation == 0 ? [] : workers.unanswered(generation)
+        let stuck = generation == 0 ? [] : probes.unanswered(generation)
         if stuck.isEmpty {
             notifier.watchdogPing()
             if withholding {
-                logger.notice("all worker queues answer again; watchdog pings resume")
+                logger.notice("every event loop and worker queue answers again; watchdog pings resume")
                 withholding = false
             }
         } else if !withholding {
-            logger.error("worker queues \(stuck) did not answer their liveness probe: withholding watchdog pings")
+            logger.error("threads did not answer their liveness probe: withholding watchdog pings",
+                         metadata: ["stuck": "\(stuck.joined(separator: ", "))"])
             withholding = true
         }
         generation += 1
-        workers.probe(generation)
+        probes.probe(generation)
     }
 
     private func statusTick() {
@@ -86,16 +88,28 @@ final class ServiceMonitor: @unchecked Sendable {
     }
 }
 
-/// A test-only fault: with `CARDCHECKD_TESTING_WEDGE_WORKER_AFTER` set (seconds), worker queue 0 blocks
-/// for good after that long, so tests can prove that the watchdog stops pinging. Off unless set.
+/// Test-only faults, off unless their variable is set (seconds after start):
+/// `CARDCHECKD_TESTING_WEDGE_WORKER_AFTER` blocks worker queue 0 for good, and
+/// `CARDCHECKD_TESTING_WEDGE_EVENT_LOOP_AFTER` blocks event loop 0 for good, so that tests can prove the
+/// watchdog stops pinging when either kind of thread stops answering.
 enum TestingFaults {
-    static let wedgeVariable = "CARDCHECKD_TESTING_WEDGE_WORKER_AFTER"
+    static let wedgeWorkerVariable = "CARDCHECKD_TESTING_WEDGE_WORKER_AFTER"
+    static let wedgeEventLoopVariable = "CARDCHECKD_TESTING_WEDGE_EVENT_LOOP_AFTER"
 
-    static func arm(_ workers: WorkerPool, logger: Logger) {
-        guard let text = ProcessInfo.processInfo.environment[wedgeVariable], let seconds = Double(text) else { return }
-        logger.warning("TESTING: worker queue 0 will wedge after \(seconds) s (\(wedgeVariable) is set)")
-        workers.queues[0].asyncAfter(deadline: .now() + seconds) {
-            while true { sleep(3_600) }
+    static func arm(workers: WorkerPool, eventLoops: EventLoopGroup, logger: Logger) {
+        let environment = ProcessInfo.processInfo.environment
+        if let text = environment[wedgeWorkerVariable], let seconds = Double(text) {
+            logger.warning("TESTING: worker queue 0 will wedge", metadata: ["after_seconds": "\(seconds)", "variable": "\(wedgeWorkerVariable)"])
+            workers.queues[0].asyncAfter(deadline: .now() + seconds) { wedge() }
         }
+        if let text = environment[wedgeEventLoopVariable], let seconds = Double(text) {
+            logger.warning("TESTING: event loop 0 will wedge", metadata: ["after_seconds": "\(seconds)", "variable": "\(wedgeEventLoopVariable)"])
+            var loops = eventLoops.makeIterator()
+            loops.next()!.scheduleTask(in: TimeAmount.nanoseconds(Int64(seconds * 1e9))) { () -> Void in wedge() }
+        }
+    }
+
+    private static func wedge() -> Never {
+        while true { sleep(3_600) }
     }
 }

@@ -1,0 +1,126 @@
+import CardCheck
+import Foundation
+
+/// The daemon's configuration: defaults embedded here, then the file (`key = value` lines, `#` comments),
+/// then command-line flags. Every key is described once, in ``ConfigurationKey/all``: the parser,
+/// `--check-config`, the documented file, the restart-only diff and the tests derive from that table.
+/// An unknown key is an error, so that a misspelt setting never silently falls back to its default.
+public struct Configuration: Sendable, Equatable {
+    var socketPath = "run/cardcheck.sock"
+    var socketMode: mode_t = 0o660
+    var socketGroup: String?
+    var workers = ProcessInfo.processInfo.activeProcessorCount
+    var ioThreads = 1
+    var maxConnections = 1_024
+    var maxInFlight = 256
+    /// Batches (the frames of one read) of at most this many requests are answered on the event loop;
+    /// larger ones go to the worker pool. 0: every batch goes to the workers.
+    var inlineBatchLimit = 16
+    var maxFrame = 16_384
+    var idleTimeoutSeconds = 300
+    /// Users (names or numeric ids) whose processes may connect; empty with `allowGroups` empty means the
+    /// daemon's own user and root only.
+    var allowUsers: [String] = []
+    var allowGroups: [String] = []
+    /// Users and groups whose processes may generate card verification values (`CSC_GENERATE`); both
+    /// empty (the default) means nobody: the operation is off.
+    var cscGenerateUsers: [String] = []
+    var cscGenerateGroups: [String] = []
+    var avsStrict = false
+    var avsInternational = false
+    var policy = DecisionPolicy.cardNetworkDefaults
+    public internal(set) var logLevel = "info"
+    /// The card verification key file; systemd's credential `cardcheck-keys` takes its place when given.
+    var keyFile = ""
+
+    public init() {}
+
+    /// Reads `text` on top of the current values.
+    public mutating func apply(file text: String, name: String) throws(ConfigurationError) {
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
+                .trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
+            // `key =` with nothing after it is an empty value (an empty list), not a missing one.
+            let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ConfigurationError(file: name, line: index + 1, message: "expected `key = value`")
+            }
+            do {
+                try set(parts[0], to: parts[1])
+            } catch {
+                throw ConfigurationError(file: name, line: index + 1, message: error.message)
+            }
+        }
+    }
+
+    /// Sets one key from its text, by the key's entry in ``ConfigurationKey/all``.
+    public mutating func set(_ name: String, to value: String) throws(ConfigurationError) {
+        if name.hasPrefix(ConfigurationKey.policyPrefix) {
+            guard let action = Action(name: value) else {
+                throw ConfigurationError(message: "\(name) must be accept, review, retry or decline")
+            }
+            do {
+                try policy.set(action, forReasonNamed: String(name.dropFirst(ConfigurationKey.policyPrefix.count)))
+            } catch {
+                throw ConfigurationError(message: "\(name): \(error)")
+            }
+            return
+        }
+        guard let key = ConfigurationKey.named(name) else {
+            throw ConfigurationError(
+                message: "unknown key '\(name)'; keys are " + ConfigurationKey.all.map(\.name).joined(separator: ", ") + ", policy.REASON")
+        }
+        try key.set(&self, value)
+    }
+
+    /// The effective configuration as `key = value` lines, every key in the table's order, then policy
+    /// lines where they differ from the card networks' defaults: what `--check-config` prints.
+    public var effectiveLines: [String] {
+        ConfigurationKey.all.map { "\($0.name) = \($0.get(self))" } + policyLines
+    }
+
+    var policyLines: [String] {
+        Reason.allCases.filter { policy[$0] != DecisionPolicy.cardNetworkDefaults[$0] }.map {
+            "\(ConfigurationKey.policyPrefix)\($0.name) = \(policy[$0].name)"
+        }
+    }
+
+    /// The keys whose values differ from `other`'s and that take effect only on a restart.
+    public func restartOnlyDifferences(from other: Configuration) -> [String] {
+        ConfigurationKey.all.filter { !$0.reloadable && $0.get(self) != $0.get(other) }.map(\.name)
+    }
+
+    /// Who may connect.
+    func connectionAccess() throws(ConfigurationError) -> AccessControl {
+        try AccessControl(users: allowUsers, groups: allowGroups)
+    }
+
+    /// Who may generate codes: nobody unless listed.
+    func generateAccess() throws(ConfigurationError) -> AccessControl {
+        try AccessControl(users: cscGenerateUsers, groups: cscGenerateGroups, emptyMeansSelf: false,
+                          setting: ("csc_generate_users", "csc_generate_groups"))
+    }
+
+    var validator: Validator {
+        Validator(policy: policy, avsOptions: AVSOptions(strictStreet: avsStrict, international: avsInternational))
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var file: String?
+    public var line: Int?
+    public var message: String
+
+    public init(file: String? = nil, line: Int? = nil, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String {
+        guard let file else { return message }
+        return "\(file):\(line.map(String.init) ?? "?"): \(message)"
+    }
+}

@@ -1,0 +1,284 @@
+import Atomics
+import CardCheck
+import CardCheckWire
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Asks a connection to finish what it has received and close (shutdown).
+struct DrainEvent: Sendable {}
+
+/// The responder and the access rules in force; replaced together on reload. Each replacement has a
+/// new generation number, so that a connection keeps its own copy and only asks (one atomic load per
+/// batch) whether it is still the one in force, instead of taking a lock and copying per batch.
+final class ResponderSource: Sendable {
+    struct Current: Sendable {
+        var responder: Responder
+        var access: PeerAccess
+        var generation: UInt64
+    }
+
+    private let box: NIOLockedValueBox<Current>
+    private let latestGeneration = ManagedAtomic<UInt64>(0)
+
+    init(_ responder: Responder, access: PeerAccess) {
+        box = NIOLockedValueBox(Current(responder: responder, access: access, generation: 0))
+    }
+
+    var current: Current { box.withLockedValue { $0 } }
+
+    /// Whether `generation` is still the one in force.
+    func isCurrent(_ generation: UInt64) -> Bool { latestGeneration.load(ordering: .acquiring) == generation }
+
+    func replace(with responder: Responder, access: PeerAccess) {
+        box.withLockedValue {
+            $0 = Current(responder: responder, access: access, generation: $0.generation + 1)
+            latestGeneration.store($0.generation, ordering: .releasing)
+        }
+    }
+}
+
+/// Serves one client connection: drives its ``ConnectionStateMachine`` and does what it says on the
+/// channel. The request path stays allocation-free: frames are split in the handler (no pipeline step),
+/// small batches are answered on the event loop straight from the machine's `pending` array into a
+/// reused output buffer, and the batch's answers leave with one flush.
+final class ConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    struct Context: Sendable {
+        /// Asked once per batch whether a reload replaced it (`isCurrent`), so that a reload takes effect
+        /// on the next batch of every connection.
+        var responders: ResponderSource
+        var workers: WorkerPool
+        var statistics: DaemonStatistics
+        var limits: ConnectionStateMachine.Limits
+        var maximumFrameSize: Int
+        var logger: Logger
+    }
+
+    private let shared: Context
+    private let peer: PeerCredentials
+    /// Carries `peer` in its metadata: every line about this connection names it.
+    private let logger: Logger
+    /// The responder this connection uses and the peer's permissions under it, refreshed when a reload
+    /// replaces them.
+    private var serving: Serving
+    private var machine: ConnectionStateMachine
+    /// The buffer the last small batch was answered into, cleared and reused for the next one (its
+    /// storage is free again once the socket write took it, which is usually at once).
+    private var spareOutput: ByteBuffer?
+    private var idleCheck: RepeatedTask?
+    private var drainCheck: RepeatedTask?
+
+    init(_ shared: Context, peer: PeerCredentials, now: NIODeadline) {
+        self.shared = shared
+        self.peer = peer
+        var logger = shared.logger
+        logger[metadataKey: "peer"] = "\(peer)"
+        self.logger = logger
+        serving = Serving(shared.responders.current, peer: peer)
+        machine = ConnectionStateMachine(limits: shared.limits, maximumFrameSize: shared.maximumFrameSize, now: now)
+    }
+
+    // MARK: Events into the machine
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if let failure = machine.bytesRead(unwrapInboundIn(data), now: context.eventLoop.now) {
+            // Framing is lost: answer what came before, then the error, then close.
+            logger.notice("framing error, closing", metadata: ["error": "\(failure)"])
+            answer(machine.readComplete(), context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        answer(machine.readComplete(), context: context)
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if machine.readRequested() { context.read() }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        perform(machine.writabilityChanged(isWritable: context.channel.isWritable), context: context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let ioError = error as? IOError, ioError.errnoCode == ECONNRESET || ioError.errnoCode == EPIPE {
+            logger.debug("peer reset the connection")
+        } else {
+            logger.warning("connection error, closing", metadata: ["error": "\(error)"])
+        }
+        machine.channelClosed()
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case is DrainEvent:
+            guard machine.drainRequested(now: context.eventLoop.now) else { return }
+            let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+            drainCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(10)) { _ in
+                let (handler, context) = bound.value
+                handler.drainTick(context: context)
+            }
+        case ChannelEvent.inputClosed:
+            answer(machine.inputClosed(), context: context)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let timeout = shared.limits.idleTimeout
+        guard timeout > .zero else { return }
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        let period = TimeAmount.nanoseconds(max(50_000_000, timeout.nanoseconds / 4))
+        idleCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            let (handler, context) = bound.value
+            handler.perform(handler.machine.timerTick(now: context.eventLoop.now), context: context)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        drainCheck?.cancel()
+        machine.channelClosed()
+        shared.statistics.openConnections.wrappingDecrement(ordering: .relaxed)
+        logger.info("connection closed")
+        context.fireChannelInactive()
+    }
+
+    /// A stop answers every request the peer sent before it: what this handler has read, and what is
+    /// still in the kernel's receive queue for this socket (`SO_MEMINFO`), looked at every 10 ms.
+    private func drainTick(context: ChannelHandlerContext) {
+        guard let batch = machine.drainTick(now: context.eventLoop.now, kernelHoldsInput: kernelHoldsInput(context.channel)) else {
+            return
+        }
+        drainCheck?.cancel()
+        answer(batch, context: context)
+    }
+
+    // MARK: Actions out of the machine
+
+    /// Answers a batch as the machine says, then closes the connection if that finished it.
+    private func answer(_ batch: ConnectionStateMachine.Batch, context: ChannelHandlerContext) {
+        switch batch {
+        case .none:
+            if let finished = machine.finishIfDone() { perform(finished, context: context) }
+        case .inline:
+            refreshServing()
+            let serving = self.serving
+            let statistics = shared.statistics
+            let received = machine.lastReadAt
+            var output = spareOutput.take() ?? context.channel.allocator.buffer(capacity: ConnectionHandler.spareOutputCapacity)
+            output.clear()
+            let action = machine.answerInline { frames in
+                ConnectionHandler.answer(frames, serving: serving, statistics: statistics, received: received, into: &output)
+            }
+            context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+            if output.capacity <= ConnectionHandler.spareOutputCapacity { spareOutput = output }
+            perform(action, context: context)
+        case .workers(let frames):
+            refreshServing()
+            let serving = self.serving
+            let statistics = shared.statistics
+            let received = machine.lastReadAt
+            let allocator = context.channel.allocator
+            let loop = context.eventLoop
+            let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
+            shared.workers.submit {
+                var output = allocator.buffer(capacity: frames.count * 128)
+                let closeError = ConnectionHandler.answer(frames, serving: serving, statistics: statistics, received: received, into: &output)
+                let answers = output
+                loop.execute {
+                    let (handler, context) = bound.value
+                    context.writeAndFlush(handler.wrapOutboundOut(answers), promise: nil)
+                    handler.perform(handler.machine.batchAnswered(count: frames.count, closeError: closeError), context: context)
+                }
+            }
+        }
+    }
+
+    private func perform(_ action: ConnectionStateMachine.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .read:
+            context.read()
+        case .close(let reason, let finalError):
+            if let finalError {
+                var buffer = context.channel.allocator.buffer(capacity: 128)
+                Responder.write(finalError, requestID: 0, into: &buffer)
+                shared.statistics.recordError(finalError.kind)
+                context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            }
+            switch reason {
+            case .finished: logger.debug("connection finished")
+            case .errorAnswered(let error): logger.notice("closing connection", metadata: ["error": "\(error.code)"])
+            case .idle: logger.info("closing idle connection")
+            case .incompleteFrame: logger.notice("closing connection: a frame was not completed within idle_timeout")
+            }
+            idleCheck?.cancel()
+            drainCheck?.cancel()
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: Answering
+
+    /// Room for the answers to a full inline batch; a buffer that had to grow past it is not kept.
+    static let spareOutputCapacity = 4096
+
+    /// What answers this connection's requests: copied from the `ResponderSource` once per reload.
+    struct Serving: Sendable {
+        var responder: Responder
+        var permissions: PeerPermissions
+        var generation: UInt64
+
+        init(_ current: ResponderSource.Current, peer: PeerCredentials) {
+            responder = current.responder
+            permissions = current.access.permissions(for: peer)
+            generation = current.generation
+        }
+    }
+
+    private func refreshServing() {
+        if !shared.responders.isCurrent(serving.generation) {
+            serving = Serving(shared.responders.current, peer: peer)
+        }
+    }
+
+    /// Answers a batch in order into `output`; stops at an error that closes the connection, and returns it.
+    private static func answer(_ batch: [Frame], serving: Serving, statistics: DaemonStatistics, received: NIODeadline,
+                               into output: inout ByteBuffer) -> WireError? {
+        let today = YearMonth(unixTime: Int64(time(nil)))
+        var closeError: WireError?
+        var tally = BatchTally()
+        for frame in batch {
+            let outcome = serving.responder.respond(to: frame, today: today, permissions: serving.permissions, into: &output)
+            tally.add(outcome)
+            if outcome.closesConnection {
+                closeError = outcome.error
+                break
+            }
+        }
+        statistics.record(tally, latencyNanoseconds: max(0, (NIODeadline.now() - received).nanoseconds))
+        return closeError
+    }
+
+    /// Whether the socket's receive queue holds bytes not yet read: `SO_MEMINFO`'s first figure is the
+    /// memory the queue takes (Linux; the option copies as much of its array as asked for). If it cannot
+    /// be read, the answer is no: the drain then ends once what was read is answered.
+    private func kernelHoldsInput(_ channel: Channel) -> Bool {
+        guard channel is SocketOptionProvider else { return false }  // not a socket (an EmbeddedChannel)
+        let receiveQueueMemory = try? channel.syncOptions?.getOption(.socket(SocketOptionLevel(SOL_SOCKET), ConnectionHandler.soMeminfo))
+        return (receiveQueueMemory ?? 0) > 0
+    }
+
+    private static let soMeminfo = SocketOptionName(55)  // SO_MEMINFO, <asm-generic/socket.h>
+}
