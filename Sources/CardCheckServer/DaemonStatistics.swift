@@ -1,67 +1,163 @@
 import Atomics
+import CardCheck
 import CardCheckWire
 import Foundation
 
-/// The daemon's counters, updated from any thread: plain atomics for `STATUS=` and `STATS`, and the
-/// metrics for Prometheus. They never hold card data.
+/// The daemon's counters: **one** set, updated from any thread with relaxed atomics, rendered twice:
+/// as the `STATS` answer (``snapshot``) and as Prometheus text (``exposition(queueDepths:)``, through
+/// ``PrometheusRendering``), as Redis renders its one set of counters as INFO. Every event is counted
+/// once, in one place; totals (requests answered, errors sent) are sums, never separate counters that
+/// could drift. They never hold card data.
 final class DaemonStatistics: Sendable {
     let started = Date()
+    let workerQueues: Int
+    /// Connections being served (a gauge).
     let openConnections = ManagedAtomic<UInt64>(0)
     let acceptedConnections = ManagedAtomic<UInt64>(0)
-    let refusedConnections = ManagedAtomic<UInt64>(0)
-    let requestsAnswered = ManagedAtomic<UInt64>(0)
-    let validateRequests = ManagedAtomic<UInt64>(0)
-    let errorsSent = ManagedAtomic<UInt64>(0)
-    let workerQueues: UInt64
-    let metrics: DaemonMetrics
+    /// Requests answered by operation and outcome, at `BatchTally.slot(operation, outcome)`.
+    let requests: [ManagedAtomic<Int>]
+    /// Error responses sent by `WireError.Kind` raw value, refusals and framing errors included.
+    let errors: [ManagedAtomic<Int>]
+    /// Connections refused, by `WireError.Kind` raw value (not_permitted, overloaded).
+    let refusals: [ManagedAtomic<Int>]
+    let reloadsSucceeded = ManagedAtomic<Int>(0)
+    let reloadsFailed = ManagedAtomic<Int>(0)
+    /// Request latency by operation.
+    let latency: LatencyHistogram
+    private let prometheus: PrometheusRendering
 
     init(workerQueues: Int, version: String) {
-        self.workerQueues = UInt64(workerQueues)
-        metrics = DaemonMetrics(workerQueues: workerQueues, version: version)
+        self.workerQueues = workerQueues
+        requests = (0..<BatchTally.slots).map { _ in ManagedAtomic(0) }
+        errors = (0..<BatchTally.errorSlots).map { _ in ManagedAtomic(0) }
+        refusals = (0..<BatchTally.errorSlots).map { _ in ManagedAtomic(0) }
+        latency = LatencyHistogram(name: "cardcheck_request_duration_seconds",
+                                   help: "Time from reading a request to its answer being written out",
+                                   operations: BatchTally.operationNames, bounds: PrometheusRendering.latencyBuckets)
+        prometheus = PrometheusRendering(workerQueues: workerQueues, version: version)
     }
 
-    /// One answered batch of requests.
-    func record(_ tally: borrowing BatchTally, latencyNanoseconds: Int64) {
-        requestsAnswered.wrappingIncrement(by: UInt64(tally.total), ordering: .relaxed)
-        validateRequests.wrappingIncrement(by: UInt64(tally.validations), ordering: .relaxed)
-        errorsSent.wrappingIncrement(by: UInt64(tally.errorResponses), ordering: .relaxed)
-        metrics.record(tally, latencyNanoseconds: latencyNanoseconds)
+    // MARK: Events
+
+    /// One answered batch: what each request was and how it ended, and how long the batch took from
+    /// being read to being answered (every request in it waited that long).
+    func record(_ tally: borrowing BatchTally, latencyNanoseconds nanoseconds: Int64) {
+        // Nothing to look at in most slots: the batch's used-slot mask says which.
+        var used = tally.usedSlots
+        while used != 0 {
+            let slot = used.trailingZeroBitCount
+            used &= used - 1
+            let count = tally.counts[slot]
+            requests[slot].wrappingIncrement(by: count, ordering: .relaxed)
+            latency.record(nanoseconds, count: count, operation: slot / BatchTally.outcomes)
+        }
+        guard tally.errorResponses > 0 else { return }
+        for kind in 1..<BatchTally.errorSlots where tally.errors[kind] > 0 {
+            errors[kind].wrappingIncrement(by: tally.errors[kind], ordering: .relaxed)
+        }
     }
 
-    /// An error response sent outside a batch.
-    func recordError(_ kind: WireError.Kind) {
-        errorsSent.wrappingIncrement(ordering: .relaxed)
-        metrics.recordError(kind)
-    }
+    /// An error response sent outside a batch (a framing error at the end of a connection).
+    func recordError(_ kind: WireError.Kind) { errors[Int(kind.rawValue)].wrappingIncrement(ordering: .relaxed) }
 
-    func recordAccepted() {
-        acceptedConnections.wrappingIncrement(ordering: .relaxed)
-        metrics.recordAccepted()
-    }
+    func recordAccepted() { acceptedConnections.wrappingIncrement(ordering: .relaxed) }
 
-    /// A connection refused with `kind` (not permitted, or over the limit).
+    /// A connection refused with `kind` (not permitted, or over the limit): a refusal and an error sent.
     func recordRefusal(_ kind: WireError.Kind) {
-        refusedConnections.wrappingIncrement(ordering: .relaxed)
-        errorsSent.wrappingIncrement(ordering: .relaxed)
-        metrics.recordRefusal(kind)
+        refusals[Int(kind.rawValue)].wrappingIncrement(ordering: .relaxed)
+        recordError(kind)
     }
 
-    /// The metrics as Prometheus text, gauges read now.
-    func exposition(queueDepths: [Int]) -> String {
-        metrics.exposition(openConnections: openConnections.load(ordering: .relaxed), queueDepths: queueDepths,
-                           uptimeSeconds: max(0, Date().timeIntervalSince(started)))
+    func recordReload(succeeded: Bool) { (succeeded ? reloadsSucceeded : reloadsFailed).wrappingIncrement(ordering: .relaxed) }
+
+    // MARK: Readings
+
+    static func sum(_ counters: [ManagedAtomic<Int>]) -> UInt64 {
+        UInt64(counters.reduce(0) { $0 + $1.load(ordering: .relaxed) })
     }
 
+    var requestsAnswered: UInt64 { Self.sum(requests) }
+
+    var uptimeSeconds: Double { max(0, Date().timeIntervalSince(started)) }
+
+    /// The `STATS` answer.
     var snapshot: StatsResponse {
         var stats = StatsResponse()
-        stats.uptimeSeconds = UInt64(max(0, Date().timeIntervalSince(started)))
+        stats.uptimeSeconds = UInt64(uptimeSeconds)
         stats.openConnections = openConnections.load(ordering: .relaxed)
         stats.acceptedConnections = acceptedConnections.load(ordering: .relaxed)
-        stats.refusedConnections = refusedConnections.load(ordering: .relaxed)
-        stats.requestsAnswered = requestsAnswered.load(ordering: .relaxed)
-        stats.validateRequests = validateRequests.load(ordering: .relaxed)
-        stats.errorsSent = errorsSent.load(ordering: .relaxed)
-        stats.workerQueues = workerQueues
+        stats.refusedConnections = Self.sum(refusals)
+        stats.requestsAnswered = requestsAnswered
+        // Validations answered with an action; a VALIDATE answered with an error counts as an error.
+        let validate = BatchTally.index(of: .validate)
+        stats.validateRequests = UInt64(Action.allCases.reduce(0) {
+            $0 + requests[BatchTally.slot(validate, BatchTally.outcome(of: $1))].load(ordering: .relaxed)
+        })
+        stats.errorsSent = Self.sum(errors)
+        stats.workerQueues = UInt64(workerQueues)
         return stats
+    }
+
+    /// The Prometheus text, every value read now.
+    func exposition(queueDepths: [Int]) -> String {
+        prometheus.render(self, queueDepths: queueDepths)
+    }
+}
+
+/// What one batch of requests did, gathered in fixed storage (no allocation, no shared state) and
+/// handed to `DaemonStatistics.record` once per batch.
+struct BatchTally: ~Copyable {
+    static let operations: [Opcode] = [.hello, .ping, .validate, .interpret, .stats, .cscGenerate, .cscVerify]
+    /// The `op` label of each operation index; the last stands for an unknown operation.
+    static let operationNames = operations.map { $0.name.lowercased() } + ["unknown"]
+    /// Outcomes per operation: ok, error, then the four actions of `VALIDATE`.
+    static let outcomes = 6
+    static let ok = 0
+    static let error = 1
+    /// (operations.count + 1 for unknown) * outcomes.
+    static let slots = 48
+    /// WireError.Kind raw values 1...9.
+    static let errorSlots = 10
+
+    static func outcome(of action: Action) -> Int { 2 + Int(action.rawValue) }
+    static func slot(_ operation: Int, _ outcome: Int) -> Int { operation * outcomes + outcome }
+    static func outcomeName(_ outcome: Int) -> String {
+        switch outcome {
+        case ok: "ok"
+        case error: "error"
+        default: Action(rawValue: UInt8(outcome - 2))?.name ?? "unknown"
+        }
+    }
+
+    /// Index of an operation in `operations`; the last index stands for an unknown one.
+    static func index(of opcode: Opcode?) -> Int {
+        guard let opcode, let index = operations.firstIndex(of: opcode) else { return operations.count }
+        return index
+    }
+
+    var counts = InlineArray<48, Int>(repeating: 0)
+    var errors = InlineArray<10, Int>(repeating: 0)
+    var total = 0
+    var errorResponses = 0
+    /// Bit n set: `counts[n]` is above 0.
+    var usedSlots: UInt64 = 0
+
+    mutating func add(_ outcome: Responder.Outcome) {
+        total += 1
+        let operation = Self.index(of: outcome.opcode)
+        if let error = outcome.error {
+            errorResponses += 1
+            errors[Int(error.kind.rawValue)] += 1
+            count(Self.slot(operation, Self.error))
+        } else if let action = outcome.action {
+            count(Self.slot(operation, Self.outcome(of: action)))
+        } else {
+            count(Self.slot(operation, Self.ok))
+        }
+    }
+
+    private mutating func count(_ slot: Int) {
+        counts[slot] += 1
+        usedSlots |= 1 << UInt64(slot)
     }
 }

@@ -132,7 +132,7 @@ final class Server: Sendable {
         monitor.stop()
         if activated == nil { unlink(path) }
         try? group.syncShutdownGracefully()
-        logger.notice("stopped", metadata: ["requests_answered": "\(statistics.requestsAnswered.load(ordering: .relaxed))"])
+        logger.notice("stopped", metadata: ["requests_answered": "\(statistics.requestsAnswered)"])
     }
 
     static let drainLimit: TimeAmount = .seconds(30)
@@ -165,11 +165,11 @@ final class Server: Sendable {
                               metadata: ["restart_only": "\(restartOnly.joined(separator: ","))"])
             }
             lastReload.withLockedValue { $0 = "ok \(stamp)" }
-            statistics.metrics.recordReload(succeeded: true)
+            statistics.recordReload(succeeded: true)
         } catch {
             logger.error("reload failed, keeping the running configuration: \(error)")
             lastReload.withLockedValue { $0 = "FAILED \(stamp): \(error)" }
-            statistics.metrics.recordReload(succeeded: false)
+            statistics.recordReload(succeeded: false)
         }
         notifier.notify("READY=1", "STATUS=\(statusLine(requestsPerSecond: 0))")
     }

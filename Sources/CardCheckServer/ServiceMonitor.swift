@@ -77,7 +77,7 @@ final class ServiceMonitor: @unchecked Sendable {
     }
 
     private func statusTick() {
-        let requests = statistics.requestsAnswered.load(ordering: .relaxed)
+        let requests = statistics.requestsAnswered
         let now = ContinuousClock.now
         let elapsed = now - lastStatusAt
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

@@ -73,7 +73,7 @@ struct ConnectionHandlerTests {
         let answers = try frames(in: writes.flatMap { $0 })
         #expect(answers.map(\.requestID) == [1, 2, 3])
         #expect(answers.map(\.opcode) == [0x82, 0x83, 0x82])
-        #expect(harness.statistics.requestsAnswered.load(ordering: .relaxed) == 3)
+        #expect(harness.statistics.requestsAnswered == 3)
     }
 
     @Test("a frame split over many reads is answered once, when its last byte arrives")
@@ -112,7 +112,7 @@ struct ConnectionHandlerTests {
     @Test("a half-close: everything sent before it is answered, then the connection closes")
     func halfClose() throws {
         let harness = try Harness()
-        harness.channel.pipeline.fireChannelRead(NIOAny(harness.channel.allocator.buffer(bytes: Self.ping(1) + Self.ping(2))))
+        harness.channel.pipeline.syncOperations.fireChannelRead(NIOAny(harness.channel.allocator.buffer(bytes: Self.ping(1) + Self.ping(2))))
         harness.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         #expect(try frames(in: harness.writes().flatMap { $0 }).map(\.requestID) == [1, 2])
         #expect(!harness.channel.isActive)
@@ -249,5 +249,36 @@ struct ConnectionStateMachineTests {
         _ = machine.bytesRead(Self.pings(1), now: Self.start)
         #expect(machine.drainTick(now: Self.start + .seconds(3), kernelHoldsInput: true) == .inline)
         #expect(machine.answerInline { _ in nil } == .close(.finished, finalError: nil))
+    }
+}
+
+@Suite("One set of counters, rendered twice")
+struct CountersTests {
+    /// The sum of a Prometheus metric's series in `text`.
+    static func total(_ metric: String, in text: String) -> Double {
+        text.split(separator: "\n").filter { $0.hasPrefix(metric + "{") || $0.hasPrefix(metric + " ") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+    }
+
+    @Test("STATS and the Prometheus exposition read the same counters")
+    func statsAndPrometheusAgree() throws {
+        let harness = try ConnectionHandlerTests.Harness()
+        try harness.send(ConnectionHandlerTests.ping(1) + ConnectionHandlerTests.validate(2)
+                         + requestBytes(Opcode.validate.rawValue, id: 3) { $0.writeField(0x01, text: "4111x") }
+                         + requestBytes(0x42, id: 4))
+        try harness.send([0, 0, 0, 2])  // a frame shorter than its header: malformed_stream, then close
+        _ = try harness.writes()
+        harness.statistics.recordReload(succeeded: false)
+        let stats = harness.statistics.snapshot
+        let text = harness.statistics.exposition(queueDepths: [0])
+        #expect(stats.requestsAnswered == 4)
+        #expect(stats.validateRequests == 1)
+        #expect(stats.errorsSent == 3)  // invalid PAN, unknown operation, malformed stream
+        #expect(Self.total("cardcheck_requests_total", in: text) == Double(stats.requestsAnswered))
+        #expect(Self.total("cardcheck_errors_total", in: text) == Double(stats.errorsSent))
+        #expect(Self.total("cardcheck_reloads_total", in: text) == 1)
+        #expect(text.contains("cardcheck_requests_total{op=\"validate\",outcome=\"error\"} 1"), "\(text)")
+        #expect(text.contains("# HELP cardcheck_requests_total"))
+        #expect(Self.total("cardcheck_request_duration_seconds_count", in: text) == 4)
     }
 }

@@ -116,24 +116,63 @@ struct HostileClientTests {
         #expect(daemon.stop() == 0)
     }
 
-    @Test("a client that pipelines without reading meets backpressure: bounded memory, others served")
-    func neverReads() async throws {
-        let daemon = try DaemonProcess(configuration: ["max_in_flight = 64"])
-        let before = try residentKilobytes(daemon)
-        let greedy = try RawConnection(daemon.socketPath)
-        let request = requestBytes(Opcode.validate.rawValue, id: 1) { $0.writeField(0x01, text: "4111111111111111") }
-        let burst = Array([[UInt8]](repeating: request, count: 1_000).joined())
+    @Test("a peer pipelines 2 GB and reads nothing until it stalls: RSS within +64 MB, others served, then every answer arrives in order")
+    func floodWithoutReading() async throws {
+        let daemon = try DaemonProcess()
+        let idle = try residentKilobytes(daemon)
+        let flood = try RawConnection(daemon.socketPath)
+        let stream = FloodStream()
+        let total = 2 << 30  // 2 GiB
+
+        // 1. Send without reading until the daemon stops taking bytes (nothing accepted for 1.5 s), or all
+        //    of it: a daemon that reads without bound takes it all and grows by gigabytes.
         var sent = 0
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline {  // until the socket buffers are full and stay full
-            let written = burst.withUnsafeBytes { Glibc.send(greedy.descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
-            if written > 0 { sent += written } else { usleep(20_000) }
+        var peak = idle
+        var lastProgress = Date()
+        var lastSample = Date()
+        while sent < total, Date().timeIntervalSince(lastProgress) < 1.5 {
+            let written = stream.send(on: flood.descriptor, from: sent, upTo: total, blocking: false)
+            if written > 0 {
+                sent += written
+                lastProgress = Date()
+            } else {
+                usleep(10_000)
+            }
+            if Date().timeIntervalSince(lastSample) > 0.05 {
+                peak = max(peak, try residentKilobytes(daemon))
+                lastSample = Date()
+            }
         }
-        #expect(sent > 1_000_000 / 10, "sent only \(sent) bytes")
-        #expect(sent < 200_000_000, "the daemon read without bound: \(sent) bytes taken")
-        let grown = try residentKilobytes(daemon) - before
-        #expect(grown < 50_000, "RSS grew by \(grown) kB while the client never read")
-        try await stillServes(daemon, "a client that never reads")
+        peak = max(peak, try residentKilobytes(daemon))
+        #expect(sent < 64 << 20, "the daemon took \(sent >> 20) MiB from a peer that reads nothing")
+        #expect(peak - idle < 64 * 1024, "RSS grew by \((peak - idle) / 1024) MB while the peer read nothing")
+        try await stillServes(daemon, "a peer that pipelines and never reads")
+
+        // 2. The peer starts reading: the rest of the 2 GiB goes through, every answer in order and well
+        //    framed, and the daemon's memory stays within the same bound all along.
+        let reader = FloodReader(descriptor: flood.descriptor, stream: stream)
+        let readerThread = Thread { reader.run() }
+        readerThread.start()
+        let deadline = Date().addingTimeInterval(600)
+        while sent < total, Date() < deadline, !reader.failed {
+            let written = stream.send(on: flood.descriptor, from: sent, upTo: total, blocking: true)
+            guard written > 0 else { break }
+            sent += written
+            if Date().timeIntervalSince(lastSample) > 0.05 {
+                peak = max(peak, try residentKilobytes(daemon))
+                lastSample = Date()
+            }
+        }
+        #expect(sent == total, "sent \(sent) of \(total) bytes")
+        let frames = stream.frames(in: sent)
+        while reader.answers < frames, Date() < deadline, !reader.failed { usleep(10_000) }
+        peak = max(peak, try residentKilobytes(daemon))
+        #expect(!reader.failed, "\(reader.problem)")
+        #expect(reader.answers == frames, "\(reader.answers) answers to \(frames) requests")
+        #expect(peak - idle < 64 * 1024, "RSS grew by \((peak - idle) / 1024) MB")
+        print("flood: \(sent >> 20) MiB in \(frames) requests; \(reader.answers) answers; RSS idle \(idle / 1024) MB, peak +\((peak - idle) / 1024) MB")
+        shutdown(flood.descriptor, Int32(SHUT_WR))
+        readerThread.cancel()
         #expect(daemon.stop() == 0)
     }
 
@@ -151,5 +190,106 @@ struct HostileClientTests {
         }
         try await stillServes(daemon, "vanished clients")
         #expect(daemon.stop() == 0)
+    }
+}
+
+/// A repeating pattern of 4,096 well-formed requests (VALIDATE of a full card, PING with a 256-byte
+/// payload, alternately; ids 1...4,096), sent from any byte offset: a partial write resumes mid-frame,
+/// so the stream stays well framed however the kernel splits it.
+final class FloodStream: Sendable {
+    let pattern: [UInt8]
+    /// Where each frame of the pattern ends.
+    let frameEnds: [Int]
+    static let count = 4_096
+
+    init() {
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        for id in 1...UInt32(Self.count) {
+            if id % 2 == 1 {
+                bytes += requestBytes(Opcode.validate.rawValue, id: id) {
+                    $0.writeField(0x01, text: "4111 1111 1111 1111")
+                    $0.writeField(0x02, text: "12/30")
+                    $0.writeField(0x10, text: "123 Main St")
+                    $0.writeField(0x11, text: "12345")
+                    $0.writeField(0x20, text: "123 Main Street")
+                    $0.writeField(0x21, text: "12345-6789")
+                }
+            } else {
+                bytes += requestBytes(Opcode.ping.rawValue, id: id) { $0.writeField(0x01, bytes: [UInt8](repeating: UInt8(id & 0x7F), count: 256)) }
+            }
+            ends.append(bytes.count)
+        }
+        pattern = bytes
+        frameEnds = ends
+    }
+
+    /// Sends from stream offset `offset` (never past `limit`); returns the bytes taken, 0 if none.
+    func send(on descriptor: Int32, from offset: Int, upTo limit: Int, blocking: Bool) -> Int {
+        let start = offset % pattern.count
+        let length = min(pattern.count - start, limit - offset)
+        let flags = Int32(MSG_NOSIGNAL) | (blocking ? 0 : Int32(MSG_DONTWAIT))
+        let written = pattern.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + start, length, flags) }
+        return max(0, written)
+    }
+
+    /// How many whole frames the first `length` bytes of the stream hold.
+    func frames(in length: Int) -> Int {
+        let (cycles, rest) = length.quotientAndRemainder(dividingBy: pattern.count)
+        return cycles * Self.count + frameEnds.prefix { $0 <= rest }.count
+    }
+}
+
+/// Reads the answers to a ``FloodStream`` and checks each one's id and operation, in order, looking at
+/// headers only.
+final class FloodReader: @unchecked Sendable {
+    private let descriptor: Int32
+    private let stream: FloodStream
+    private let lock = NSLock()
+    private var answered = 0
+    private var trouble: String?
+
+    init(descriptor: Int32, stream: FloodStream) {
+        self.descriptor = descriptor
+        self.stream = stream
+    }
+
+    var answers: Int { lock.withLock { answered } }
+    var failed: Bool { lock.withLock { trouble != nil } }
+    var problem: String { lock.withLock { trouble ?? "" } }
+
+    func run() {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var filled = 0
+        var count = 0
+        while true {
+            let read = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress! + filled, $0.count - filled, 0) }
+            if read <= 0 { return }
+            filled += read
+            var offset = 0
+            let problem: String? = buffer.withUnsafeBytes { raw in
+                while filled - offset >= 12 {
+                    let length = Int(UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+                    guard filled - offset >= 4 + length else { break }
+                    let opcode = raw[offset + 5]
+                    let id = UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self))
+                    let expectedID = UInt32(count % FloodStream.count + 1)
+                    let expectedOpcode: UInt8 = expectedID % 2 == 1 ? 0x83 : 0x82
+                    guard id == expectedID, opcode == expectedOpcode else {
+                        return "answer \(count): id \(id) opcode \(opcode), expected id \(expectedID) opcode \(expectedOpcode)"
+                    }
+                    count += 1
+                    offset += 4 + length
+                }
+                return nil
+            }
+            if let problem {
+                lock.withLock { trouble = problem }
+                return
+            }
+            buffer.withUnsafeMutableBytes { raw in raw.baseAddress!.copyMemory(from: raw.baseAddress! + offset, byteCount: filled - offset) }
+            filled -= offset
+            lock.withLock { answered = count }
+        }
     }
 }

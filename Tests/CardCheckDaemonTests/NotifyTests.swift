@@ -37,14 +37,18 @@ struct NotifyTests {
         #expect(notify.messages.contains { $0.time >= stopping.time && $0.value("EXTEND_TIMEOUT_USEC") == "35000000" })
     }
 
-    @Test("WATCHDOG=1 every half of WATCHDOG_USEC (within ±30%), and it stops when a worker wedges")
-    func watchdogCadenceAndWedge() throws {
+    /// The test-only faults that wedge one thread that answers requests: a worker queue, or the event
+    /// loop that answers small batches inline (most requests).
+    static let wedges = ["CARDCHECKD_TESTING_WEDGE_WORKER_AFTER", "CARDCHECKD_TESTING_WEDGE_EVENT_LOOP_AFTER"]
+
+    @Test("WATCHDOG=1 every half of WATCHDOG_USEC (within ±30%), and it stops when a worker or the event loop wedges",
+          arguments: wedges)
+    func watchdogCadenceAndWedge(wedge: String) throws {
         let folder = try directory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let notify = try NotifySocket(directory: folder)
         let daemon = try DaemonProcess(environment: [
-            "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000",
-            "CARDCHECKD_TESTING_WEDGE_WORKER_AFTER": "3",
+            "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000", wedge: "3",
         ])
         let start = try #require(notify.waitFor("READY=1")).time
         Thread.sleep(forTimeInterval: 2.6)
@@ -52,13 +56,15 @@ struct NotifyTests {
         #expect(early.count >= 4)
         let intervals = zip(early, early.dropFirst()).map { $1.timeIntervalSince($0) }
         #expect(intervals.allSatisfy { (0.35...0.65).contains($0) }, "\(intervals)")
-        // Worker 0 wedges at 3 s: at most the ping for the probe answered just before goes out, then none.
+        // The thread wedges at 3 s: at most the ping for the probe answered just before goes out, then none.
         Thread.sleep(forTimeInterval: 3.0)
         let last = try #require(notify.messages.last { $0.has("WATCHDOG=1") }).time
         #expect(last < start.addingTimeInterval(4.2), "pings continued after the wedge")
         #expect(Date().timeIntervalSince(last) > 1.0)
         #expect(daemon.log.contains("withholding watchdog pings"))
-        daemon.stop(signal: SIGKILL)  // a wedged worker cannot drain; systemd would kill it too
+        let stuck = wedge.contains("WORKER") ? "worker 0" : "event loop 0"
+        #expect(daemon.log.contains("stuck=\(stuck)"), "\(daemon.log)")
+        daemon.stop(signal: SIGKILL)  // a wedged thread cannot drain; systemd would kill it too
     }
 
     @Test("SIGHUP: RELOADING=1 then READY=1; the new policy applies on the same connection; a bad file keeps the old one")

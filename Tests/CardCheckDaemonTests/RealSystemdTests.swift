@@ -127,14 +127,15 @@ struct RealSystemdTests {
         #expect(expiredCard(system).contains(#""action":"review""#))
     }
 
-    @Test("a wedged worker stops the watchdog pings and systemd restarts the daemon (NRestarts grows)")
-    func watchdogRestart() throws {
+    @Test("a wedged worker or event loop stops the watchdog pings and systemd restarts the daemon (NRestarts grows)",
+          arguments: NotifyTests.wedges)
+    func watchdogRestart(wedge: String) throws {
         let system = try PrivateSystemd()
         defer { system.shutdown() }
         // The test-only fault, switched on with a drop-in; the unit's own WatchdogSec stays in force.
         let dropIn = "/etc/systemd/system/cardcheckd.service.d"
         _ = system.inside(["mkdir", "-p", dropIn])
-        _ = system.inside(["sh", "-c", "printf '[Service]\\nEnvironment=CARDCHECKD_TESTING_WEDGE_WORKER_AFTER=1\\n' > \(dropIn)/wedge.conf"])
+        _ = system.inside(["sh", "-c", "printf '[Service]\\nEnvironment=\(wedge)=1\\n' > \(dropIn)/wedge.conf"])
         #expect(system.systemctl("daemon-reload").status == 0)
         #expect(system.systemctl("start", "cardcheckd.socket", Self.service).status == 0)
         let firstPID = system.property(Self.service, "MainPID")
@@ -145,7 +146,7 @@ struct RealSystemdTests {
         let started = Date()
         let restarted = system.waitUntil(seconds: 40) { (Int(system.property(Self.service, "NRestarts")) ?? 0) >= 1 }
         let elapsed = Date().timeIntervalSince(started)
-        print("watchdog: wedged 1 s after start, restarted by systemd \(String(format: "%.1f", elapsed)) s after start (WatchdogSec=\(watchdogSec))")
+        print("watchdog: \(wedge) wedged 1 s after start, restarted by systemd \(String(format: "%.1f", elapsed)) s after start (WatchdogSec=\(watchdogSec))")
         #expect(restarted, "\(system.journal(Self.service))")
         // The manager's own lines in the unit's journal name the cause.
         let journal = system.journal(Self.service)
