@@ -22,15 +22,14 @@ struct BenchCommand: ParsableCommand {
             csc (CSC_VERIFY), interpret (INTERPRET).
             """)
 
-    @Option(help: ArgumentHelp("cardcheckd's socket (or CARDCHECK_SOCKET).", valueName: "path"))
-    var socket: String = ProcessInfo.processInfo.environment["CARDCHECK_SOCKET"] ?? "run/cardcheck.sock"
+    @OptionGroup var socket: SocketOptions
     @Option(help: "Connections to open.") var connections = 16
     @Option(help: "Requests in flight per connection.") var pipeline = 1
     @Option(help: "Seconds to measure (after the warm-up).") var duration: Double?
     @Option(help: "Requests to send in all, instead of --duration.") var requests: Int?
     @Option(help: "Seconds of load before measuring starts.") var warmup = 1.0
     @Option(help: "Open loop: requests per second in all.") var rate: Double?
-    @Option(help: "Request kinds and their shares, e.g. full=70,luhn=20,csc=5,interpret=5.") var mix = "full"
+    @Option(help: "Request kinds and their shares, e.g. full=70,luhn=20,csc=5,interpret=5.") var mix = RequestMix(argument: "full")!
     @Option(help: "Seed for the generated cards (the same seed, the same requests).") var seed: UInt64 = 1
     @Option(help: "Event loop threads (default: one per core).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "The daemon's key file, to make right codes and check M/N answers.") var keys: String?
@@ -46,11 +45,10 @@ struct BenchCommand: ParsableCommand {
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
         guard warmup >= 0 else { throw ValidationError("--warmup cannot be negative") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        do { _ = try RequestMix(mix) } catch { throw ValidationError("--mix: \(error)") }
     }
 
     func run() throws {
-        var options = LoadOptions(socketPath: socket, mix: try RequestMix(mix), threads: threads)
+        var options = LoadOptions(socketPath: socket.socket, mix: mix, threads: threads)
         options.connections = connections
         options.pipeline = pipeline
         options.length = requests.map { .requests($0) } ?? .seconds(duration ?? 10)

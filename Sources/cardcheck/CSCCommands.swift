@@ -23,21 +23,21 @@ struct CSCCommand: ParsableCommand {
 
 struct CSCOptions: ParsableArguments {
     @Flag(help: "Compute in this process with --cvk or --keys instead of asking cardcheckd.") var local = false
-    @Option(help: ArgumentHelp("cardcheckd's socket (or CARDCHECK_SOCKET).", valueName: "path"))
-    var socket: String = ProcessInfo.processInfo.environment["CARDCHECK_SOCKET"] ?? "run/cardcheck.sock"
-    @Option(help: "Seconds to wait for cardcheckd's answer.") var timeout: Double = 5
+    @OptionGroup var daemon: DaemonOptions
+    @OptionGroup var output: OutputOptions
     @Option(help: "With --local: the card verification key pair, 32 hex digits.") var cvk: String?
     @Option(help: "With --local: a key file (see README.md); the PAN's range chooses the key.") var keys: String?
     @Flag(help: "With --cvk: accept a key without odd parity (some published test keys).") var anyParity = false
-    @Option(help: "With --cvk: the order the issuer puts the expiry digits in, YYMM or MMYY.") var expiryOrder = "YYMM"
+    @Option(help: "With --cvk: the order the issuer puts the expiry digits in, YYMM or MMYY.")
+    var expiryOrder: CardVerificationValue.ExpiryOrder = .yymm
     @Flag(help: "With --local: go on when the PAN fails the Mod-10 check (published test vectors use such PANs).")
     var ignoreLuhn = false
     @Option(help: "The card number.") var pan: String
-    @Option(help: "The expiry as YYMM, year then month (2812 for December 2028), whatever order the key uses.")
-    var expiry: String
+    @Option(help: ArgumentHelp("The expiry as YYMM, year then month (2812 for December 2028), whatever order the key uses.",
+                               valueName: "YYMM"))
+    var expiry: YearFirstExpiry
     @Option(help: "Service code: 000 for CVV2/CVC2 (default), 999 for iCVV, the card's own for CVV/CVC.")
-    var serviceCode = "000"
-    @Flag(help: "Write JSON.") var json = false
+    var serviceCode = ServiceCode(argument: "000")!
 
     func validate() throws {
         if local {
@@ -47,32 +47,17 @@ struct CSCOptions: ParsableArguments {
             guard cvk == nil && keys == nil else {
                 throw ValidationError("--cvk and --keys go with --local; without it cardcheckd uses its own keys")
             }
-            guard month != nil else { throw ValidationError("--expiry is YYMM with a month from 01 to 12, e.g. 2812") }
+            guard expiry.month != nil else { throw ValidationError("--expiry is YYMM with a month from 01 to 12, e.g. 2812") }
         }
-        guard CardVerificationValue.ExpiryOrder(rawValue: expiryOrder.uppercased()) != nil else {
-            throw ValidationError("--expiry-order is YYMM or MMYY")
-        }
-        guard expiry.count == 4, UInt16(expiry) != nil else { throw ValidationError("--expiry is 4 digits YYMM, e.g. 2812") }
-        guard serviceCode.count == 3, UInt16(serviceCode) != nil else { throw ValidationError("--service-code is 3 digits") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
     }
 
-    /// The expiry as a month, for the daemon (which applies its key's order itself).
-    var month: YearMonth? {
-        guard let digits = UInt16(expiry) else { return nil }
-        return YearMonth(year: 2000 + Int(digits / 100), month: Int(digits % 100))
-    }
-
-    /// The request for cardcheckd: the expiry as the card prints it (MM/YY).
+    /// The request for cardcheckd (which applies its key's digit order itself): the expiry as the card
+    /// prints it (MM/YY).
     func request(csc: String? = nil) -> SecurityCodeCodec.Request {
-        let digits = Array(expiry)
-        return SecurityCodeCodec.Request(pan: pan, expiry: "\(digits[2])\(digits[3])/\(digits[0])\(digits[1])",
-                                         serviceCode: serviceCode, csc: csc)
+        SecurityCodeCodec.Request(pan: pan, expiry: expiry.printed, serviceCode: serviceCode.text, csc: csc)
     }
 
-    func client() -> CardCheckClient {
-        CardCheckClient(socketPath: socket, timeout: .milliseconds(Int64(timeout * 1_000)), reconnects: false)
-    }
+    func client() -> CardCheckClient { daemon.client() }
 
     /// The card and the keys that cover it (--local).
     func resolve() throws -> (PAN, [KeyTable.Entry]) {
@@ -87,8 +72,7 @@ struct CSCOptions: ParsableArguments {
         if let cvk {
             do {
                 let key = try CardVerificationKey(hex: cvk, requireOddParity: !anyParity)
-                let order = CardVerificationValue.ExpiryOrder(rawValue: expiryOrder.uppercased()) ?? .yymm
-                return (card, [KeyTable.Entry(name: key.checkValue, key: key, expiryOrder: order)])
+                return (card, [KeyTable.Entry(name: key.checkValue, key: key, expiryOrder: expiryOrder)])
             } catch { throw ValidationError("--cvk: \(error)") }
         }
         let table: KeyTable
@@ -101,14 +85,13 @@ struct CSCOptions: ParsableArguments {
     /// The four expiry digits in `order`: YYMM as given, or swapped to MMYY. Any digits are taken (some
     /// published vectors use months such as 33).
     func expiryDigits(_ order: CardVerificationValue.ExpiryOrder) -> UInt16 {
-        let digits = UInt16(expiry) ?? 0
-        return order == .yymm ? digits : digits % 100 * 100 + digits / 100
+        order == .yymm ? expiry.digits : expiry.digits % 100 * 100 + expiry.digits / 100
     }
 
-    var serviceCodeValue: UInt16 { UInt16(serviceCode) ?? 0 }
+    var serviceCodeValue: UInt16 { serviceCode.value }
 
     func print(code: String?, result: String?, key: KeyIdentity?) {
-        if json || !Terminal.standardOutputIsTerminal {
+        if output.asJSON {
             var writer = JSONWriter()
             if let code { writer.add("code", code) }
             if let result { writer.add("result", result) }

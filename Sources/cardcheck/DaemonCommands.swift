@@ -6,11 +6,11 @@ import CardCheckWire
 struct PingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ping", abstract: "Check that cardcheckd answers.")
 
-    @OptionGroup var engine: EngineOptions
+    @OptionGroup var daemon: DaemonOptions
     @Option(help: "How many pings.") var count = 1
 
     func run() async throws {
-        let client = engine.client()
+        let client = daemon.client()
         do {
             let hello = try await client.hello(clientName: "cardcheck ping")
             for _ in 0..<max(1, count) {
@@ -33,24 +33,25 @@ struct StatsCommand: AsyncParsableCommand {
             read a half-written file).
             """)
 
-    @OptionGroup var engine: EngineOptions
-    @Flag(help: "Write JSON.") var json = false
+    @OptionGroup var daemon: DaemonOptions
+    @OptionGroup var output: OutputOptions
     @Flag(help: "Print the metrics in the Prometheus text exposition format.") var prometheus = false
-    @Option(help: "With --prometheus: write to this file (atomically) instead of standard output.") var output: String?
+    @Option(name: .customLong("output"), help: ArgumentHelp("With --prometheus: write to this file (atomically) instead of standard output.", valueName: "file"))
+    var outputFile: String?
 
     func validate() throws {
-        if output != nil && !prometheus { throw ValidationError("--output goes with --prometheus") }
-        if json && prometheus { throw ValidationError("--json and --prometheus are different formats; choose one") }
+        if outputFile != nil && !prometheus { throw ValidationError("--output goes with --prometheus") }
+        if output.json && prometheus { throw ValidationError("--json and --prometheus are different formats; choose one") }
     }
 
     func run() async throws {
-        let client = engine.client()
+        let client = daemon.client()
         if prometheus {
             let text: String
             do { text = try await client.metrics() } catch { throw Terminal.fail(error) }
             await client.close()
-            if let output {
-                try TextFile.replace(output, with: text)
+            if let outputFile {
+                try TextFile.replace(outputFile, with: text)
             } else {
                 print(text, terminator: "")
             }
@@ -59,7 +60,7 @@ struct StatsCommand: AsyncParsableCommand {
         let stats: StatsResponse
         do { stats = try await client.stats() } catch { throw Terminal.fail(error) }
         await client.close()
-        if json || !Terminal.standardOutputIsTerminal {
+        if output.asJSON {
             var writer = JSONWriter()
             for (name, value) in stats.named { writer.add(name, number: value) }
             print(writer.finished)

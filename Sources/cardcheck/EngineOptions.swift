@@ -9,11 +9,7 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "Run the validation engine in this process instead of asking cardcheckd.")
     var local = false
 
-    @Option(help: ArgumentHelp("cardcheckd's socket (or CARDCHECK_SOCKET).", valueName: "path"))
-    var socket: String = ProcessInfo.processInfo.environment["CARDCHECK_SOCKET"] ?? "run/cardcheck.sock"
-
-    @Option(help: "Seconds to wait for each answer from cardcheckd.")
-    var timeout: Double = 5
+    @OptionGroup var daemon: DaemonOptions
 
     @Flag(help: "Also compare the words of street lines, not only their numbers.")
     var avsStrict = false
@@ -22,25 +18,14 @@ struct EngineOptions: ParsableArguments {
     var avsInternational = false
 
     @Option(help: ArgumentHelp("Check expiry dates as of this month instead of the current UTC month (with --local).", valueName: "YYYY-MM"))
-    var today: String?
+    var today: YearMonth?
 
     func validate() throws {
-        if today != nil {
-            guard local else { throw ValidationError("--today needs --local: the daemon uses its own clock") }
-            _ = try month()
-        }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        if today != nil && !local { throw ValidationError("--today needs --local: the daemon uses its own clock") }
     }
 
-    func month() throws -> YearMonth {
-        guard let today else { return YearMonth(unixTime: Int64(Date().timeIntervalSince1970)) }
-        let parts = today.split(separator: "-")
-        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2,
-              let year = Int(parts[0]), let monthNumber = Int(parts[1]),
-              let month = YearMonth(year: year, month: monthNumber)
-        else { throw ValidationError("--today must be YYYY-MM, for example 2026-11") }
-        return month
-    }
+    /// The month expiry dates are judged against.
+    var month: YearMonth { today ?? YearMonth(unixTime: Int64(Date().timeIntervalSince1970)) }
 
     func validator() -> Validator {
         Validator(avsOptions: AVSOptions(strictStreet: avsStrict, international: avsInternational))
@@ -53,9 +38,7 @@ struct EngineOptions: ParsableArguments {
         return flags
     }
 
-    func client() -> CardCheckClient {
-        CardCheckClient(socketPath: socket, timeout: .milliseconds(Int64(timeout * 1_000)), reconnects: false)
-    }
+    func client() -> CardCheckClient { daemon.client() }
 }
 
 enum Terminal {

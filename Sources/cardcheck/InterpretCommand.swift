@@ -12,23 +12,16 @@ struct InterpretCommand: AsyncParsableCommand {
 
     @OptionGroup var engine: EngineOptions
 
-    @Flag(help: "Write JSON.") var json = false
-    @Option(help: "An AVS result code, A to Z.") var avs: String?
-    @Option(help: "A CSC result code: D, I, M, N, P, S, U or X.") var csc: String?
+    @OptionGroup var output: OutputOptions
+    @Option(help: ArgumentHelp("An AVS result code, A to Z.", valueName: "letter")) var avs: AVSCode?
+    @Option(help: ArgumentHelp("A CSC result code: D, I, M, N, P, S, U or X.", valueName: "letter")) var csc: CSCResult?
 
     func validate() throws {
         guard avs != nil || csc != nil else { throw ValidationError("give --avs, --csc or both") }
-        if let avs, avs.count != 1 || AVSCode(letter: Character(avs)) == nil {
-            throw ValidationError("--avs must be one letter A to Z")
-        }
-        if let csc, csc.count != 1 || CSCResult(letter: Character(csc)) == nil {
-            throw ValidationError("--csc must be one of D, I, M, N, P, S, U, X")
-        }
     }
 
     func run() async throws {
-        let request = InterpretRequest(avs: avs.flatMap { AVSCode(letter: Character($0)) },
-                                       csc: csc.flatMap { CSCResult(letter: Character($0)) })
+        let request = InterpretRequest(avs: avs, csc: csc)
         let response: InterpretResponse
         if engine.local {
             response = InterpretResponse(request, policy: engine.validator().policy)
@@ -37,7 +30,7 @@ struct InterpretCommand: AsyncParsableCommand {
             do { response = try await client.interpret(avs: request.avs, csc: request.csc) } catch { throw Terminal.fail(error) }
             await client.close()
         }
-        if json || !Terminal.standardOutputIsTerminal {
+        if output.asJSON {
             var writer = JSONWriter()
             if let code = request.avs, let part = response.avs {
                 writer.add("avs") { object in

@@ -53,7 +53,7 @@ struct ValidateCommand: AsyncParsableCommand {
         }
         let outcome: Result<ValidationResult, JSONLineError>
         if engine.local {
-            let today = try engine.month()
+            let today = engine.month
             do throws(CardCheck.ValidationError) {
                 outcome = .success(try engine.validator().validate(request, today: today))
             } catch {
@@ -74,7 +74,7 @@ struct ValidateCommand: AsyncParsableCommand {
     }
 
     private func runLocalLines() throws -> Int {
-        let lines = JSONLinesValidator(validator: engine.validator(), today: try engine.month())
+        let lines = JSONLinesValidator(validator: engine.validator(), today: engine.month)
         var failures = 0
         while let line = readLine(strippingNewline: true) {
             let (output, failed) = lines.process(line)
