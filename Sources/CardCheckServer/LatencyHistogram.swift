@@ -3,9 +3,9 @@ import Atomics
 /// Request latency by operation, kept as a Prometheus histogram with atomic counters.
 ///
 /// A batch is recorded **once**, with its request count: every request in a batch waited as long, so
-/// the batch adds `count` to one bucket and `count × latency` to the sum. A swift-prometheus histogram
-/// takes a lock and walks every bucket per observation, which at 16-deep pipelines was 3-4% of the
-/// daemon's CPU; here a batch costs three relaxed atomic adds. The exposition is the standard text
+/// the batch adds `count` to one bucket and `count × latency` to the sum: three relaxed atomic adds, no
+/// lock (a swift-prometheus histogram takes a lock and walks every bucket per observation; the cost is
+/// in Benchmarks/README.md). The exposition is the standard text
 /// format (cumulative `le` buckets in seconds, `_sum`, `_count`), appended to the registry's text.
 final class LatencyHistogram: Sendable {
     let name: String

@@ -4,17 +4,20 @@
 /// - any tag that appears twice, known to the reader or not, is `invalid_field` / `duplicate_field`,
 ///   naming the field by its wire name when the reader knows it;
 /// - otherwise the caller skips the tags it does not know (new optional fields stay compatible).
+///
+/// Inlinable, so that a request's parser in another module (the server's responder) is specialised
+/// with it: the field walk is on every request's path.
 public struct FieldCursor: Sendable {
     /// Where the next field starts.
-    private(set) var offset = 0
+    @usableFromInline var offset = 0
     /// One bit per tag value seen: all 256 of them, so no two tags share a bit.
-    private var seen: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    @usableFromInline var seen: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
-    public init() {}
+    @inlinable public init() {}
 
     /// The next field of `bytes` (the frame's fields, from their start each time): its tag and where its
     /// value lies. Nil at the end.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func next(in bytes: UnsafeRawBufferPointer, names: (UInt8) -> String?) throws(WireError)
         -> (tag: UInt8, range: Range<Int>)?
     {
@@ -35,8 +38,8 @@ public struct FieldCursor: Sendable {
     }
 
     /// Marks `tag` seen; false if it was already.
-    @inline(__always)
-    private mutating func insert(_ tag: UInt8) -> Bool {
+    @inlinable @inline(__always)
+    mutating func insert(_ tag: UInt8) -> Bool {
         let bit = UInt64(1) << UInt64(tag & 63)
         switch tag >> 6 {
         case 0: if seen.0 & bit != 0 { return false }; seen.0 |= bit
@@ -52,7 +55,7 @@ public struct FieldCursor: Sendable {
 @usableFromInline
 enum RawFields {
     /// Calls `body` with each field's tag and value, in order.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func forEach(
         in bytes: UnsafeBufferPointer<UInt8>, names: (UInt8) -> String?,
         _ body: (UInt8, UnsafeBufferPointer<UInt8>) throws(WireError) -> Void

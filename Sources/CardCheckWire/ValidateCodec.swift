@@ -10,7 +10,7 @@ public enum ValidateCodec {
         case onFileStreet = 0x20, onFilePostalCode = 0x21, onFileCountry = 0x22
 
         /// The field's name in PROTOCOL.md, which errors carry.
-        var name: String {
+        @usableFromInline var name: String {
             switch self {
             case .pan: "pan"
             case .expiry: "expiry"
@@ -95,7 +95,7 @@ public enum ValidateCodec {
         return try outcome.get()
     }
 
-    @usableFromInline
+    @inlinable
     static func parseRequest(_ bytes: UnsafeBufferPointer<UInt8>) throws(WireError) -> RequestFields {
         var request = RequestFields()
         try RawFields.forEach(in: bytes, names: { RequestTag(rawValue: $0)?.name }) { (tag, value) throws(WireError) in

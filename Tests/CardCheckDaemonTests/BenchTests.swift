@@ -8,10 +8,9 @@ import Testing
 /// loop, and fails when answers are wrong.
 @Suite("cardcheck bench", .serialized)
 struct BenchTests {
-    func daemonWithKeys() throws -> (DaemonProcess, String, URL) {
-        let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("ccb-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let keys = directory.appendingPathComponent("keys").path
+    func daemonWithKeys() throws -> (DaemonProcess, String, TemporaryDirectory) {
+        let directory = try TemporaryDirectory("ccb")
+        let keys = directory.file("keys")
         try "4114 \(KeyLoadingTests.testKey) name=visa-test\n".write(toFile: keys, atomically: false, encoding: .utf8)
         chmod(keys, 0o600)
         return (try DaemonProcess(configuration: ["keys = \(keys)"]), keys, directory)
@@ -22,7 +21,7 @@ struct BenchTests {
     @Test("a closed-loop run of every request kind: each request answered once and answered right")
     func closedLoop() throws {
         let (daemon, keys, directory) = try daemonWithKeys()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        defer { withExtendedLifetime(directory) {} }
         let run = try BuiltBinary.run("cardcheck", [
             "bench", "--socket", daemon.socketPath, "--connections", "8", "--pipeline", "4", "--requests", "4000",
             "--warmup", "0", "--mix", "full=50,luhn=20,csc=20,interpret=10", "--keys", keys, "--json",
@@ -44,7 +43,7 @@ struct BenchTests {
     @Test("answers that differ from the engine's are counted and fail the run (exit 1)")
     func detectsWrongAnswers() throws {
         let (daemon, _, directory) = try daemonWithKeys()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        defer { withExtendedLifetime(directory) {} }
         // Without --keys the bench expects U, while the daemon verifies codes under its key: M or N.
         let run = try BuiltBinary.run("cardcheck", [
             "bench", "--socket", daemon.socketPath, "--connections", "2", "--requests", "200", "--warmup", "0",
@@ -60,7 +59,7 @@ struct BenchTests {
     func openLoop() throws {
         // A deep pipeline, so that a latency spike on a busy machine delays answers but not sends.
         let (daemon, keys, directory) = try daemonWithKeys()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        defer { withExtendedLifetime(directory) {} }
         let run = try BuiltBinary.run("cardcheck", [
             "bench", "--socket", daemon.socketPath, "--connections", "4", "--pipeline", "32", "--rate", "1000", "--duration", "2",
             "--warmup", "0", "--keys", keys, "--json",

@@ -15,10 +15,9 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// Starts the daemon with `configuration` lines and waits until its socket accepts connections.
     convenience init(configuration: [String] = [], arguments: [String] = [], environment: [String: String] = [:]) throws {
-        // Short paths: a Unix socket path holds at most 107 bytes.
-        let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("ccd-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        chmod(directory.path, 0o755)
+        let temporary = try TemporaryDirectory("ccd")
+        temporary.keep = true  // this process removes it (ownsDirectory)
+        let directory = temporary.url
         let configPath = directory.appendingPathComponent("cardcheckd.conf").path
         try (["socket = \(directory.appendingPathComponent("cardcheck.sock").path)"] + configuration).joined(separator: "\n")
             .write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -49,13 +48,10 @@ final class DaemonProcess: @unchecked Sendable {
             self.lock.withLock { self.errorLog.append(data) }
         }
         try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while !RawConnection.canConnect(socketPath) {
-            guard process.isRunning, Date() < deadline else {
-                throw DaemonError.didNotStart(log)
-            }
-            usleep(20_000)
-        }
+        let socketPath = self.socketPath
+        let process = self.process
+        let started = eventually(within: 20) { !process.isRunning || RawConnection.canConnect(socketPath) }
+        guard started, process.isRunning else { throw DaemonError.didNotStart(log) }
     }
 
     var log: String { lock.withLock { String(decoding: errorLog as Data, as: UTF8.self) } }
@@ -63,12 +59,7 @@ final class DaemonProcess: @unchecked Sendable {
     /// Whether the log has a line containing `text` within `timeout`: the log arrives through a pipe
     /// read on another thread, a moment after the daemon writes it.
     func logContains(_ text: String, within timeout: TimeInterval = 3) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !log.contains(text) {
-            guard Date() < deadline else { return false }
-            usleep(20_000)
-        }
-        return true
+        eventually(within: timeout) { log.contains(text) }
     }
 
     /// Whether `secret` appears in the log. Digits count only as a number of their own, and only outside

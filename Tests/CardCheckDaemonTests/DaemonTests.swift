@@ -98,7 +98,7 @@ struct DaemonTests {
         usleep(200_000)
         #expect(daemon.stop() == 0)
         let log = daemon.log
-        #expect(log.contains("connection accepted") && log.contains("connection closed") && log.contains("uid 0"))
+        #expect(log.contains("connection accepted") && log.contains("connection closed") && log.contains("uid \(getuid())"))
         #expect(log.split(separator: "\n").count < 20, "no line per request")
         #expect(!log.contains("5555555555554444") && !log.contains("555555******4444") && !log.contains("Q7319Z"))
     }
@@ -276,9 +276,8 @@ struct DaemonTests {
 
     @Test("--check-config accepts a good file and names the line of a bad one")
     func checkConfig() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ccc-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let temporary = try TemporaryDirectory("ccc")
+        let directory = temporary.url
         let good = directory.appendingPathComponent("good.conf").path
         try "# cardcheckd\nworkers = 3\npolicy.avs_N = decline\navs_strict = yes\n".write(toFile: good, atomically: true, encoding: .utf8)
         let bad = directory.appendingPathComponent("bad.conf").path
@@ -299,6 +298,7 @@ func run(_ arguments: [String], input: String = "", binary: String = "cardcheck"
 }
 
 /// Running a client as another user needs root and setpriv; where either is missing the test says so.
+/// Tests that run a process as another user need root and setpriv; elsewhere they are skipped, saying so.
 let canSwitchUser = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
 
 @Suite("Who may connect (SO_PEERCRED)", .serialized)
@@ -410,17 +410,15 @@ struct EarlySignalTests {
     /// place then, so a SIGTERM is a clean stop (status 0, socket removed), never lost and never fatal.
     @Test("SIGTERM the moment the socket file appears is a clean stop", arguments: 0..<10)
     func sigtermAtBind(round: Int) throws {
-        let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("ccs-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let temporary = try TemporaryDirectory("ccs")
+        let directory = temporary.url
         let socketPath = directory.appendingPathComponent("cardcheck.sock").path
         let process = Process()
         process.executableURL = BuiltBinary.url("cardcheckd")
         process.arguments = ["--socket", socketPath]
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: socketPath) && process.isRunning && Date() < deadline { usleep(200) }
+        eventually(within: 20, every: 0.0002) { FileManager.default.fileExists(atPath: socketPath) || !process.isRunning }
         kill(process.processIdentifier, SIGTERM)
         let watchdog = DispatchWorkItem { kill(process.processIdentifier, SIGKILL) }
         DispatchQueue.global().asyncAfter(deadline: .now() + 15, execute: watchdog)

@@ -165,7 +165,7 @@ struct HostileClientTests {
         }
         #expect(sent == total, "sent \(sent) of \(total) bytes")
         let frames = stream.frames(in: sent)
-        while reader.answers < frames, Date() < deadline, !reader.failed { usleep(10_000) }
+        eventually(within: max(0, deadline.timeIntervalSinceNow), every: 0.01) { reader.answers >= frames || reader.failed }
         peak = max(peak, try residentKilobytes(daemon))
         #expect(!reader.failed, "\(reader.problem)")
         #expect(reader.answers == frames, "\(reader.answers) answers to \(frames) requests")

@@ -25,9 +25,8 @@ struct KeyLoadingTests {
 
     @Test("a key file readable by others is refused at start, naming the file and not the key")
     func refusesOpenFile() throws {
-        let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("cck-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let temporary = try TemporaryDirectory("cck")
+        let directory = temporary.url
         let path = try keyFile(in: directory, "4114 \(Self.testKey)\n", mode: 0o644)
         let run = try BuiltBinary.run("cardcheckd", ["--check-config", "--socket", directory.path + "/s.sock"],
                                       input: "")
@@ -47,9 +46,8 @@ struct KeyLoadingTests {
 
     @Test("VALIDATE answers M and N with a key file; SIGHUP loads a changed file; the log shows KCVs only")
     func verifiesAndReloads() throws {
-        let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("cck-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let temporary = try TemporaryDirectory("cck")
+        let directory = temporary.url
         let path = try keyFile(in: directory, "4114 \(Self.testKey) name=current\n", mode: 0o600)
         let daemon = try DaemonProcess(configuration: ["keys = \(path)"])
         #expect(try cscResult(daemon, "213").contains(#""csc_result":"M""#))
@@ -60,9 +58,9 @@ struct KeyLoadingTests {
         try "5412 \(Self.testKey) name=moved\n".write(toFile: path, atomically: false, encoding: .utf8)
         kill(daemon.process.processIdentifier, SIGHUP)
         var answered = ""
-        for _ in 0..<50 where !answered.contains(#""csc_result":"U""#) {
-            usleep(100_000)
+        try eventually(within: 5, every: 0.1) {
             answered = try cscResult(daemon, "213")
+            return answered.contains(#""csc_result":"U""#)
         }
         #expect(answered.contains(#""csc_result":"U""#), "\(answered)")
         #expect(daemon.stop() == 0)
@@ -72,9 +70,8 @@ struct KeyLoadingTests {
 
     @Test("systemd's credential cardcheck-keys takes the place of the file")
     func credential() throws {
-        let credentials = URL(fileURLWithPath: "/tmp").appendingPathComponent("ccc-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: credentials, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: credentials) }
+        let temporary = try TemporaryDirectory("ccc")
+        let credentials = temporary.url
         _ = try keyFile(in: credentials, "4114 \(Self.testKey)\n", mode: 0o400)
         try FileManager.default.moveItem(atPath: credentials.appendingPathComponent("keys").path,
                                          toPath: credentials.appendingPathComponent("cardcheck-keys").path)

@@ -1,3 +1,4 @@
+import CardCheckTestSupport
 import Foundation
 
 /// A datagram socket the test owns as the daemon's `NOTIFY_SOCKET`: it records every sd_notify message
@@ -51,11 +52,11 @@ final class NotifySocket: @unchecked Sendable {
 
     /// Waits up to `timeout` seconds for a message with `line`; returns it.
     func waitFor(_ line: String, after start: Date = .distantPast, timeout: TimeInterval = 10) -> Message? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let message = messages.first(where: { $0.time >= start && $0.has(line) }) { return message }
-            usleep(10_000)
+        var found: Message?
+        eventually(within: timeout, every: 0.01) {
+            found = messages.first { $0.time >= start && $0.has(line) }
+            return found != nil
         }
-        return nil
+        return found
     }
 }

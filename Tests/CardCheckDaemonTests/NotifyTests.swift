@@ -7,28 +7,22 @@ import Testing
 /// sd_notify through libsystemd, observed on a NOTIFY_SOCKET the test owns (no systemd needed).
 @Suite("sd_notify: readiness, status, watchdog, reload, stop", .serialized)
 struct NotifyTests {
-    func directory() throws -> URL {
-        let url = URL(fileURLWithPath: "/tmp").appendingPathComponent("ccn-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    func directory() throws -> TemporaryDirectory { try TemporaryDirectory("ccn") }
 
     @Test("READY=1 with MAINPID comes once the socket accepts; STATUS follows; STOPPING=1 on SIGTERM")
     func readyStatusStopping() throws {
         let folder = try directory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let notify = try NotifySocket(directory: folder)
+        let notify = try NotifySocket(directory: folder.url)
         let daemon = try DaemonProcess(environment: ["NOTIFY_SOCKET": notify.path])
         let ready = try #require(notify.waitFor("READY=1"))
         #expect(ready.value("MAINPID") == String(daemon.process.processIdentifier))
         #expect(ready.value("STATUS")?.contains("0 connections") == true)
         #expect(RawConnection.canConnect(daemon.socketPath), "READY only once the socket accepts")
         // A periodic STATUS line (without READY) follows within a few seconds.
-        let deadline = Date().addingTimeInterval(5)
         var periodic: NotifySocket.Message?
-        while periodic == nil && Date() < deadline {
+        eventually(within: 5, every: 0.05) {
             periodic = notify.messages.first { !$0.has("READY=1") && $0.value("STATUS") != nil }
-            usleep(50_000)
+            return periodic != nil
         }
         #expect(periodic?.value("STATUS")?.contains("requests/s") == true)
         let stopAt = Date()
@@ -45,8 +39,7 @@ struct NotifyTests {
           arguments: wedges)
     func watchdogCadenceAndWedge(wedge: String) throws {
         let folder = try directory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let notify = try NotifySocket(directory: folder)
+        let notify = try NotifySocket(directory: folder.url)
         let daemon = try DaemonProcess(environment: [
             "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000", wedge: "3",
         ])
@@ -70,8 +63,7 @@ struct NotifyTests {
     @Test("SIGHUP: RELOADING=1 then READY=1; the new policy applies on the same connection; a bad file keeps the old one")
     func reload() async throws {
         let folder = try directory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let notify = try NotifySocket(directory: folder)
+        let notify = try NotifySocket(directory: folder.url)
         let daemon = try DaemonProcess(environment: ["NOTIFY_SOCKET": notify.path])
         _ = try #require(notify.waitFor("READY=1"))
         let client = CardCheckClient(socketPath: daemon.socketPath)
@@ -106,9 +98,8 @@ struct SocketActivationTests {
     @Test("cardcheckd serves the listening socket it is given (LISTEN_FDS) and leaves its file alone",
           .enabled(if: FileManager.default.isExecutableFile(atPath: activator), "needs systemd-socket-activate (Debian package systemd)"))
     func servesPassedSocket() async throws {
-        let folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("cca-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let temporary = try TemporaryDirectory("cca")
+        let folder = temporary.url
         let socketPath = folder.appendingPathComponent("activated.sock").path
         let errors = folder.appendingPathComponent("stderr").path
         #expect(FileManager.default.createFile(atPath: errors, contents: nil))
@@ -122,8 +113,7 @@ struct SocketActivationTests {
         activator.standardOutput = FileHandle.nullDevice  // no child may hold the test runner's pipes
         try activator.run()
         defer { if activator.isRunning { kill(activator.processIdentifier, SIGKILL) } }
-        let deadline = Date().addingTimeInterval(10)
-        while !FileManager.default.fileExists(atPath: socketPath) && Date() < deadline { usleep(20_000) }
+        eventually(within: 10) { FileManager.default.fileExists(atPath: socketPath) }
 
         let client = CardCheckClient(socketPath: socketPath, timeout: .seconds(20))
         let result = try await client.validate(ValidationRequest(pan: "4111111111111111"))

@@ -44,11 +44,11 @@ final class PrivateSystemd {
         try launcher.run()
 
         let pidFile = work.appendingPathComponent("pid")
-        let deadline = Date().addingTimeInterval(30)
         var found: Int32?
-        while found == nil && launcher.isRunning && Date() < deadline {
+        let launcher = self.launcher
+        eventually(within: 30, every: 0.05) {
             found = (try? String(contentsOf: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            if found == nil { usleep(50_000) }
+            return found != nil || !launcher.isRunning
         }
         guard let found else {
             let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
@@ -87,20 +87,12 @@ final class PrivateSystemd {
     }
 
     /// Polls `condition` every 100 ms until it holds or `seconds` pass.
-    func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(100_000)
-        }
-        return condition()
-    }
+    func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool { eventually(within: seconds, every: 0.1, condition) }
 
     /// Asks systemd to exit, then makes sure the namespace is gone and removes the work folder.
     func shutdown() {
         _ = systemctl("exit")
-        let deadline = Date().addingTimeInterval(15)
-        while launcher.isRunning && Date() < deadline { usleep(100_000) }
+        eventually(within: 15, every: 0.1) { !launcher.isRunning }
         if launcher.isRunning { kill(pid, SIGKILL) }
         launcher.waitUntilExit()
         try? FileManager.default.removeItem(at: work)

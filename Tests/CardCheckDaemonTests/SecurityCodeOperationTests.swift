@@ -23,14 +23,12 @@ struct SecurityCodeOperationTests {
         return try DaemonProcess(configuration: ["keys = \(keys)"] + generate)
     }
 
-    func folder() -> URL {
-        URL(fileURLWithPath: "/tmp").appendingPathComponent("ccg-\(UUID().uuidString.prefix(8))")
-    }
+    func folder() throws -> TemporaryDirectory { try TemporaryDirectory("ccg") }
 
     @Test("generate and verify over the socket agree with the published vectors and the engine")
     func generateAndVerify() async throws {
-        let directory = folder()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let temporary = try folder()
+        let directory = temporary.url
         let daemon = try daemon(["csc_generate_users = \(getuid())"], directory: directory)
         let client = CardCheckClient(socketPath: daemon.socketPath)
 
@@ -85,8 +83,8 @@ struct SecurityCodeOperationTests {
 
     @Test("CSC_GENERATE is off unless the peer is listed; SIGHUP turns it on for open connections too")
     func generateNeedsListing() async throws {
-        let directory = folder()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let temporary = try folder()
+        let directory = temporary.url
         let daemon = try daemon([], directory: directory)
         let client = CardCheckClient(socketPath: daemon.socketPath)
         do {
@@ -114,8 +112,8 @@ struct SecurityCodeOperationTests {
 
     @Test("cardcheck csc generate/verify through the daemon print what --local prints")
     func commandLineAgainstDaemon() throws {
-        let directory = folder()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let temporary = try folder()
+        let directory = temporary.url
         let daemon = try daemon(["csc_generate_users = \(getuid())"], directory: directory)
         let keys = directory.appendingPathComponent("keys").path
         let card = ["--pan", "4114585553881637", "--expiry", "2812"]

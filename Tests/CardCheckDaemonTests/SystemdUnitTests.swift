@@ -53,6 +53,17 @@ struct SystemdUnitTests {
         #expect(socket.contains("SocketMode=0660") && socket.contains("SocketGroup=cardcheck"))
     }
 
+    @Test("make install never builds: with no release binaries it stops and says to run make build",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/make"), "needs make"))
+    func installDoesNotBuild() throws {
+        let stage = try TemporaryDirectory("ccn")
+        let result = SystemTool.run("/usr/bin/make", ["-s", "install", "DESTDIR=\(stage.path)", "BIN=\(stage.path)/none"],
+                                    in: Self.repository)
+        #expect(result.status != 0)
+        #expect(result.output.contains("run 'make build' first"), "\(result.output)")
+        #expect((try FileManager.default.contentsOfDirectory(atPath: stage.path)).isEmpty, "it installed something")
+    }
+
     @Test("make install stages binaries, units, sysusers.d, tmpfiles.d and the configuration under DESTDIR",
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/make"), "needs make"))
     func install() throws {

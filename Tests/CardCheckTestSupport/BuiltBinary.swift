@@ -48,8 +48,7 @@ public enum BuiltBinary {
         process.arguments = ["--socket", path]
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while !isReady(path) && process.isRunning && Date() < deadline { usleep(20_000) }
+        eventually(within: 20) { isReady(path) || !process.isRunning }
         return process
     }
 }
