@@ -157,7 +157,8 @@ let package = Package(
         .testTarget(
             name: "CardCheckWireTests",
             dependencies: [
-                "CardCheckWire", "CardCheckServer", "CardCheckTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                "CardCheckWire", "CardCheckServer", "CardCheckTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
     ]

@@ -11,7 +11,7 @@ public enum AVSCode: UInt8, Sendable, Hashable, CaseIterable {
 
     public init?(letter: Character) {
         guard let ascii = letter.asciiValue, ascii >= UInt8(ascii: "A"),
-              let code = AVSCode(rawValue: ascii - UInt8(ascii: "A"))
+            let code = AVSCode(rawValue: ascii - UInt8(ascii: "A"))
         else { return nil }
         self = code
     }

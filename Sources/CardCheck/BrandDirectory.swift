@@ -99,12 +99,23 @@ public final class BrandDirectory: @unchecked Sendable {
         var brands: [UInt8] = []
 
         init(_ ranges: [IINRange]) {
-            struct Span { var start: UInt32; var end: UInt32; var digits: Int; var width: UInt32; var brand: UInt8 }
+            struct Span {
+                var start: UInt32
+                var end: UInt32
+                var digits: Int
+                var width: UInt32
+                var brand: UInt8
+            }
             let spans = ranges.map { range -> Span in
                 var scale: UInt32 = 1
                 for _ in range.digits..<IINRange.maximumDigits { scale *= 10 }
-                return Span(start: range.low * scale, end: (range.high + 1) * scale, digits: range.digits,
-                            width: range.high - range.low, brand: range.brand.rawValue)
+                return Span(
+                    start: range.low * scale,
+                    end: (range.high + 1) * scale,
+                    digits: range.digits,
+                    width: range.high - range.low,
+                    brand: range.brand.rawValue
+                )
             }
             let boundaries = Set(spans.flatMap { [$0.start, $0.end] } + [0, BrandDirectory.prefixSpace]).sorted()
             for (start, end) in zip(boundaries, boundaries.dropFirst()) {

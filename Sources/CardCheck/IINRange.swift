@@ -19,11 +19,11 @@ public struct IINRange: Sendable, Hashable, CustomStringConvertible {
             let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
                 .map { $0.trimmingASCIIWhitespace() }
             guard bounds.count == 1 || bounds.count == 2,
-                  let lowText = bounds.first, let highText = bounds.last,
-                  lowText.count == highText.count,
-                  (1...maximumDigits).contains(lowText.count),
-                  lowText.utf8.allSatisfy(\.isASCIIDigit), highText.utf8.allSatisfy(\.isASCIIDigit),
-                  let low = UInt32(lowText), let high = UInt32(highText), low <= high
+                let lowText = bounds.first, let highText = bounds.last,
+                lowText.count == highText.count,
+                (1...maximumDigits).contains(lowText.count),
+                lowText.utf8.allSatisfy(\.isASCIIDigit), highText.utf8.allSatisfy(\.isASCIIDigit),
+                let low = UInt32(lowText), let high = UInt32(highText), low <= high
             else { throw BrandTableError.malformedPrefix(brand: brand, text: String(item)) }
             ranges.append(IINRange(brand: brand, low: low, high: high, digits: lowText.count))
         }

@@ -50,34 +50,58 @@ public enum Interpretation {
         typealias Row = (AVSCode, String, MatchFlag, MatchFlag, Action, String)
         let rows: [Row] = [
             (.A, "street matches, postal code does not", .match, .noMatch, .review, investigate),
-            (.B, "street matches, postal code not verified (Visa, non-US)", .match, .notChecked, .review,
-             "partial match: investigate before deciding"),
-            (.C, "neither street nor postal code matches (Visa, non-US)", .noMatch, .noMatch, .review,
-             "strong sign of fraud: investigate"),
+            (
+                .B, "street matches, postal code not verified (Visa, non-US)", .match, .notChecked, .review,
+                "partial match: investigate before deciding"
+            ),
+            (
+                .C, "neither street nor postal code matches (Visa, non-US)", .noMatch, .noMatch, .review,
+                "strong sign of fraud: investigate"
+            ),
             (.D, "street and postal code match (Visa, non-US)", .match, .match, .accept, process),
-            (.E, "AVS data invalid, or AVS not allowed for this card type or entry mode", .notChecked, .notChecked,
-             .review, "decide without AVS"),
+            (
+                .E, "AVS data invalid, or AVS not allowed for this card type or entry mode", .notChecked, .notChecked,
+                .review, "decide without AVS"
+            ),
             (.F, "cardholder name wrong, postal code matches (Amex)", .notChecked, .match, .review, nameMismatch),
-            (.G, "non-US issuer, AVS not supported (global)", .notSupported, .notSupported, .review,
-             "address outside the US: verify by other means"),
+            (
+                .G, "non-US issuer, AVS not supported (global)", .notSupported, .notSupported, .review,
+                "address outside the US: verify by other means"
+            ),
             (.H, "cardholder name wrong, street and postal code match (Amex)", .match, .match, .review, nameMismatch),
-            (.I, "address not verified (Visa, non-US)", .notChecked, .notChecked, .review,
-             "address not verified: verify by other means"),
-            (.J, "name, address and postal code match; shipping verified, chargeback protection (Amex)",
-             .match, .match, .accept, process),
-            (.K, "cardholder name matches, street and postal code do not (Amex)", .noMatch, .noMatch, .review,
-             "strong sign of fraud: investigate"),
-            (.L, "cardholder name and postal code match, street does not (Amex)", .noMatch, .match, .review,
-             investigate),
+            (
+                .I, "address not verified (Visa, non-US)", .notChecked, .notChecked, .review,
+                "address not verified: verify by other means"
+            ),
+            (
+                .J, "name, address and postal code match; shipping verified, chargeback protection (Amex)",
+                .match, .match, .accept, process
+            ),
+            (
+                .K, "cardholder name matches, street and postal code do not (Amex)", .noMatch, .noMatch, .review,
+                "strong sign of fraud: investigate"
+            ),
+            (
+                .L, "cardholder name and postal code match, street does not (Amex)", .noMatch, .match, .review,
+                investigate
+            ),
             (.M, "street and postal code match (Visa, non-US)", .match, .match, .accept, process),
-            (.N, "neither street nor postal code matches", .noMatch, .noMatch, .review,
-             "strong sign of fraud: investigate"),
-            (.O, "cardholder name and street match, postal code does not (Amex)", .match, .noMatch, .review,
-             investigate),
-            (.P, "postal code matches, street not verified (Visa, non-US)", .notChecked, .match, .review,
-             "partial match: investigate before deciding"),
-            (.Q, "name, address and postal code match; shipping verified, no chargeback protection (Amex)",
-             .match, .match, .accept, process),
+            (
+                .N, "neither street nor postal code matches", .noMatch, .noMatch, .review,
+                "strong sign of fraud: investigate"
+            ),
+            (
+                .O, "cardholder name and street match, postal code does not (Amex)", .match, .noMatch, .review,
+                investigate
+            ),
+            (
+                .P, "postal code matches, street not verified (Visa, non-US)", .notChecked, .match, .review,
+                "partial match: investigate before deciding"
+            ),
+            (
+                .Q, "name, address and postal code match; shipping verified, no chargeback protection (Amex)",
+                .match, .match, .accept, process
+            ),
             (.R, "issuer system unavailable", .notChecked, .notChecked, .retry, "try again later"),
             (.S, "US issuer does not support AVS", .notSupported, .notSupported, .review, "decide without AVS"),
             (.T, "cardholder name wrong, street matches (Amex)", .match, .notChecked, .review, nameMismatch),
@@ -89,7 +113,9 @@ public enum Interpretation {
             (.Z, "street does not match, 5-digit ZIP matches", .noMatch, .match, .review, investigate),
         ]
         precondition(rows.map(\.0) == AVSCode.allCases, "AVS table must list A to Z in order")
-        return rows.map { AVSInterpretation(code: $0, meaning: $1, street: $2, postal: $3, recommendedAction: $4, advice: $5) }
+        return rows.map {
+            AVSInterpretation(code: $0, meaning: $1, street: $2, postal: $3, recommendedAction: $4, advice: $5)
+        }
     }()
 
     @usableFromInline static let cscTable: [CSCInterpretation] = {
@@ -97,13 +123,19 @@ public enum Interpretation {
             (.D, "flagged as suspicious", .decline, "treat like N: very strong fraud indicator"),
             (.I, "failed data validation", .retry, "treat like a format error: ask for the code again"),
             (.M, "match", .accept, "complete, considering everything else"),
-            (.N, "no match", .decline,
-             "very strong fraud indicator; may be a key-entry error, so a resubmission can be offered"),
+            (
+                .N, "no match", .decline,
+                "very strong fraud indicator; may be a key-entry error, so a resubmission can be offered"
+            ),
             (.P, "not processed", .retry, "resubmit"),
-            (.S, "should be on the card; the cardholder states it is not", .review,
-             "follow up: the code should be on every valid card"),
-            (.U, "issuer does not support the check, or unable to process", .review,
-             "decide on the other information"),
+            (
+                .S, "should be on the card; the cardholder states it is not", .review,
+                "follow up: the code should be on every valid card"
+            ),
+            (
+                .U, "issuer does not support the check, or unable to process", .review,
+                "decide on the other information"
+            ),
             (.X, "check not supported for this card", .review, "treat like U: decide on the other information"),
         ]
         precondition(rows.map(\.0) == CSCResult.allCases, "CSC table must list every result in order")

@@ -70,9 +70,15 @@
         let high = SWAR.value(ofEightDigits: firstDigits)
         let low = SWAR.value(ofEightDigits: secondDigits)
         // With 16 digits, Luhn doubles the digits at even positions from the left: bytes 0, 2, 4, 6 of each half.
-        let sum = SWAR.byteSum(SWAR.luhnLanes(ofEightDigits: firstDigits) &+ SWAR.luhnLanes(ofEightDigits: secondDigits))
-        return PAN(value: UInt64(high) &* 100_000_000 &+ UInt64(low), length: 16, luhnValid: sum % 10 == 0,
-                   prefix8: high)
+        let sum = SWAR.byteSum(
+            SWAR.luhnLanes(ofEightDigits: firstDigits) &+ SWAR.luhnLanes(ofEightDigits: secondDigits)
+        )
+        return PAN(
+            value: UInt64(high) &* 100_000_000 &+ UInt64(low),
+            length: 16,
+            luhnValid: sum % 10 == 0,
+            prefix8: high
+        )
     }
 
     /// The last four digits as a number.
@@ -169,11 +175,19 @@
         var value = leading
         var index = leadingCount - 1
         while index >= 0 {
-            destination.storeBytes(of: UInt8(truncatingIfNeeded: value % 10) &+ 0x30, toByteOffset: index, as: UInt8.self)
+            destination.storeBytes(
+                of: UInt8(truncatingIfNeeded: value % 10) &+ 0x30,
+                toByteOffset: index,
+                as: UInt8.self
+            )
             value /= 10
             index -= 1
         }
-        (destination + leadingCount).initializeMemory(as: UInt8.self, repeating: UInt8(ascii: "*"), count: length - 4 - leadingCount)
+        (destination + leadingCount).initializeMemory(
+            as: UInt8.self,
+            repeating: UInt8(ascii: "*"),
+            count: length - 4 - leadingCount
+        )
         let tail = UInt32(last4)
         let end = destination + (length - 4)
         end.storeBytes(of: UInt8(truncatingIfNeeded: tail / 1000) &+ 0x30, as: UInt8.self)

@@ -26,7 +26,8 @@ public enum PostalCode {
                 }
             case 10 where bytes[5] == 0x2D:
                 if let five = ZIPDigits.number(bytes, from: 0, count: 5),
-                   let four = ZIPDigits.number(bytes, from: 6, count: 4) {
+                    let four = ZIPDigits.number(bytes, from: 6, count: 4)
+                {
                     (count, firstFive, firstNine) = (9, five, five &* 10_000 &+ four)
                     return
                 }

@@ -114,7 +114,9 @@ public enum SecurityCodeRules {
     /// no indicator). Throws ``ValidationError/cscContradiction(indicator:entered:)`` when the value and the
     /// indicator disagree. The value itself never appears in the result or in an error.
     public static func check(
-        entered: String?, indicator: CSCPresence?, brand: Brand?
+        entered: String?,
+        indicator: CSCPresence?,
+        brand: Brand?
     ) throws(ValidationError) -> CSCCheck? {
         try entered.withUTF8Field { field in
             Result { () throws(ValidationError) in try check(enteredUTF8: field, indicator: indicator, brand: brand) }
@@ -123,7 +125,9 @@ public enum SecurityCodeRules {
 
     /// As ``check(entered:indicator:brand:)``, over borrowed bytes.
     @inlinable public static func check(
-        enteredUTF8 entered: UTF8Field, indicator: CSCPresence?, brand: Brand?
+        enteredUTF8 entered: UTF8Field,
+        indicator: CSCPresence?,
+        brand: Brand?
     ) throws(ValidationError) -> CSCCheck? {
         if entered == nil && indicator == nil { return nil }
         let entry = classify(entered.orEmpty)

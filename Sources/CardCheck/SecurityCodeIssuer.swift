@@ -40,5 +40,10 @@ public protocol SecurityCodeIssuer: SecurityCodeVerifier {
     func issueCode(pan: PAN, expiry: YearMonth, serviceCode: UInt16) -> (code: String, key: KeyIdentity)?
 
     /// Checks `code` (ASCII) against every key of the card's range, in constant time per key.
-    func verifyCode(_ code: UnsafeBufferPointer<UInt8>, pan: PAN, expiry: YearMonth, serviceCode: UInt16) -> SecurityCodeVerification
+    func verifyCode(
+        _ code: UnsafeBufferPointer<UInt8>,
+        pan: PAN,
+        expiry: YearMonth,
+        serviceCode: UInt16
+    ) -> SecurityCodeVerification
 }

@@ -3,7 +3,8 @@ public enum StreetLine {
     /// Whether the two lines have the same digit groups in the same order (leading zeros ignored), the
     /// way issuers compare addresses: `123 Main St Apt 4` equals `123 Elm Street #4`.
     @inlinable public static func digitGroupsEqual(
-        _ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>
+        _ left: UnsafeBufferPointer<UInt8>,
+        _ right: UnsafeBufferPointer<UInt8>
     ) -> Bool {
         var l = 0
         var r = 0
@@ -32,7 +33,8 @@ public enum StreetLine {
     /// directionals abbreviated (Street = St, Avenue = Ave, North = N, ...), unit designators (Apt, Suite,
     /// Unit) dropped.
     @inlinable public static func wordsEqual(
-        _ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>
+        _ left: UnsafeBufferPointer<UInt8>,
+        _ right: UnsafeBufferPointer<UInt8>
     ) -> Bool {
         var leftWords = Words(left)
         var rightWords = Words(right)

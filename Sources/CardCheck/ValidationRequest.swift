@@ -15,8 +15,12 @@ public struct ValidationRequest: Sendable, Hashable {
     public var onFileAddress: Address?
 
     public init(
-        pan: String? = nil, expiry: String? = nil, csc: String? = nil, cscIndicator: Int? = nil,
-        address: Address = Address(), onFileAddress: Address? = nil
+        pan: String? = nil,
+        expiry: String? = nil,
+        csc: String? = nil,
+        cscIndicator: Int? = nil,
+        address: Address = Address(),
+        onFileAddress: Address? = nil
     ) {
         self.pan = pan
         self.expiry = expiry
@@ -35,10 +39,16 @@ extension ValidationRequest {
         return withUTF8Fields(pan, expiry, csc) { pan, expiry, csc in
             withUTF8Fields(address.street, address.postalCode, address.country) { street, postalCode, country in
                 withUTF8Fields(onFile.street, onFile.postalCode, onFile.country) { onStreet, onPostal, onCountry in
-                    body(RequestFields(
-                        pan: pan, expiry: expiry, csc: csc, cscIndicator: indicator,
-                        address: AddressFields(street: street, postalCode: postalCode, country: country),
-                        onFileAddress: AddressFields(street: onStreet, postalCode: onPostal, country: onCountry)))
+                    body(
+                        RequestFields(
+                            pan: pan,
+                            expiry: expiry,
+                            csc: csc,
+                            cscIndicator: indicator,
+                            address: AddressFields(street: street, postalCode: postalCode, country: country),
+                            onFileAddress: AddressFields(street: onStreet, postalCode: onPostal, country: onCountry)
+                        )
+                    )
                 }
             }
         }
@@ -47,7 +57,10 @@ extension ValidationRequest {
 
 /// Borrows three optional strings' UTF-8 bytes at once; each closure captures only what it needs.
 @inlinable func withUTF8Fields<R>(
-    _ first: String?, _ second: String?, _ third: String?, _ body: (UTF8Field, UTF8Field, UTF8Field) -> R
+    _ first: String?,
+    _ second: String?,
+    _ third: String?,
+    _ body: (UTF8Field, UTF8Field, UTF8Field) -> R
 ) -> R {
     first.withUTF8Field { first in
         second.withUTF8Field { second in
@@ -69,8 +82,12 @@ extension ValidationRequest {
     public var onFileAddress: AddressFields
 
     @inlinable public init(
-        pan: UTF8Field = nil, expiry: UTF8Field = nil, csc: UTF8Field = nil, cscIndicator: Int? = nil,
-        address: AddressFields = AddressFields(), onFileAddress: AddressFields = AddressFields()
+        pan: UTF8Field = nil,
+        expiry: UTF8Field = nil,
+        csc: UTF8Field = nil,
+        cscIndicator: Int? = nil,
+        address: AddressFields = AddressFields(),
+        onFileAddress: AddressFields = AddressFields()
     ) {
         self.pan = pan
         self.expiry = expiry

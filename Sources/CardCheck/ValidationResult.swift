@@ -28,7 +28,12 @@
     public var reasons: ReasonSet
 
     @inlinable public init(
-        pan: PANCheck?, expiry: ExpiryStatus?, csc: CSCCheck?, avs: AVSCheck?, action: Action, reasons: ReasonSet
+        pan: PANCheck?,
+        expiry: ExpiryStatus?,
+        csc: CSCCheck?,
+        avs: AVSCheck?,
+        action: Action,
+        reasons: ReasonSet
     ) {
         self.pan = pan
         self.expiry = expiry

@@ -35,7 +35,10 @@ public struct Validator: Sendable {
     }
 
     /// Checks a request given as borrowed bytes, as of the calendar month `today`.
-    @inlinable public func validate(_ request: RequestFields, today: YearMonth) throws(ValidationError) -> ValidationResult {
+    @inlinable public func validate(
+        _ request: RequestFields,
+        today: YearMonth
+    ) throws(ValidationError) -> ValidationResult {
         var decision = Decision(policy: policy)
 
         var panCheck: PANCheck?
@@ -69,12 +72,18 @@ public struct Validator: Sendable {
             guard let presence = CSCPresence(indicator: value) else { throw .cscIndicatorInvalid(value) }
             indicator = presence
         }
-        var cscCheck = try SecurityCodeRules.check(enteredUTF8: request.csc, indicator: indicator, brand: panCheck?.brand)
+        var cscCheck = try SecurityCodeRules.check(
+            enteredUTF8: request.csc,
+            indicator: indicator,
+            brand: panCheck?.brand
+        )
         // A well-formed code of a Luhn-valid card with its expiry: verified when a key covers the card.
         // American Express's method is not public, so Amex stays U.
         if hasSecurityCodes, cscCheck?.result == .U, cscCheck?.formatValid == true,
-           let pan = parsedPAN, pan.luhnValid, panCheck?.brand != .americanExpress, let expiry, let code = request.csc,
-           let verifier = securityCodes, let matched = verifier.verifyPrintedCode(pan: pan, expiry: expiry.month, code: code) {
+            let pan = parsedPAN, pan.luhnValid, panCheck?.brand != .americanExpress, let expiry, let code = request.csc,
+            let verifier = securityCodes,
+            let matched = verifier.verifyPrintedCode(pan: pan, expiry: expiry.month, code: code)
+        {
             cscCheck?.result = matched ? .M : .N
         }
         if let cscCheck {
@@ -89,8 +98,13 @@ public struct Validator: Sendable {
             throw .nothingToCheck
         }
         return ValidationResult(
-            pan: panCheck, expiry: expiryStatus, csc: cscCheck, avs: avsCheck,
-            action: decision.action, reasons: decision.reasons)
+            pan: panCheck,
+            expiry: expiryStatus,
+            csc: cscCheck,
+            avs: avsCheck,
+            action: decision.action,
+            reasons: decision.reasons
+        )
     }
 
     /// Luhn, brand and length: the cheapest useful check, and all a PAN-only request needs.

@@ -19,8 +19,12 @@ public final class CardCheckClient: Sendable {
     private let nextID = ManagedAtomic<UInt32>(0)
     private let connection = NIOLockedValueBox<EventLoopFuture<Connection>?>(nil)
 
-    public init(socketPath: String, timeout: TimeAmount = .seconds(5), reconnects: Bool = true,
-                group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(
+        socketPath: String,
+        timeout: TimeAmount = .seconds(5),
+        reconnects: Bool = true,
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
         self.socketPath = socketPath
         self.timeout = timeout
         self.reconnects = reconnects
@@ -29,14 +33,20 @@ public final class CardCheckClient: Sendable {
 
     // MARK: Operations
 
-    public func validate(_ request: ValidationRequest, flags: ValidateFlags = []) async throws(CardCheckClientError) -> ValidationResult {
+    public func validate(
+        _ request: ValidationRequest,
+        flags: ValidateFlags = []
+    ) async throws(CardCheckClientError) -> ValidationResult {
         let frame = try await call(.validate, flags: flags.rawValue) { buffer throws(CardCheckClientError) in
             do throws(WireError) { try ValidateCodec.write(request, to: &buffer) } catch { throw .server(error) }
         }
         return try decode { () throws(WireError) in try ValidateCodec.readResult(frame.fields) }
     }
 
-    public func interpret(avs: AVSCode? = nil, csc: CSCResult? = nil) async throws(CardCheckClientError) -> InterpretResponse {
+    public func interpret(
+        avs: AVSCode? = nil,
+        csc: CSCResult? = nil
+    ) async throws(CardCheckClientError) -> InterpretResponse {
         let frame = try await call(.interpret) { InterpretRequest(avs: avs, csc: csc).write(to: &$0) }
         return try decode { () throws(WireError) in try InterpretResponse(fields: frame.fields) }
     }
@@ -66,7 +76,9 @@ public final class CardCheckClient: Sendable {
 
     /// Makes a card verification value under the daemon's key for the card's range (`CSC_GENERATE`; only
     /// for peers the daemon lists in `csc_generate_users` or `csc_generate_groups`).
-    public func generateSecurityCode(_ request: SecurityCodeCodec.Request) async throws(CardCheckClientError) -> SecurityCodeCodec.Generated {
+    public func generateSecurityCode(
+        _ request: SecurityCodeCodec.Request
+    ) async throws(CardCheckClientError) -> SecurityCodeCodec.Generated {
         var request = request
         request.csc = nil
         let frame = try await call(.cscGenerate) { [request] in request.write(to: &$0) }
@@ -75,7 +87,9 @@ public final class CardCheckClient: Sendable {
 
     /// Checks a card verification value under the daemon's keys (`CSC_VERIFY`): M with the key that
     /// matched, N, or U when no key covers the card.
-    public func verifySecurityCode(_ request: SecurityCodeCodec.Request) async throws(CardCheckClientError) -> SecurityCodeVerification {
+    public func verifySecurityCode(
+        _ request: SecurityCodeCodec.Request
+    ) async throws(CardCheckClientError) -> SecurityCodeVerification {
         let frame = try await call(.cscVerify) { request.write(to: &$0) }
         return try decode { () throws(WireError) in try SecurityCodeCodec.verification(fields: frame.fields) }
     }
@@ -96,7 +110,9 @@ public final class CardCheckClient: Sendable {
     }
 
     private func call(
-        _ opcode: Opcode, flags: UInt16 = 0, fields: (inout ByteBuffer) throws(CardCheckClientError) -> Void
+        _ opcode: Opcode,
+        flags: UInt16 = 0,
+        fields: (inout ByteBuffer) throws(CardCheckClientError) -> Void
     ) async throws(CardCheckClientError) -> Frame {
         var body = ByteBuffer()
         try fields(&body)
@@ -116,15 +132,21 @@ public final class CardCheckClient: Sendable {
             do {
                 let frame = try await send(bytes, id: id, timeout: max(deadline - .now(), .milliseconds(1)))
                 if frame.opcode == WireFormat.errorOpcode {
-                    throw CardCheckClientError.server(try decode { () throws(WireError) in try WireError(fields: frame.fields) })
+                    throw CardCheckClientError.server(
+                        try decode { () throws(WireError) in try WireError(fields: frame.fields) }
+                    )
                 }
                 guard frame.opcode == opcode.responseOpcode else {
-                    throw CardCheckClientError.protocolViolation("opcode 0x\(String(frame.opcode, radix: 16)) answers \(opcode.name)")
+                    throw CardCheckClientError.protocolViolation(
+                        "opcode 0x\(String(frame.opcode, radix: 16)) answers \(opcode.name)"
+                    )
                 }
                 return frame
             } catch let error as CardCheckClientError {
                 let remaining = deadline - .now()
-                guard error.isRetryable, remaining > .zero, !Task.isCancelled, reconnects || attempt < 2 else { throw error }
+                guard error.isRetryable, remaining > .zero, !Task.isCancelled, reconnects || attempt < 2 else {
+                    throw error
+                }
                 if pause > .zero { try? await Task.sleep(nanoseconds: UInt64(min(pause, remaining).nanoseconds)) }
                 pause = min(max(pause * 2, CardCheckClient.firstReconnectPause), CardCheckClient.longestReconnectPause)
             } catch {

@@ -69,7 +69,8 @@ final class Connection: @unchecked Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(FrameDecoder(maximumFrameSize: maximumFrameSize)))
+                        ByteToMessageHandler(FrameDecoder(maximumFrameSize: maximumFrameSize))
+                    )
                     try channel.pipeline.syncOperations.addHandler(router)
                 }
             }

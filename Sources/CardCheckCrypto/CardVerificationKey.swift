@@ -34,7 +34,9 @@ public final class CardVerificationKey: @unchecked Sendable {
         defer { SecretText.wipe(&digits) }
         guard digits.count == 32 else { throw .wrongLength(digits.count) }
         for index in 0..<16 {
-            guard let high = Self.nibble(digits[2 * index]), let low = Self.nibble(digits[2 * index + 1]) else { throw .notHex }
+            guard let high = Self.nibble(digits[2 * index]), let low = Self.nibble(digits[2 * index + 1]) else {
+                throw .notHex
+            }
             bytes[index] = high << 4 | low
         }
         let schedules = UnsafeMutablePointer<DES_key_schedule>.allocate(capacity: 2)
@@ -74,7 +76,10 @@ public final class CardVerificationKey: @unchecked Sendable {
     }
 
     @inline(__always)
-    private static func encryptTripleDES(_ data: inout UInt64, _ schedules: UnsafeMutablePointer<DES_key_schedule>) -> UInt64 {
+    private static func encryptTripleDES(
+        _ data: inout UInt64,
+        _ schedules: UnsafeMutablePointer<DES_key_schedule>
+    ) -> UInt64 {
         withUnsafeMutablePointer(to: &data) { pointer in
             pointer.withMemoryRebound(to: DES_cblock.self, capacity: 1) { block in
                 DES_ecb3_encrypt(block, block, schedules, schedules + 1, schedules, DES_ENCRYPT)

@@ -14,7 +14,8 @@ public enum CardVerificationValue {
         case mmyy = "MMYY"
 
         public func digits(_ expiry: YearMonth) -> UInt16 {
-            let year = UInt16(expiry.year % 100), month = UInt16(expiry.month)
+            let year = UInt16(expiry.year % 100)
+            let month = UInt16(expiry.month)
             return self == .yymm ? year * 100 + month : month * 100 + year
         }
     }
@@ -32,7 +33,8 @@ public enum CardVerificationValue {
             value /= 10
             index -= 1
         }
-        let expiry = expiryDigits, service = serviceCode
+        let expiry = expiryDigits
+        let service = serviceCode
         nibbles[pan.length] = UInt8(expiry / 1000)
         nibbles[pan.length + 1] = UInt8(expiry / 100 % 10)
         nibbles[pan.length + 2] = UInt8(expiry / 10 % 10)
@@ -40,7 +42,8 @@ public enum CardVerificationValue {
         nibbles[pan.length + 4] = UInt8(service / 100 % 10)
         nibbles[pan.length + 5] = UInt8(service / 10 % 10)
         nibbles[pan.length + 6] = UInt8(service % 10)
-        var block1: UInt64 = 0, block2: UInt64 = 0
+        var block1: UInt64 = 0
+        var block2: UInt64 = 0
         for index in 0..<16 {
             block1 = block1 << 4 | UInt64(nibbles[index])
             block2 = block2 << 4 | UInt64(nibbles[16 + index])
@@ -50,11 +53,17 @@ public enum CardVerificationValue {
 
     /// Whether `entered` (ASCII digits) is the code, compared in constant time.
     @inline(__always)
-    public static func verify(_ entered: UnsafeBufferPointer<UInt8>, key: CardVerificationKey, pan: PAN,
-                              expiryDigits: UInt16, serviceCode: UInt16) -> Bool {
+    public static func verify(
+        _ entered: UnsafeBufferPointer<UInt8>,
+        key: CardVerificationKey,
+        pan: PAN,
+        expiryDigits: UInt16,
+        serviceCode: UInt16
+    ) -> Bool {
         let expected = code(key: key, pan: pan, expiryDigits: expiryDigits, serviceCode: serviceCode)
         guard entered.count == 3 else { return false }  // the length is not secret: 3 digits on every brand here
-        let difference = (entered[0] ^ expected.digits.0) | (entered[1] ^ expected.digits.1) | (entered[2] ^ expected.digits.2)
+        let difference =
+            (entered[0] ^ expected.digits.0) | (entered[1] ^ expected.digits.1) | (entered[2] ^ expected.digits.2)
         return difference == 0
     }
 
@@ -66,7 +75,8 @@ public enum CardVerificationValue {
         /// A–F to 0–5. The second pass matters for about 1 card in 18,000.
         @inline(__always)
         init(decimalizing result: UInt64) {
-            var picked: UInt32 = 0, count = 0
+            var picked: UInt32 = 0
+            var count = 0
             for pass in 0..<2 where count < 3 {
                 var shift = 60
                 while shift >= 0 && count < 3 {
@@ -78,12 +88,17 @@ public enum CardVerificationValue {
                     shift -= 4
                 }
             }
-            digits = (UInt8(truncatingIfNeeded: picked >> 16), UInt8(truncatingIfNeeded: picked >> 8), UInt8(truncatingIfNeeded: picked))
+            digits = (
+                UInt8(truncatingIfNeeded: picked >> 16), UInt8(truncatingIfNeeded: picked >> 8),
+                UInt8(truncatingIfNeeded: picked)
+            )
         }
 
         public init?(_ text: some StringProtocol) {
             let bytes = Array(text.utf8)
-            guard bytes.count == 3, bytes.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return nil }
+            guard bytes.count == 3, bytes.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+                return nil
+            }
             digits = (bytes[0], bytes[1], bytes[2])
         }
 

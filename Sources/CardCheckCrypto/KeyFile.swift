@@ -49,7 +49,12 @@ public enum KeyFile {
             do { key = try CardVerificationKey(hex: words[1], requireOddParity: requireOddParity) } catch {
                 throw problem(error.description)
             }
-            table.add(KeyTable.Entry(name: name ?? key.checkValue, key: key, expiryOrder: order), low: low, high: high, digits: digits)
+            table.add(
+                KeyTable.Entry(name: name ?? key.checkValue, key: key, expiryOrder: order),
+                low: low,
+                high: high,
+                digits: digits
+            )
         }
         return table
     }
@@ -58,9 +63,10 @@ public enum KeyFile {
     static func range(_ word: Substring) -> (UInt64, UInt64, Int)? {
         let ends = word.split(separator: "-", omittingEmptySubsequences: false)
         guard (1...2).contains(ends.count), let first = ends.first, let last = ends.last,
-              first.count == last.count, (1...12).contains(first.count),
-              first.allSatisfy(\.isASCII), last.allSatisfy(\.isASCII),
-              let low = UInt64(first), let high = UInt64(last), low <= high else { return nil }
+            first.count == last.count, (1...12).contains(first.count),
+            first.allSatisfy(\.isASCII), last.allSatisfy(\.isASCII),
+            let low = UInt64(first), let high = UInt64(last), low <= high
+        else { return nil }
         return (low, high, first.count)
     }
 }

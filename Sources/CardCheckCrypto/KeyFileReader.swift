@@ -34,7 +34,9 @@ extension KeyFile {
                 throw failure("belongs to uid \(status.st_uid), not to the daemon's user (uid \(geteuid()))")
             }
             guard status.st_mode & 0o077 == 0 else {
-                throw failure("mode 0\(String(status.st_mode & 0o777, radix: 8)): group or others may read it; make it 0600 or 0400")
+                throw failure(
+                    "mode 0\(String(status.st_mode & 0o777, radix: 8)): group or others may read it; make it 0600 or 0400"
+                )
             }
         }
         guard status.st_size <= 1 << 20 else { throw failure("larger than 1 MiB: not a key file") }
@@ -42,8 +44,12 @@ extension KeyFile {
         defer { SecretText.wipe(&bytes) }
         var filled = 0
         while filled < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            guard count > 0 else { throw failure("cannot read: \(count == 0 ? "shorter than its size" : String(cString: strerror(errno)))") }
+            let count = bytes.withUnsafeMutableBytes {
+                Foundation.read(fd, $0.baseAddress! + filled, $0.count - filled)
+            }
+            guard count > 0 else {
+                throw failure("cannot read: \(count == 0 ? "shorter than its size" : String(cString: strerror(errno)))")
+            }
             filled += count
         }
         var text = String(decoding: bytes, as: UTF8.self)

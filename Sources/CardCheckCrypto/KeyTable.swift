@@ -57,10 +57,21 @@ public struct KeyTable: Sendable, SecurityCodeIssuer {
     }
 
     /// Which key, if any, makes `code` the right code. With rotation every key of the range is tried.
-    public func verifyCode(_ code: UnsafeBufferPointer<UInt8>, pan: PAN, expiry: YearMonth, serviceCode: UInt16) -> SecurityCodeVerification {
+    public func verifyCode(
+        _ code: UnsafeBufferPointer<UInt8>,
+        pan: PAN,
+        expiry: YearMonth,
+        serviceCode: UInt16
+    ) -> SecurityCodeVerification {
         guard let range = ranges.first(where: { $0.covers(pan) }) else { return .noKey }
-        for entry in range.entries where CardVerificationValue.verify(
-            code, key: entry.key, pan: pan, expiryDigits: entry.expiryOrder.digits(expiry), serviceCode: serviceCode) {
+        for entry in range.entries
+        where CardVerificationValue.verify(
+            code,
+            key: entry.key,
+            pan: pan,
+            expiryDigits: entry.expiryOrder.digits(expiry),
+            serviceCode: serviceCode
+        ) {
             return .match(entry.identity)
         }
         return .noMatch
@@ -68,7 +79,12 @@ public struct KeyTable: Sendable, SecurityCodeIssuer {
 
     public func issueCode(pan: PAN, expiry: YearMonth, serviceCode: UInt16) -> (code: String, key: KeyIdentity)? {
         guard let entry = entries(for: pan).first else { return nil }
-        let code = CardVerificationValue.code(key: entry.key, pan: pan, expiryDigits: entry.expiryOrder.digits(expiry), serviceCode: serviceCode)
+        let code = CardVerificationValue.code(
+            key: entry.key,
+            pan: pan,
+            expiryDigits: entry.expiryOrder.digits(expiry),
+            serviceCode: serviceCode
+        )
         return (code.description, entry.identity)
     }
 

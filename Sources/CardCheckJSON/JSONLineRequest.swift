@@ -65,10 +65,15 @@ public enum JSONLineRequest {
                 }
             }
             request.address = Address(
-                street: try string("street"), postalCode: try string("postal_code"), country: try string("country"))
+                street: try string("street"),
+                postalCode: try string("postal_code"),
+                country: try string("country")
+            )
             let onFile = Address(
-                street: try string("on_file_street"), postalCode: try string("on_file_postal_code"),
-                country: try string("on_file_country"))
+                street: try string("on_file_street"),
+                postalCode: try string("on_file_postal_code"),
+                country: try string("on_file_country")
+            )
             request.onFileAddress = onFile == Address() ? nil : onFile
         }
     }

@@ -63,15 +63,26 @@ final class LoadConnection: ChannelInboundHandler {
     /// Answers counted since the last read completed; added to the shared counter once per read.
     private var answeredSinceRead = 0
 
-    init(templates: [Workload.Template], recorder: LoopRecorder, answeredTotal: ManagedAtomic<Int>, checkAnswers: Bool,
-         firstTemplate: Int, pipeline: Int, finished: EventLoopPromise<Void>) {
+    init(
+        templates: [Workload.Template],
+        recorder: LoopRecorder,
+        answeredTotal: ManagedAtomic<Int>,
+        checkAnswers: Bool,
+        firstTemplate: Int,
+        pipeline: Int,
+        finished: EventLoopPromise<Void>
+    ) {
         self.templates = templates
         let header = WireFormat.lengthPrefixSize + WireFormat.headerSize
-        var opcodes: [UInt8] = [], starts: [Int] = [0], fields: [UInt8] = []
+        var opcodes: [UInt8] = []
+        var starts: [Int] = [0]
+        var fields: [UInt8] = []
         for template in templates {
             let expected = template.expected
             opcodes.append(expected.getInteger(at: expected.readerIndex + 5, as: UInt8.self) ?? 0)
-            fields += expected.getBytes(at: expected.readerIndex + header, length: max(0, expected.readableBytes - header)) ?? []
+            fields +=
+                expected.getBytes(at: expected.readerIndex + header, length: max(0, expected.readableBytes - header))
+                ?? []
             starts.append(fields.count)
         }
         (expectedOpcodes, expectedStart, expectedFields) = (opcodes, starts, fields)
@@ -189,7 +200,10 @@ final class LoadConnection: ChannelInboundHandler {
             if frame.opcode == WireFormat.errorOpcode, let error = try? WireError(fields: frame.fields) {
                 recorder.problem(error.code, "\(template.kind.rawValue) request \(id): cardcheckd answered \(error)")
             } else {
-                recorder.problem("wrong_answer", "\(template.kind.rawValue) request \(id): the answer differs from the engine's")
+                recorder.problem(
+                    "wrong_answer",
+                    "\(template.kind.rawValue) request \(id): the answer differs from the engine's"
+                )
             }
         }
         if let schedule, now >= schedule.warmupEnd {

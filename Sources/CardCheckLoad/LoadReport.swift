@@ -14,7 +14,11 @@ public struct LoadReport: Sendable {
 
     init(options: LoadOptions, snapshots: [LoopRecorder.Snapshot], measuredSeconds: Double) {
         self.options = options
-        var latency = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+        var latency = Histogram<UInt64>(
+            lowestDiscernibleValue: 1,
+            highestTrackableValue: 60_000_000_000,
+            numberOfSignificantValueDigits: .three
+        )
         var problems: [String: Int] = [:]
         var examples: [String] = []
         for snapshot in snapshots {
@@ -58,13 +62,17 @@ public struct LoadReport: Sendable {
             "cardcheck bench: \(options.connections) connections, pipeline \(options.pipeline), \(paceText), mix \(options.mix), seed \(options.seed)",
             "requests: \(sent) sent, \(answered) answered, \(measured) measured over \(format(measuredSeconds)) s (after \(format(options.warmupSeconds)) s warm-up)",
             "throughput: \(Int(throughput.rounded())) requests/s",
-            "latency (µs): " + Self.percentiles.map { "\($0.name) \(format(microseconds(at: $0.value)))" }.joined(separator: "  ")
+            "latency (µs): "
+                + Self.percentiles.map { "\($0.name) \(format(microseconds(at: $0.value)))" }.joined(separator: "  ")
                 + "  max \(format(maxMicroseconds))  mean \(format(meanMicroseconds))",
         ]
         if problems.isEmpty {
             lines.append(options.checkAnswers ? "answers: all checked, all right" : "answers: not checked (--no-check)")
         } else {
-            lines.append("PROBLEMS: " + problems.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            lines.append(
+                "PROBLEMS: "
+                    + problems.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            )
             lines += examples.map { "  e.g. \($0)" }
         }
         return lines.joined(separator: "\n")
@@ -77,18 +85,21 @@ public struct LoadReport: Sendable {
         }
         var pace = "null"
         if case .constant(let rate) = options.pace { pace = format(rate) }
-        let latencyFields = Self.percentiles.map { "\(quoted($0.name)):\(format(microseconds(at: $0.value)))" }
+        let latencyFields =
+            Self.percentiles.map { "\(quoted($0.name)):\(format(microseconds(at: $0.value)))" }
             + ["\"max\":\(format(maxMicroseconds))", "\"mean\":\(format(meanMicroseconds))"]
         let problemFields = problems.sorted { $0.key < $1.key }.map { "\(quoted($0.key)):\($0.value)" }
-        return "{" + [
-            "\"connections\":\(options.connections)", "\"pipeline\":\(options.pipeline)", "\"rate\":\(pace)",
-            "\"mix\":\(quoted(options.mix.description))", "\"seed\":\(options.seed)", "\"threads\":\(options.threads)",
-            "\"sent\":\(sent)", "\"answered\":\(answered)", "\"measured\":\(measured)",
-            "\"seconds\":\(format(measuredSeconds))", "\"requests_per_second\":\(format(throughput))",
-            "\"latency_us\":{" + latencyFields.joined(separator: ",") + "}",
-            "\"problems\":{" + problemFields.joined(separator: ",") + "}",
-            "\"ok\":\(succeeded)",
-        ].joined(separator: ",") + "}"
+        return "{"
+            + [
+                "\"connections\":\(options.connections)", "\"pipeline\":\(options.pipeline)", "\"rate\":\(pace)",
+                "\"mix\":\(quoted(options.mix.description))", "\"seed\":\(options.seed)",
+                "\"threads\":\(options.threads)",
+                "\"sent\":\(sent)", "\"answered\":\(answered)", "\"measured\":\(measured)",
+                "\"seconds\":\(format(measuredSeconds))", "\"requests_per_second\":\(format(throughput))",
+                "\"latency_us\":{" + latencyFields.joined(separator: ",") + "}",
+                "\"problems\":{" + problemFields.joined(separator: ",") + "}",
+                "\"ok\":\(succeeded)",
+            ].joined(separator: ",") + "}"
     }
 
     private func format(_ value: Double) -> String {

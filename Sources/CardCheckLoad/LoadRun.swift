@@ -14,7 +14,10 @@ public enum LoadRun {
     }
 
     /// Runs `options`; `progress` is called about once a second with seconds elapsed and answers so far.
-    public static func run(_ options: LoadOptions, progress: (@Sendable (Double, Int) -> Void)? = nil) throws -> LoadReport {
+    public static func run(
+        _ options: LoadOptions,
+        progress: (@Sendable (Double, Int) -> Void)? = nil
+    ) throws -> LoadReport {
         let today = YearMonth(unixTime: Int64(Date().timeIntervalSince1970))
         let workload = Workload(mix: options.mix, seed: options.seed, keys: options.keys, today: today)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
@@ -31,13 +34,21 @@ public enum LoadRun {
             let loop = loops[slot]
             let recorder = recorders[slot]
             let promise = loop.makePromise(of: Void.self)
-            let first = Int(truncatingIfNeeded: options.seed &* 2_654_435_761 &+ UInt64(number) &* 40_503) & (workload.templates.count - 1)
+            let first =
+                Int(truncatingIfNeeded: options.seed &* 2_654_435_761 &+ UInt64(number) &* 40_503)
+                & (workload.templates.count - 1)
             return ClientBootstrap(group: loop)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let handler = LoadConnection(
-                            templates: workload.templates, recorder: recorder, answeredTotal: answered,
-                            checkAnswers: options.checkAnswers, firstTemplate: first, pipeline: options.pipeline, finished: promise)
+                            templates: workload.templates,
+                            recorder: recorder,
+                            answeredTotal: answered,
+                            checkAnswers: options.checkAnswers,
+                            firstTemplate: first,
+                            pipeline: options.pipeline,
+                            finished: promise
+                        )
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
                 }
@@ -89,11 +100,18 @@ public enum LoadRun {
             try loop.submit {
                 for (position, connection) in recorder.connections.enumerated() {
                     let number = position * loops.count + index
-                    var schedule = RunSchedule(start: begin, warmupEnd: begin + UInt64(options.warmupSeconds * 1e9), end: .max,
-                                               budget: nil, interval: nil, pipeline: pipeline)
+                    var schedule = RunSchedule(
+                        start: begin,
+                        warmupEnd: begin + UInt64(options.warmupSeconds * 1e9),
+                        end: .max,
+                        budget: nil,
+                        interval: nil,
+                        pipeline: pipeline
+                    )
                     switch options.length {
                     case .seconds(let seconds): schedule.end = schedule.warmupEnd + UInt64(seconds * 1e9)
-                    case .requests(let count): schedule.budget = count / connections + (number < count % connections ? 1 : 0)
+                    case .requests(let count):
+                        schedule.budget = count / connections + (number < count % connections ? 1 : 0)
                     }
                     if let rate = perConnectionRate {
                         schedule.interval = max(1, UInt64(1e9 / rate))
@@ -108,8 +126,9 @@ public enum LoadRun {
                     // The ticker's lateness counts as latency (it is when requests really leave), so it ticks
                     // often: a quarter of a connection's interval, between 50 µs and 1 ms.
                     let tick = TimeAmount.microseconds(Int64(max(50, min(1_000, (1e6 / perConnectionRate!) / 4))))
-                    loop.scheduleRepeatedTask(initialDelay: .nanoseconds(Int64(begin - RunSchedule.now)), delay: tick) { task in
-                                if recorder.connections.isEmpty { task.cancel() }
+                    loop.scheduleRepeatedTask(initialDelay: .nanoseconds(Int64(begin - RunSchedule.now)), delay: tick) {
+                        task in
+                        if recorder.connections.isEmpty { task.cancel() }
                         for connection in recorder.connections { connection.tick() }
                     }
                 }
@@ -120,7 +139,9 @@ public enum LoadRun {
         let startedAt = Date()
         let everyone = EventLoopFuture.andAllComplete(finished, on: loops[0])
         let stopAt: Date? = {
-            if case .seconds(let seconds) = options.length { return startedAt.addingTimeInterval(options.warmupSeconds + seconds + 0.02) }
+            if case .seconds(let seconds) = options.length {
+                return startedAt.addingTimeInterval(options.warmupSeconds + seconds + 0.02)
+            }
             return nil
         }()
         while true {
@@ -144,10 +165,12 @@ public enum LoadRun {
         var snapshots: [LoopRecorder.Snapshot] = []
         for (index, loop) in loops.enumerated() {
             let recorder = recorders[index]
-            snapshots.append(try loop.submit { () -> LoopRecorder.Snapshot in
-                recorder.connections.removeAll()
-                return recorder.snapshot
-            }.wait())
+            snapshots.append(
+                try loop.submit { () -> LoopRecorder.Snapshot in
+                    recorder.connections.removeAll()
+                    return recorder.snapshot
+                }.wait()
+            )
         }
         let measuredSeconds: Double = {
             switch options.length {

@@ -6,7 +6,11 @@ import NIOCore
 // @unchecked: made on its loop and, wrapped in NIOLoopBound, used only there.
 final class LoopRecorder: @unchecked Sendable {
     /// Nanoseconds, 1 ns to 60 s, 3 significant digits.
-    var latency = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+    var latency = Histogram<UInt64>(
+        lowestDiscernibleValue: 1,
+        highestTrackableValue: 60_000_000_000,
+        numberOfSignificantValueDigits: .three
+    )
     /// Answers within the measured window (after warm-up).
     var measured = 0
     var sent = 0
@@ -33,6 +37,13 @@ final class LoopRecorder: @unchecked Sendable {
     }
 
     var snapshot: Snapshot {
-        Snapshot(latency: latency, measured: measured, sent: sent, answered: answered, problems: problems, examples: examples)
+        Snapshot(
+            latency: latency,
+            measured: measured,
+            sent: sent,
+            answered: answered,
+            problems: problems,
+            examples: examples
+        )
     }
 }

@@ -23,8 +23,10 @@ public struct RequestMix: Sendable, Hashable, CustomStringConvertible {
         for part in text.split(separator: ",") {
             let pieces = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard let kind = RequestKind(rawValue: pieces[0]) else {
-                throw Problem(description: "'\(pieces[0])' is not a request kind; kinds are "
-                              + RequestKind.allCases.map(\.rawValue).joined(separator: ", "))
+                throw Problem(
+                    description: "'\(pieces[0])' is not a request kind; kinds are "
+                        + RequestKind.allCases.map(\.rawValue).joined(separator: ", ")
+                )
             }
             let weight: Int
             if pieces.count == 1 {
@@ -34,7 +36,9 @@ public struct RequestMix: Sendable, Hashable, CustomStringConvertible {
             } else {
                 throw Problem(description: "the share of \(kind.rawValue) must be a whole number, not '\(pieces[1])'")
             }
-            guard !weights.contains(where: { $0.kind == kind }) else { throw Problem(description: "\(kind.rawValue) is given twice") }
+            guard !weights.contains(where: { $0.kind == kind }) else {
+                throw Problem(description: "\(kind.rawValue) is given twice")
+            }
             if weight > 0 { weights.append((kind, weight)) }
         }
         guard !weights.isEmpty else { throw Problem(description: "the mix names no request kind with a share above 0") }

@@ -74,8 +74,10 @@ struct TestCards {
 
     /// A card of a common brand, roughly as traffic mixes them.
     mutating func anyPAN() -> String {
-        let (prefix, length) = pick([("4", 16), ("4", 16), ("4", 16), ("51", 16), ("55", 16), ("2221", 16), ("37", 15),
-                                     ("6011", 16), ("3528", 16), ("62", 16), ("2200", 16), ("36", 14), ("4", 19)])
+        let (prefix, length) = pick([
+            ("4", 16), ("4", 16), ("4", 16), ("51", 16), ("55", 16), ("2221", 16), ("37", 15),
+            ("6011", 16), ("3528", 16), ("62", 16), ("2200", 16), ("36", 14), ("4", 19),
+        ])
         return pan(prefix: prefix, length: length)
     }
 
@@ -99,7 +101,9 @@ struct TestCards {
 
     /// The CVV2 for a covered card, right about half the time; three random digits otherwise.
     mutating func code(pan: String, month: YearMonth, length: Int) -> String {
-        if length == 3, next() % 2 == 0, let keys, let card = try? PAN(pan), let issued = keys.issueCode(pan: card, expiry: month, serviceCode: 0) {
+        if length == 3, next() % 2 == 0, let keys, let card = try? PAN(pan),
+            let issued = keys.issueCode(pan: card, expiry: month, serviceCode: 0)
+        {
             return issued.code
         }
         return (0..<length).map { _ in String(next() % 10) }.joined()
@@ -122,17 +126,29 @@ struct TestCards {
             request.csc = code(pan: pan, month: month, length: pan.hasPrefix("37") ? 4 : 3)
             request.cscIndicator = 1
             let number = 100 + next() % 3
-            request.address = Address(street: "\(number) Main St", postalCode: pick(["12345", "12345-6789", "54321"]), country: "US")
-            request.onFileAddress = Address(street: "\(100 + next() % 3) Main Street", postalCode: pick(["12345", "123456789"]), country: "US")
+            request.address = Address(
+                street: "\(number) Main St",
+                postalCode: pick(["12345", "12345-6789", "54321"]),
+                country: "US"
+            )
+            request.onFileAddress = Address(
+                street: "\(100 + next() % 3) Main Street",
+                postalCode: pick(["12345", "123456789"]),
+                country: "US"
+            )
             try? ValidateCodec.write(request, to: &fields)
             return (.validate, fields)
         case .csc:
             let pan = coveredPAN()
             let (text, month) = expiry(today)
-            SecurityCodeCodec.Request(pan: pan, expiry: text, csc: code(pan: pan, month: month, length: 3)).write(to: &fields)
+            SecurityCodeCodec.Request(pan: pan, expiry: text, csc: code(pan: pan, month: month, length: 3)).write(
+                to: &fields
+            )
             return (.cscVerify, fields)
         case .interpret:
-            InterpretRequest(avs: pick([.X, .Y, .A, .W, .Z, .N, .U, .R, .G]), csc: pick([.M, .N, .P, .S, .U])).write(to: &fields)
+            InterpretRequest(avs: pick([.X, .Y, .A, .W, .Z, .N, .U, .R, .G]), csc: pick([.M, .N, .P, .S, .U])).write(
+                to: &fields
+            )
             return (.interpret, fields)
         }
     }

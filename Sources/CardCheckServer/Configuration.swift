@@ -70,7 +70,9 @@ public struct Configuration: Sendable, Equatable {
         }
         guard let key = ConfigurationKey.named(name) else {
             throw ConfigurationError(
-                message: "unknown key '\(name)'; keys are " + ConfigurationKey.all.map(\.name).joined(separator: ", ") + ", policy.REASON")
+                message: "unknown key '\(name)'; keys are " + ConfigurationKey.all.map(\.name).joined(separator: ", ")
+                    + ", policy.REASON"
+            )
         }
         try key.set(&self, value)
     }
@@ -99,8 +101,12 @@ public struct Configuration: Sendable, Equatable {
 
     /// Who may generate codes: nobody unless listed.
     func generateAccess() throws(ConfigurationError) -> AccessControl {
-        try AccessControl(users: cscGenerateUsers, groups: cscGenerateGroups, emptyMeansSelf: false,
-                          setting: ("csc_generate_users", "csc_generate_groups"))
+        try AccessControl(
+            users: cscGenerateUsers,
+            groups: cscGenerateGroups,
+            emptyMeansSelf: false,
+            setting: ("csc_generate_users", "csc_generate_groups")
+        )
     }
 
     var validator: Validator {

@@ -24,79 +24,149 @@ public struct ConfigurationKey: Sendable {
     // MARK: The table
 
     public static let all: [ConfigurationKey] = [
-        text("socket", \.socketPath, required: true, reloadable: false, doc: """
-            Unix socket to listen on. The built-in default is run/cardcheck.sock under the working directory \
-            (no root needed); a packaged install uses /run/cardcheck/cardcheck.sock. Under socket activation \
-            the .socket unit's path is used instead.
-            """),
+        text(
+            "socket",
+            \.socketPath,
+            required: true,
+            reloadable: false,
+            doc: """
+                Unix socket to listen on. The built-in default is run/cardcheck.sock under the working directory \
+                (no root needed); a packaged install uses /run/cardcheck/cardcheck.sock. Under socket activation \
+                the .socket unit's path is used instead.
+                """
+        ),
         ConfigurationKey(
-            name: "socket_mode", doc: "File mode (octal) of the socket. 0660 keeps other users out at the file system.",
-            reloadable: false, defaultText: nil,
+            name: "socket_mode",
+            doc: "File mode (octal) of the socket. 0660 keeps other users out at the file system.",
+            reloadable: false,
+            defaultText: nil,
             set: { configuration, value throws(ConfigurationError) in
                 guard let mode = mode_t(value, radix: 8), mode <= 0o777 else {
                     throw ConfigurationError(message: "socket_mode must be octal, for example 0660")
                 }
                 configuration.socketMode = mode
             },
-            get: { "0" + String($0.socketMode, radix: 8) }),
+            get: { "0" + String($0.socketMode, radix: 8) }
+        ),
         ConfigurationKey(
-            name: "socket_group", doc: "Group (name or id) that owns the socket; empty: the daemon's own group.",
-            reloadable: false, defaultText: nil,
+            name: "socket_group",
+            doc: "Group (name or id) that owns the socket; empty: the daemon's own group.",
+            reloadable: false,
+            defaultText: nil,
             set: { configuration, value in configuration.socketGroup = value.isEmpty ? nil : value },
-            get: { $0.socketGroup ?? "" }),
-        list("allow_users", \.allowUsers, doc: """
-            Who may connect, checked with SO_PEERCRED on every accepted connection: comma-separated user names \
-            or ids. With allow_users and allow_groups both empty, only the daemon's own user and root may connect.
-            """),
+            get: { $0.socketGroup ?? "" }
+        ),
+        list(
+            "allow_users",
+            \.allowUsers,
+            doc: """
+                Who may connect, checked with SO_PEERCRED on every accepted connection: comma-separated user names \
+                or ids. With allow_users and allow_groups both empty, only the daemon's own user and root may connect.
+                """
+        ),
         list("allow_groups", \.allowGroups, doc: "Comma-separated groups (names or ids) whose members may connect."),
-        list("csc_generate_users", \.cscGenerateUsers, doc: """
-            Who may generate card verification values (CSC_GENERATE, for test-card issuance and sandboxes): \
-            comma-separated users, names or ids. With csc_generate_users and csc_generate_groups both empty (the \
-            default), nobody: the operation is off. CSC_VERIFY needs no listing.
-            """),
-        list("csc_generate_groups", \.cscGenerateGroups, doc: "Comma-separated groups whose members may generate card verification values."),
-        integer("workers", \.workers, 1...256, defaultText: "<number of cores>", reloadable: false,
-                doc: "Worker queues that answer large batches (default: one per core)."),
+        list(
+            "csc_generate_users",
+            \.cscGenerateUsers,
+            doc: """
+                Who may generate card verification values (CSC_GENERATE, for test-card issuance and sandboxes): \
+                comma-separated users, names or ids. With csc_generate_users and csc_generate_groups both empty (the \
+                default), nobody: the operation is off. CSC_VERIFY needs no listing.
+                """
+        ),
+        list(
+            "csc_generate_groups",
+            \.cscGenerateGroups,
+            doc: "Comma-separated groups whose members may generate card verification values."
+        ),
+        integer(
+            "workers",
+            \.workers,
+            1...256,
+            defaultText: "<number of cores>",
+            reloadable: false,
+            doc: "Worker queues that answer large batches (default: one per core)."
+        ),
         integer("io_threads", \.ioThreads, 1...64, reloadable: false, doc: "SwiftNIO event loop threads."),
-        integer("max_connections", \.maxConnections, 1...1_000_000, reloadable: false,
-                doc: "Open connections at most; more get `overloaded` and are closed."),
-        integer("max_in_flight", \.maxInFlight, 1...1_000_000, reloadable: false, doc: """
-            Requests per connection being answered by the workers before the daemon stops reading it. It also \
-            stops reading a connection while its unsent answers pass 64 KiB (a peer that does not read).
-            """),
-        integer("inline_batch_limit", \.inlineBatchLimit, 0...65_536, reloadable: false, doc: """
-            The requests of one read, up to this many, are answered on the event loop: cheaper than handing \
-            them to a worker queue and back. Larger batches (a client pipelining hard) go to the workers. \
-            0 sends every batch to the workers.
-            """),
-        integer("max_frame", \.maxFrame, 64...16_777_216, reloadable: false,
-                doc: "Largest frame in bytes, checked from the length field: larger ones get `frame_too_large`."),
-        integer("idle_timeout", \.idleTimeoutSeconds, 0...86_400, reloadable: false, doc: """
-            Seconds a connection may send nothing before it is closed, and the longest one frame may take to \
-            arrive (0: never).
-            """),
+        integer(
+            "max_connections",
+            \.maxConnections,
+            1...1_000_000,
+            reloadable: false,
+            doc: "Open connections at most; more get `overloaded` and are closed."
+        ),
+        integer(
+            "max_in_flight",
+            \.maxInFlight,
+            1...1_000_000,
+            reloadable: false,
+            doc: """
+                Requests per connection being answered by the workers before the daemon stops reading it. It also \
+                stops reading a connection while its unsent answers pass 64 KiB (a peer that does not read).
+                """
+        ),
+        integer(
+            "inline_batch_limit",
+            \.inlineBatchLimit,
+            0...65_536,
+            reloadable: false,
+            doc: """
+                The requests of one read, up to this many, are answered on the event loop: cheaper than handing \
+                them to a worker queue and back. Larger batches (a client pipelining hard) go to the workers. \
+                0 sends every batch to the workers.
+                """
+        ),
+        integer(
+            "max_frame",
+            \.maxFrame,
+            64...16_777_216,
+            reloadable: false,
+            doc: "Largest frame in bytes, checked from the length field: larger ones get `frame_too_large`."
+        ),
+        integer(
+            "idle_timeout",
+            \.idleTimeoutSeconds,
+            0...86_400,
+            reloadable: false,
+            doc: """
+                Seconds a connection may send nothing before it is closed, and the longest one frame may take to \
+                arrive (0: never).
+                """
+        ),
         bool("avs_strict", \.avsStrict, doc: "Address verification: compare the words of street lines too."),
-        bool("avs_international", \.avsInternational,
-             doc: "Match non-US addresses with the Visa international codes (D, B, P, C, I) instead of answering G."),
+        bool(
+            "avs_international",
+            \.avsInternational,
+            doc: "Match non-US addresses with the Visa international codes (D, B, P, C, I) instead of answering G."
+        ),
         ConfigurationKey(
-            name: "log_level", doc: """
+            name: "log_level",
+            doc: """
                 trace, debug, info, notice, warning, error or critical. At info: one line per connection event \
                 and per error, none per successful request. No PAN or security code is ever logged.
                 """,
-            reloadable: false, defaultText: nil,
+            reloadable: false,
+            defaultText: nil,
             set: { configuration, value throws(ConfigurationError) in
                 guard logLevels.contains(value) else {
                     throw ConfigurationError(message: "log_level must be " + logLevels.joined(separator: ", "))
                 }
                 configuration.logLevel = value
             },
-            get: { $0.logLevel }),
-        text("keys", \.keyFile, required: false, reloadable: true, doc: """
-            Card verification keys (CVKs) for CVV2/CVC2 checks: a file of `RANGE KEY [expiry=YYMM|MMYY] \
-            [parity=odd|any] [name=LABEL]` lines (see README.md). It must be mode 0600 or 0400 and owned by the \
-            daemon's user. Under systemd, prefer the credential: LoadCredential=cardcheck-keys:/etc/cardcheck/keys \
-            in a drop-in, which takes the place of this file. Empty: no keys, and codes are answered U.
-            """),
+            get: { $0.logLevel }
+        ),
+        text(
+            "keys",
+            \.keyFile,
+            required: false,
+            reloadable: true,
+            doc: """
+                Card verification keys (CVKs) for CVV2/CVC2 checks: a file of `RANGE KEY [expiry=YYMM|MMYY] \
+                [parity=odd|any] [name=LABEL]` lines (see README.md). It must be mode 0600 or 0400 and owned by the \
+                daemon's user. Under systemd, prefer the credential: LoadCredential=cardcheck-keys:/etc/cardcheck/keys \
+                in a drop-in, which takes the place of this file. Empty: no keys, and codes are answered U.
+                """
+        ),
     ]
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -110,22 +180,41 @@ public struct ConfigurationKey: Sendable {
 
     // MARK: Kinds of key
 
-    private static func integer(_ name: String, _ path: WritableKeyPath<Configuration, Int> & Sendable, _ bounds: ClosedRange<Int>,
-                                defaultText: String? = nil, reloadable: Bool, doc: String) -> ConfigurationKey {
+    private static func integer(
+        _ name: String,
+        _ path: WritableKeyPath<Configuration, Int> & Sendable,
+        _ bounds: ClosedRange<Int>,
+        defaultText: String? = nil,
+        reloadable: Bool,
+        doc: String
+    ) -> ConfigurationKey {
         ConfigurationKey(
-            name: name, doc: doc, reloadable: reloadable, defaultText: defaultText,
+            name: name,
+            doc: doc,
+            reloadable: reloadable,
+            defaultText: defaultText,
             set: { configuration, value throws(ConfigurationError) in
                 guard let number = Int(value), bounds.contains(number) else {
-                    throw ConfigurationError(message: "\(name) must be a whole number from \(bounds.lowerBound) to \(bounds.upperBound)")
+                    throw ConfigurationError(
+                        message: "\(name) must be a whole number from \(bounds.lowerBound) to \(bounds.upperBound)"
+                    )
                 }
                 configuration[keyPath: path] = number
             },
-            get: { String($0[keyPath: path]) })
+            get: { String($0[keyPath: path]) }
+        )
     }
 
-    private static func bool(_ name: String, _ path: WritableKeyPath<Configuration, Bool> & Sendable, doc: String) -> ConfigurationKey {
+    private static func bool(
+        _ name: String,
+        _ path: WritableKeyPath<Configuration, Bool> & Sendable,
+        doc: String
+    ) -> ConfigurationKey {
         ConfigurationKey(
-            name: name, doc: doc + " true or false.", reloadable: true, defaultText: nil,
+            name: name,
+            doc: doc + " true or false.",
+            reloadable: true,
+            defaultText: nil,
             set: { configuration, value throws(ConfigurationError) in
                 switch value.lowercased() {
                 case "true", "yes", "on", "1": configuration[keyPath: path] = true
@@ -133,29 +222,49 @@ public struct ConfigurationKey: Sendable {
                 default: throw ConfigurationError(message: "\(name) must be true or false")
                 }
             },
-            get: { String($0[keyPath: path]) })
+            get: { String($0[keyPath: path]) }
+        )
     }
 
     /// Comma-separated names; reloadable (who may connect or generate changes for open connections too).
-    private static func list(_ name: String, _ path: WritableKeyPath<Configuration, [String]> & Sendable, doc: String) -> ConfigurationKey {
+    private static func list(
+        _ name: String,
+        _ path: WritableKeyPath<Configuration, [String]> & Sendable,
+        doc: String
+    ) -> ConfigurationKey {
         ConfigurationKey(
-            name: name, doc: doc, reloadable: true, defaultText: nil,
+            name: name,
+            doc: doc,
+            reloadable: true,
+            defaultText: nil,
             set: { configuration, value in
-                configuration[keyPath: path] = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                    .filter { !$0.isEmpty }
+                configuration[keyPath: path] = value.split(separator: ",").map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
+                .filter { !$0.isEmpty }
             },
-            get: { $0[keyPath: path].joined(separator: ", ") })
+            get: { $0[keyPath: path].joined(separator: ", ") }
+        )
     }
 
-    private static func text(_ name: String, _ path: WritableKeyPath<Configuration, String> & Sendable, required: Bool,
-                             reloadable: Bool, doc: String) -> ConfigurationKey {
+    private static func text(
+        _ name: String,
+        _ path: WritableKeyPath<Configuration, String> & Sendable,
+        required: Bool,
+        reloadable: Bool,
+        doc: String
+    ) -> ConfigurationKey {
         ConfigurationKey(
-            name: name, doc: doc, reloadable: reloadable, defaultText: nil,
+            name: name,
+            doc: doc,
+            reloadable: reloadable,
+            defaultText: nil,
             set: { configuration, value throws(ConfigurationError) in
                 guard !required || !value.isEmpty else { throw ConfigurationError(message: "\(name) needs a value") }
                 configuration[keyPath: path] = value
             },
-            get: { $0[keyPath: path] })
+            get: { $0[keyPath: path] }
+        )
     }
 }
 
@@ -176,7 +285,9 @@ extension Configuration {
             lines.append("")
             lines += Self.comment(key.doc + (key.reloadable ? " Reloadable." : ""))
             let value = key.get(self)
-            lines.append(value == key.get(defaults) ? "#\(key.name) = \(key.documentedDefault)" : "\(key.name) = \(value)")
+            lines.append(
+                value == key.get(defaults) ? "#\(key.name) = \(key.documentedDefault)" : "\(key.name) = \(value)"
+            )
         }
         lines.append("")
         lines += Self.comment(ConfigurationKey.policyDoc)

@@ -156,7 +156,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// A stop answers every request the peer sent before it: what this handler has read, and what is
     /// still in the kernel's receive queue for this socket (`SO_MEMINFO`), looked at every 10 ms.
     private func drainTick(context: ChannelHandlerContext) {
-        guard let batch = machine.drainTick(now: context.eventLoop.now, kernelHoldsInput: kernelHoldsInput(context.channel)) else {
+        guard
+            let batch = machine.drainTick(
+                now: context.eventLoop.now,
+                kernelHoldsInput: kernelHoldsInput(context.channel)
+            )
+        else {
             return
         }
         drainCheck?.cancel()
@@ -175,10 +180,17 @@ final class ConnectionHandler: ChannelDuplexHandler {
             let serving = self.serving
             let statistics = shared.statistics
             let received = machine.lastReadAt
-            var output = spareOutput.take() ?? context.channel.allocator.buffer(capacity: ConnectionHandler.spareOutputCapacity)
+            var output =
+                spareOutput.take() ?? context.channel.allocator.buffer(capacity: ConnectionHandler.spareOutputCapacity)
             output.clear()
             let action = machine.answerInline { frames in
-                ConnectionHandler.answer(frames, serving: serving, statistics: statistics, received: received, into: &output)
+                ConnectionHandler.answer(
+                    frames,
+                    serving: serving,
+                    statistics: statistics,
+                    received: received,
+                    into: &output
+                )
             }
             context.writeAndFlush(wrapOutboundOut(output), promise: nil)
             if output.capacity <= ConnectionHandler.spareOutputCapacity { spareOutput = output }
@@ -193,12 +205,21 @@ final class ConnectionHandler: ChannelDuplexHandler {
             let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
             shared.workers.submit {
                 var output = allocator.buffer(capacity: frames.count * 128)
-                let closeError = ConnectionHandler.answer(frames, serving: serving, statistics: statistics, received: received, into: &output)
+                let closeError = ConnectionHandler.answer(
+                    frames,
+                    serving: serving,
+                    statistics: statistics,
+                    received: received,
+                    into: &output
+                )
                 let answers = output
                 loop.execute {
                     let (handler, context) = bound.value
                     context.writeAndFlush(handler.wrapOutboundOut(answers), promise: nil)
-                    handler.perform(handler.machine.batchAnswered(count: frames.count, closeError: closeError), context: context)
+                    handler.perform(
+                        handler.machine.batchAnswered(count: frames.count, closeError: closeError),
+                        context: context
+                    )
                 }
             }
         }
@@ -254,13 +275,23 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     /// Answers a batch in order into `output`; stops at an error that closes the connection, and returns it.
-    private static func answer(_ batch: [Frame], serving: Serving, statistics: DaemonStatistics, received: NIODeadline,
-                               into output: inout ByteBuffer) -> WireError? {
+    private static func answer(
+        _ batch: [Frame],
+        serving: Serving,
+        statistics: DaemonStatistics,
+        received: NIODeadline,
+        into output: inout ByteBuffer
+    ) -> WireError? {
         let today = YearMonth(unixTime: Int64(time(nil)))
         var closeError: WireError?
         var tally = BatchTally()
         for frame in batch {
-            let outcome = serving.responder.respond(to: frame, today: today, permissions: serving.permissions, into: &output)
+            let outcome = serving.responder.respond(
+                to: frame,
+                today: today,
+                permissions: serving.permissions,
+                into: &output
+            )
             tally.add(outcome)
             if outcome.closesConnection {
                 closeError = outcome.error
@@ -276,7 +307,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// be read, the answer is no: the drain then ends once what was read is answered.
     private func kernelHoldsInput(_ channel: Channel) -> Bool {
         guard channel is SocketOptionProvider else { return false }  // not a socket (an EmbeddedChannel)
-        let receiveQueueMemory = try? channel.syncOptions?.getOption(.socket(SocketOptionLevel(SOL_SOCKET), ConnectionHandler.soMeminfo))
+        let receiveQueueMemory = try? channel.syncOptions?.getOption(
+            .socket(SocketOptionLevel(SOL_SOCKET), ConnectionHandler.soMeminfo)
+        )
         return (receiveQueueMemory ?? 0) > 0
     }
 

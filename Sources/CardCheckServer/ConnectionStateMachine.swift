@@ -192,7 +192,9 @@ struct ConnectionStateMachine {
             state = .closed
             return .close(.incompleteFrame, finalError: nil)
         }
-        guard state == .serving, inFlight == 0, pending.isEmpty, now - lastReadAt >= limits.idleTimeout else { return .none }
+        guard state == .serving, inFlight == 0, pending.isEmpty, now - lastReadAt >= limits.idleTimeout else {
+            return .none
+        }
         state = .closed
         return .close(.idle, finalError: nil)
     }

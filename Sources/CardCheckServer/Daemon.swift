@@ -5,7 +5,10 @@ import Logging
 public enum Daemon {
     /// The file, then the command-line overrides (`key`, `value` pairs, applied in order): at start and
     /// again on every SIGHUP.
-    public static func loadConfiguration(file: String?, overrides: [(String, String)]) throws(ConfigurationError) -> Configuration {
+    public static func loadConfiguration(
+        file: String?,
+        overrides: [(String, String)]
+    ) throws(ConfigurationError) -> Configuration {
         var configuration = Configuration()
         if let file {
             let text: String
@@ -26,11 +29,18 @@ public enum Daemon {
         func ids(_ set: Set<UInt32>) -> String { set.sorted().map(String.init).joined(separator: ", ") }
         var lines = configuration.effectiveLines
         lines.append("# allowed uids: \(ids(access.connect.uids)); allowed gids: \(ids(access.connect.gids))")
-        lines.append(access.generate.isEmpty ? "# CSC_GENERATE: off (nobody listed)"
-                     : "# CSC_GENERATE allowed to uids: \(ids(access.generate.uids)); gids: \(ids(access.generate.gids))")
+        lines.append(
+            access.generate.isEmpty
+                ? "# CSC_GENERATE: off (nobody listed)"
+                : "# CSC_GENERATE allowed to uids: \(ids(access.generate.uids)); gids: \(ids(access.generate.gids))"
+        )
         if let keys {
-            lines.append("# card verification keys from \(keys.source): "
-                         + keys.table.ranges.flatMap { $0.entries.map { "\($0.name) (KCV \($0.key.checkValue))" } }.joined(separator: ", "))
+            lines.append(
+                "# card verification keys from \(keys.source): "
+                    + keys.table.ranges.flatMap { $0.entries.map { "\($0.name) (KCV \($0.key.checkValue))" } }.joined(
+                        separator: ", "
+                    )
+            )
         }
         lines.append("# configuration OK")
         return lines.joined(separator: "\n")
@@ -38,11 +48,15 @@ public enum Daemon {
 
     /// Serves until SIGTERM or SIGINT, then drains and returns. `reload` reads the configuration again.
     /// Call ``blockSignals()`` first thing in `main`.
-    public static func serve(_ configuration: Configuration, logger: Logger,
-                             reload: @escaping @Sendable () throws -> Configuration) throws {
+    public static func serve(
+        _ configuration: Configuration,
+        logger: Logger,
+        reload: @escaping @Sendable () throws -> Configuration
+    ) throws {
         let access = try PeerAccess(configuration)
         let keys = try KeyLoading.load(configuration)
-        try Server(configuration: configuration, keys: keys, access: access, logger: logger, loadConfiguration: reload).run()
+        try Server(configuration: configuration, keys: keys, access: access, logger: logger, loadConfiguration: reload)
+            .run()
     }
 
     /// Blocks the stop and reload signals; before any thread exists (see ``ProcessSignals``).

@@ -48,32 +48,53 @@ final class PrometheusRendering: Sendable {
         self.registry = registry
         var requests = [Counter?](repeating: nil, count: BatchTally.slots)
         for (operation, name) in BatchTally.operationNames.enumerated() {
-            let outcomes = operation == BatchTally.index(of: .validate)
+            let outcomes =
+                operation == BatchTally.index(of: .validate)
                 ? [BatchTally.error] + Action.allCases.map(BatchTally.outcome(of:))
                 : [BatchTally.ok, BatchTally.error]
             for outcome in outcomes {
                 requests[BatchTally.slot(operation, outcome)] = registry.makeCounter(
-                    descriptor: requestsName, labels: [("op", name), ("outcome", BatchTally.outcomeName(outcome))])
+                    descriptor: requestsName,
+                    labels: [("op", name), ("outcome", BatchTally.outcomeName(outcome))]
+                )
             }
         }
         self.requests = requests
         errors = (0..<BatchTally.errorSlots).map { raw in
-            WireError.Kind(rawValue: UInt8(raw)).map { registry.makeCounter(descriptor: errorsName, labels: [("kind", $0.name)]) }
+            WireError.Kind(rawValue: UInt8(raw)).map {
+                registry.makeCounter(descriptor: errorsName, labels: [("kind", $0.name)])
+            }
         }
         refusals = (0..<BatchTally.errorSlots).map { raw in
-            guard let kind = WireError.Kind(rawValue: UInt8(raw)), kind == .notPermitted || kind == .overloaded else { return nil }
+            guard let kind = WireError.Kind(rawValue: UInt8(raw)), kind == .notPermitted || kind == .overloaded else {
+                return nil
+            }
             return registry.makeCounter(descriptor: refusedName, labels: [("reason", kind.name)])
         }
         reloadsSucceeded = registry.makeCounter(descriptor: reloadsName, labels: [("result", "ok")])
         reloadsFailed = registry.makeCounter(descriptor: reloadsName, labels: [("result", "failed")])
         acceptedConnections = registry.makeCounter(
-            descriptor: Self.named("cardcheck_connections_accepted", "total", "Connections accepted by the socket"))
-        openConnections = registry.makeGauge(descriptor: Self.named("cardcheck_connections_open", "Connections being served"))
-        workerQueueDepth = (0..<workerQueues).map { registry.makeGauge(
-                descriptor: Self.named("cardcheck_worker_queue_depth", "Batches queued or running on each worker queue"),
-                labels: [("worker", "\($0)")]) }
-        uptime = registry.makeGauge(descriptor: Self.named("cardcheck_uptime", "seconds", "Seconds since the daemon started"))
-        registry.makeGauge(descriptor: Self.named("cardcheck_build_info", "The daemon's version"), labels: [("version", version)]).set(Double(1))
+            descriptor: Self.named("cardcheck_connections_accepted", "total", "Connections accepted by the socket")
+        )
+        openConnections = registry.makeGauge(
+            descriptor: Self.named("cardcheck_connections_open", "Connections being served")
+        )
+        workerQueueDepth = (0..<workerQueues).map {
+            registry.makeGauge(
+                descriptor: Self.named(
+                    "cardcheck_worker_queue_depth",
+                    "Batches queued or running on each worker queue"
+                ),
+                labels: [("worker", "\($0)")]
+            )
+        }
+        uptime = registry.makeGauge(
+            descriptor: Self.named("cardcheck_uptime", "seconds", "Seconds since the daemon started")
+        )
+        registry.makeGauge(
+            descriptor: Self.named("cardcheck_build_info", "The daemon's version"),
+            labels: [("version", version)]
+        ).set(Double(1))
     }
 
     func render(_ statistics: DaemonStatistics, queueDepths: [Int]) -> String {

@@ -31,9 +31,12 @@ final class DaemonStatistics: Sendable {
         requests = (0..<BatchTally.slots).map { _ in ManagedAtomic(0) }
         errors = (0..<BatchTally.errorSlots).map { _ in ManagedAtomic(0) }
         refusals = (0..<BatchTally.errorSlots).map { _ in ManagedAtomic(0) }
-        latency = LatencyHistogram(name: "cardcheck_request_duration_seconds",
-                                   help: "Time from reading a request to its answer being written out",
-                                   operations: BatchTally.operationNames, bounds: PrometheusRendering.latencyBuckets)
+        latency = LatencyHistogram(
+            name: "cardcheck_request_duration_seconds",
+            help: "Time from reading a request to its answer being written out",
+            operations: BatchTally.operationNames,
+            bounds: PrometheusRendering.latencyBuckets
+        )
         prometheus = PrometheusRendering(workerQueues: workerQueues, version: version)
     }
 
@@ -68,7 +71,9 @@ final class DaemonStatistics: Sendable {
         recordError(kind)
     }
 
-    func recordReload(succeeded: Bool) { (succeeded ? reloadsSucceeded : reloadsFailed).wrappingIncrement(ordering: .relaxed) }
+    func recordReload(succeeded: Bool) {
+        (succeeded ? reloadsSucceeded : reloadsFailed).wrappingIncrement(ordering: .relaxed)
+    }
 
     // MARK: Readings
 
@@ -90,9 +95,11 @@ final class DaemonStatistics: Sendable {
         stats.requestsAnswered = requestsAnswered
         // Validations answered with an action; a VALIDATE answered with an error counts as an error.
         let validate = BatchTally.index(of: .validate)
-        stats.validateRequests = UInt64(Action.allCases.reduce(0) {
-            $0 + requests[BatchTally.slot(validate, BatchTally.outcome(of: $1))].load(ordering: .relaxed)
-        })
+        stats.validateRequests = UInt64(
+            Action.allCases.reduce(0) {
+                $0 + requests[BatchTally.slot(validate, BatchTally.outcome(of: $1))].load(ordering: .relaxed)
+            }
+        )
         stats.errorsSent = Self.sum(errors)
         stats.workerQueues = UInt64(workerQueues)
         return stats

@@ -19,11 +19,17 @@ enum KeyLoading {
                 let path = directory + "/" + credentialName
                 if FileManager.default.fileExists(atPath: path) {
                     // systemd made this file for this service alone (mode 0400, its user).
-                    return Loaded(table: try KeyFile.load(path, ownership: .any), source: "credential \(credentialName)")
+                    return Loaded(
+                        table: try KeyFile.load(path, ownership: .any),
+                        source: "credential \(credentialName)"
+                    )
                 }
             }
             guard !configuration.keyFile.isEmpty else { return nil }
-            return Loaded(table: try KeyFile.load(configuration.keyFile, ownership: .ownerOnly), source: configuration.keyFile)
+            return Loaded(
+                table: try KeyFile.load(configuration.keyFile, ownership: .ownerOnly),
+                source: configuration.keyFile
+            )
         } catch {
             throw ConfigurationError(file: error.path, line: error.line, message: "key file: \(error.message)")
         }

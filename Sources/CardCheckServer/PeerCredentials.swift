@@ -20,8 +20,12 @@ struct AccessControl: Sendable, Equatable {
     /// With no users and no groups configured: only the daemon's own user and root when `emptyMeansSelf`
     /// (who may connect), nobody otherwise (who may generate codes). `setting` names the configuration
     /// keys in errors.
-    init(users: [String], groups: [String], emptyMeansSelf: Bool = true,
-         setting: (users: String, groups: String) = ("allow_users", "allow_groups")) throws(ConfigurationError) {
+    init(
+        users: [String],
+        groups: [String],
+        emptyMeansSelf: Bool = true,
+        setting: (users: String, groups: String) = ("allow_users", "allow_groups")
+    ) throws(ConfigurationError) {
         uids = []
         gids = []
         if users.isEmpty && groups.isEmpty {

@@ -21,10 +21,18 @@ public struct Responder: Sendable {
 
     /// Without `statistics` and `exposition` (a load generator's or a fuzzer's responder), `STATS` answers
     /// zeros and an empty exposition.
-    public init(validator: Validator, securityCodes: (any SecurityCodeIssuer)? = nil,
-                hello: HelloResponse = HelloResponse(serverName: "", serverVersion: "", maximumFrameSize: 0, maximumInFlight: 0),
-                statistics: @escaping @Sendable () -> StatsResponse = { StatsResponse() },
-                exposition: @escaping @Sendable () -> String = { "" }) {
+    public init(
+        validator: Validator,
+        securityCodes: (any SecurityCodeIssuer)? = nil,
+        hello: HelloResponse = HelloResponse(
+            serverName: "",
+            serverVersion: "",
+            maximumFrameSize: 0,
+            maximumInFlight: 0
+        ),
+        statistics: @escaping @Sendable () -> StatsResponse = { StatsResponse() },
+        exposition: @escaping @Sendable () -> String = { "" }
+    ) {
         validators = ValidatorVariants(validator)
         self.hello = hello
         self.statistics = statistics
@@ -46,8 +54,12 @@ public struct Responder: Sendable {
 
     /// Appends the response to `frame` to `output`, and leaves no security code in the frame's memory.
     /// `permissions` are the sending peer's.
-    public func respond(to frame: Frame, today: YearMonth, permissions: PeerPermissions = [],
-                        into output: inout ByteBuffer) -> Outcome {
+    public func respond(
+        to frame: Frame,
+        today: YearMonth,
+        permissions: PeerPermissions = [],
+        into output: inout ByteBuffer
+    ) -> Outcome {
         let outcome = answer(frame, today: today, permissions: permissions, into: &output)
         // An answered VALIDATE zeroed its code where it parsed it (no second walk of the fields on the
         // hot path); every other path walks the fields once more here.
@@ -55,18 +67,26 @@ public struct Responder: Sendable {
         return outcome
     }
 
-    private func answer(_ frame: Frame, today: YearMonth, permissions: PeerPermissions,
-                        into output: inout ByteBuffer) -> Outcome {
+    private func answer(
+        _ frame: Frame,
+        today: YearMonth,
+        permissions: PeerPermissions,
+        into output: inout ByteBuffer
+    ) -> Outcome {
         guard frame.version == WireFormat.versionByte else {
             let error = WireError(
                 kind: .unsupportedVersion,
-                message: "protocol version \(frame.version & 0x0F) is not spoken here; this server speaks \(WireFormat.protocolVersion)")
+                message:
+                    "protocol version \(frame.version & 0x0F) is not spoken here; this server speaks \(WireFormat.protocolVersion)"
+            )
             Responder.write(error, requestID: frame.requestID, into: &output)
             return Outcome(opcode: nil, error: error)
         }
         guard let opcode = Opcode(rawValue: frame.opcode) else {
-            let error = WireError(kind: .unknownOperation,
-                                  message: "opcode 0x\(String(frame.opcode, radix: 16)) is not an operation")
+            let error = WireError(
+                kind: .unknownOperation,
+                message: "opcode 0x\(String(frame.opcode, radix: 16)) is not an operation"
+            )
             Responder.write(error, requestID: frame.requestID, into: &output)
             return Outcome(opcode: nil, error: error)
         }
@@ -82,15 +102,22 @@ public struct Responder: Sendable {
     }
 
     /// Writes the answer; returns the action when the request was a `VALIDATE`.
-    private func answer(_ opcode: Opcode, frame: Frame, today: YearMonth, permissions: PeerPermissions,
-                        into output: inout ByteBuffer) throws(WireError) -> Action? {
+    private func answer(
+        _ opcode: Opcode,
+        frame: Frame,
+        today: YearMonth,
+        permissions: PeerPermissions,
+        into output: inout ByteBuffer
+    ) throws(WireError) -> Action? {
         let id = frame.requestID
         switch opcode {
         case .hello:
             let request = try HelloRequest(fields: frame.fields)
             if let highest = request.highestVersion, highest < WireFormat.protocolVersion {
-                throw WireError(kind: .unsupportedVersion,
-                                message: "client speaks up to version \(highest); this server speaks \(WireFormat.protocolVersion)")
+                throw WireError(
+                    kind: .unsupportedVersion,
+                    message: "client speaks up to version \(highest); this server speaks \(WireFormat.protocolVersion)"
+                )
             }
             output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { hello.write(to: &$0) }
         case .ping:
@@ -99,7 +126,10 @@ public struct Responder: Sendable {
             while let (tag, value) = try reader.next() {
                 guard tag == 0x01 else { continue }
                 guard value.bytes.readableBytes <= WireFormat.maximumPingPayload else {
-                    throw WireError.invalid("payload", "a PING payload holds at most \(WireFormat.maximumPingPayload) bytes")
+                    throw WireError.invalid(
+                        "payload",
+                        "a PING payload holds at most \(WireFormat.maximumPingPayload) bytes"
+                    )
                 }
                 payload = value.bytes
             }
@@ -132,31 +162,59 @@ public struct Responder: Sendable {
             }
         case .cscGenerate:
             guard permissions.contains(.generateSecurityCodes) else {
-                throw WireError(kind: .notPermitted, code: "generate_not_permitted",
-                                message: "this peer may not generate card verification values (csc_generate_users, csc_generate_groups)")
+                throw WireError(
+                    kind: .notPermitted,
+                    code: "generate_not_permitted",
+                    message:
+                        "this peer may not generate card verification values (csc_generate_users, csc_generate_groups)"
+                )
             }
-            let generated = try SecurityCodeCodec.withRequest(in: frame.fields, today: today) { request throws(WireError) -> SecurityCodeCodec.Generated in
+            let generated = try SecurityCodeCodec.withRequest(in: frame.fields, today: today) {
+                request throws(WireError) -> SecurityCodeCodec.Generated in
                 try checkLuhn(request.pan)
                 guard !isAmericanExpress(request.pan) else {
-                    throw WireError(kind: .invalidField, code: "brand_not_supported", field: "pan",
-                                    message: "American Express security codes have no public method; cardcheck does not make them")
+                    throw WireError(
+                        kind: .invalidField,
+                        code: "brand_not_supported",
+                        field: "pan",
+                        message: "American Express security codes have no public method; cardcheck does not make them"
+                    )
                 }
-                guard let issued = securityCodes?.issueCode(pan: request.pan, expiry: request.expiry, serviceCode: request.serviceCode) else {
-                    throw WireError(kind: .invalidField, code: "no_key", field: "pan", message: "no card verification key covers this card")
+                guard
+                    let issued = securityCodes?.issueCode(
+                        pan: request.pan,
+                        expiry: request.expiry,
+                        serviceCode: request.serviceCode
+                    )
+                else {
+                    throw WireError(
+                        kind: .invalidField,
+                        code: "no_key",
+                        field: "pan",
+                        message: "no card verification key covers this card"
+                    )
                 }
                 return SecurityCodeCodec.Generated(code: issued.code, key: issued.key)
             }
             output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { generated.write(to: &$0) }
         case .cscVerify:
-            let verification = try SecurityCodeCodec.withRequest(in: frame.fields, today: today) { request throws(WireError) -> SecurityCodeVerification in
+            let verification = try SecurityCodeCodec.withRequest(in: frame.fields, today: today) {
+                request throws(WireError) -> SecurityCodeVerification in
                 guard let code = request.csc else {
                     throw WireError(kind: .missingField, field: "csc", message: "CSC_VERIFY needs the code to check")
                 }
                 try checkLuhn(request.pan)
                 guard !isAmericanExpress(request.pan) else { return .noKey }  // U: the method is not public
-                return securityCodes?.verifyCode(code, pan: request.pan, expiry: request.expiry, serviceCode: request.serviceCode) ?? .noKey
+                return securityCodes?.verifyCode(
+                    code,
+                    pan: request.pan,
+                    expiry: request.expiry,
+                    serviceCode: request.serviceCode
+                ) ?? .noKey
             }
-            output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { SecurityCodeCodec.write(verification, to: &$0) }
+            output.writeFrame(opcode: opcode.responseOpcode, requestID: id) {
+                SecurityCodeCodec.write(verification, to: &$0)
+            }
         }
         return nil
     }
@@ -164,12 +222,19 @@ public struct Responder: Sendable {
     /// Every PAN is Mod-10 checked before anything else.
     private func checkLuhn(_ pan: PAN) throws(WireError) {
         guard pan.luhnValid else {
-            throw WireError(kind: .invalidField, code: "luhn_failed", field: "pan", message: "the PAN fails the Mod-10 (Luhn) check")
+            throw WireError(
+                kind: .invalidField,
+                code: "luhn_failed",
+                field: "pan",
+                message: "the PAN fails the Mod-10 (Luhn) check"
+            )
         }
     }
 
     /// American Express's security code method is not public: cardcheck neither makes nor checks it.
-    private func isAmericanExpress(_ pan: PAN) -> Bool { validators.configured.brands.brand(of: pan) == .americanExpress }
+    private func isAmericanExpress(_ pan: PAN) -> Bool {
+        validators.configured.brands.brand(of: pan) == .americanExpress
+    }
 
     /// Appends an error response.
     public static func write(_ error: WireError, requestID: UInt32, into output: inout ByteBuffer) {

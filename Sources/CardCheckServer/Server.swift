@@ -23,8 +23,13 @@ final class Server: Sendable {
     let group: MultiThreadedEventLoopGroup
     private let connections = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
 
-    init(configuration: Configuration, keys: KeyLoading.Loaded?, access: PeerAccess, logger: Logger,
-         loadConfiguration: @escaping @Sendable () throws -> Configuration) {
+    init(
+        configuration: Configuration,
+        keys: KeyLoading.Loaded?,
+        access: PeerAccess,
+        logger: Logger,
+        loadConfiguration: @escaping @Sendable () throws -> Configuration
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.loadConfiguration = loadConfiguration
@@ -32,8 +37,10 @@ final class Server: Sendable {
         self.statistics = statistics
         workers = WorkerPool(count: configuration.workers)
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.ioThreads)
-        responders = ResponderSource(Server.responder(for: configuration, keys: keys, statistics: statistics, workers: workers),
-                                     access: access)
+        responders = ResponderSource(
+            Server.responder(for: configuration, keys: keys, statistics: statistics, workers: workers),
+            access: access
+        )
         Server.logKeys(keys, logger: logger)
         Server.logGenerateAccess(access, logger: logger)
     }
@@ -41,10 +48,13 @@ final class Server: Sendable {
     /// Says who may generate codes when anyone may: a security reviewer looks for exactly this line.
     static func logGenerateAccess(_ access: PeerAccess, logger: Logger) {
         guard !access.generate.isEmpty else { return }
-        logger.notice("CSC_GENERATE is on for these peers", metadata: [
-            "uids": "\(access.generate.uids.sorted().map(String.init).joined(separator: ","))",
-            "gids": "\(access.generate.gids.sorted().map(String.init).joined(separator: ","))",
-        ])
+        logger.notice(
+            "CSC_GENERATE is on for these peers",
+            metadata: [
+                "uids": "\(access.generate.uids.sorted().map(String.init).joined(separator: ","))",
+                "gids": "\(access.generate.gids.sorted().map(String.init).joined(separator: ","))",
+            ]
+        )
     }
 
     /// Names the keys by range and KCV; never the keys themselves.
@@ -54,25 +64,39 @@ final class Server: Sendable {
             return
         }
         let described = keys.table.ranges.flatMap { range in
-            range.entries.map { "\(range.low == range.high ? "\(range.low)" : "\(range.low)-\(range.high)"):\($0.name)/\($0.key.checkValue)" }
+            range.entries.map {
+                "\(range.low == range.high ? "\(range.low)" : "\(range.low)-\(range.high)"):\($0.name)/\($0.key.checkValue)"
+            }
         }
-        logger.notice("card verification keys loaded", metadata: [
-            "source": "\(keys.source)", "count": "\(keys.table.keyCount)", "keys": "\(described.joined(separator: " "))",
-        ])
+        logger.notice(
+            "card verification keys loaded",
+            metadata: [
+                "source": "\(keys.source)", "count": "\(keys.table.keyCount)",
+                "keys": "\(described.joined(separator: " "))",
+            ]
+        )
     }
 
-    static func responder(for configuration: Configuration, keys: KeyLoading.Loaded?, statistics: DaemonStatistics,
-                          workers: WorkerPool) -> Responder {
+    static func responder(
+        for configuration: Configuration,
+        keys: KeyLoading.Loaded?,
+        statistics: DaemonStatistics,
+        workers: WorkerPool
+    ) -> Responder {
         var validator = configuration.validator
         validator.securityCodes = keys?.table
         return Responder(
             validator: validator,
             securityCodes: keys?.table,
-            hello: HelloResponse(serverName: name, serverVersion: version,
-                                 maximumFrameSize: UInt32(configuration.maxFrame),
-                                 maximumInFlight: UInt32(configuration.maxInFlight)),
+            hello: HelloResponse(
+                serverName: name,
+                serverVersion: version,
+                maximumFrameSize: UInt32(configuration.maxFrame),
+                maximumInFlight: UInt32(configuration.maxInFlight)
+            ),
             statistics: { statistics.snapshot },
-            exposition: { statistics.exposition(queueDepths: workers.depths) })
+            exposition: { statistics.exposition(queueDepths: workers.depths) }
+        )
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.
@@ -111,12 +135,21 @@ final class Server: Sendable {
                 throw error
             }
         }
-        logger.info("listening", metadata: [
-            "socket": "\(path)", "activated": "\(activated != nil)", "workers": "\(configuration.workers)", "io_threads": "\(configuration.ioThreads)",
-            "max_connections": "\(configuration.maxConnections)", "pid": "\(getpid())",
-        ])
+        logger.info(
+            "listening",
+            metadata: [
+                "socket": "\(path)", "activated": "\(activated != nil)", "workers": "\(configuration.workers)",
+                "io_threads": "\(configuration.ioThreads)",
+                "max_connections": "\(configuration.maxConnections)", "pid": "\(getpid())",
+            ]
+        )
         TestingFaults.arm(workers: workers, eventLoops: group, logger: logger)
-        let monitor = ServiceMonitor(notifier: notifier, probes: LivenessProbes(eventLoops: group, workers: workers), statistics: statistics, logger: logger) {
+        let monitor = ServiceMonitor(
+            notifier: notifier,
+            probes: LivenessProbes(eventLoops: group, workers: workers),
+            statistics: statistics,
+            logger: logger
+        ) {
             [self] rate in statusLine(requestsPerSecond: rate)
         }
         notifier.ready(status: statusLine(requestsPerSecond: 0))
@@ -154,15 +187,20 @@ final class Server: Sendable {
             let next = try loadConfiguration()
             let nextAccess = try PeerAccess(next)
             let keys = try KeyLoading.load(next)
-            responders.replace(with: Server.responder(for: next, keys: keys, statistics: statistics, workers: workers), access: nextAccess)
+            responders.replace(
+                with: Server.responder(for: next, keys: keys, statistics: statistics, workers: workers),
+                access: nextAccess
+            )
             Server.logKeys(keys, logger: logger)
             Server.logGenerateAccess(nextAccess, logger: logger)
             let restartOnly = next.restartOnlyDifferences(from: configuration)
             if restartOnly.isEmpty {
                 logger.notice("configuration reloaded")
             } else {
-                logger.notice("reloaded; some changed keys take effect only on restart",
-                              metadata: ["restart_only": "\(restartOnly.joined(separator: ","))"])
+                logger.notice(
+                    "reloaded; some changed keys take effect only on restart",
+                    metadata: ["restart_only": "\(restartOnly.joined(separator: ","))"]
+                )
             }
             lastReload.withLockedValue { $0 = "ok \(stamp)" }
             statistics.recordReload(succeeded: true)
@@ -196,11 +234,17 @@ final class Server: Sendable {
 
     private func bootstrap() -> ServerBootstrap {
         let shared = ConnectionHandler.Context(
-            responders: responders, workers: workers, statistics: statistics,
+            responders: responders,
+            workers: workers,
+            statistics: statistics,
             limits: ConnectionStateMachine.Limits(
-                maxInFlight: configuration.maxInFlight, inlineBatchLimit: configuration.inlineBatchLimit,
-                idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))),
-            maximumFrameSize: configuration.maxFrame, logger: logger)
+                maxInFlight: configuration.maxInFlight,
+                inlineBatchLimit: configuration.inlineBatchLimit,
+                idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))
+            ),
+            maximumFrameSize: configuration.maxFrame,
+            logger: logger
+        )
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
@@ -214,7 +258,9 @@ final class Server: Sendable {
                     self.statistics.openConnections.wrappingIncrement(ordering: .relaxed)
                     let key = ObjectIdentifier(channel)
                     self.connections.withLockedValue { $0[key] = channel }
-                    channel.closeFuture.whenComplete { _ in self.connections.withLockedValue { _ = $0.removeValue(forKey: key) } }
+                    channel.closeFuture.whenComplete { _ in
+                        self.connections.withLockedValue { _ = $0.removeValue(forKey: key) }
+                    }
                     self.logger.info("connection accepted", metadata: ["peer": "\(peer)"])
                     return channel.eventLoop.makeCompletedFuture {
                         let handlers = channel.pipeline.syncOperations
@@ -233,12 +279,24 @@ final class Server: Sendable {
 
     private func refusal(for peer: PeerCredentials) -> WireError? {
         if !responders.current.access.connect.permits(peer) {
-            logger.warning("refused connection: peer not allowed", metadata: ["pid": "\(peer.pid)", "uid": "\(peer.uid)", "gid": "\(peer.gid)"])
-            return WireError(kind: .notPermitted, message: "uid \(peer.uid) and gid \(peer.gid) are not allowed to connect")
+            logger.warning(
+                "refused connection: peer not allowed",
+                metadata: ["pid": "\(peer.pid)", "uid": "\(peer.uid)", "gid": "\(peer.gid)"]
+            )
+            return WireError(
+                kind: .notPermitted,
+                message: "uid \(peer.uid) and gid \(peer.gid) are not allowed to connect"
+            )
         }
         if statistics.openConnections.load(ordering: .relaxed) >= UInt64(configuration.maxConnections) {
-            logger.warning("refused connection: limit reached", metadata: ["pid": "\(peer.pid)", "limit": "\(configuration.maxConnections)"])
-            return WireError(kind: .overloaded, message: "the server has \(configuration.maxConnections) connections open")
+            logger.warning(
+                "refused connection: limit reached",
+                metadata: ["pid": "\(peer.pid)", "limit": "\(configuration.maxConnections)"]
+            )
+            return WireError(
+                kind: .overloaded,
+                message: "the server has \(configuration.maxConnections) connections open"
+            )
         }
         return nil
     }

@@ -22,8 +22,13 @@ final class ServiceMonitor: @unchecked Sendable {
     private var lastRequests: UInt64 = 0
     private var lastStatusAt = ContinuousClock.now
 
-    init(notifier: SystemdNotifier, probes: LivenessProbes, statistics: DaemonStatistics, logger: Logger,
-         statusLine: @escaping @Sendable (Double) -> String) {
+    init(
+        notifier: SystemdNotifier,
+        probes: LivenessProbes,
+        statistics: DaemonStatistics,
+        logger: Logger,
+        statusLine: @escaping @Sendable (Double) -> String
+    ) {
         self.notifier = notifier
         self.probes = probes
         self.statistics = statistics
@@ -34,7 +39,13 @@ final class ServiceMonitor: @unchecked Sendable {
     func start() {
         queue.sync {
             if let interval = notifier.watchdogInterval {
-                logger.info("watchdog on", metadata: ["interval_ms": "\(interval.components.seconds * 1_000 + interval.components.attoseconds / 1_000_000_000_000_000)"])
+                logger.info(
+                    "watchdog on",
+                    metadata: [
+                        "interval_ms":
+                            "\(interval.components.seconds * 1_000 + interval.components.attoseconds / 1_000_000_000_000_000)"
+                    ]
+                )
                 timers.append(repeating(every: interval / 2) { [unowned self] in self.watchdogTick() })
             }
             if notifier.isActive {
@@ -68,8 +79,10 @@ final class ServiceMonitor: @unchecked Sendable {
                 withholding = false
             }
         } else if !withholding {
-            logger.error("threads did not answer their liveness probe: withholding watchdog pings",
-                         metadata: ["stuck": "\(stuck.joined(separator: ", "))"])
+            logger.error(
+                "threads did not answer their liveness probe: withholding watchdog pings",
+                metadata: ["stuck": "\(stuck.joined(separator: ", "))"]
+            )
             withholding = true
         }
         generation += 1
@@ -99,11 +112,17 @@ enum TestingFaults {
     static func arm(workers: WorkerPool, eventLoops: EventLoopGroup, logger: Logger) {
         let environment = ProcessInfo.processInfo.environment
         if let text = environment[wedgeWorkerVariable], let seconds = Double(text) {
-            logger.warning("TESTING: worker queue 0 will wedge", metadata: ["after_seconds": "\(seconds)", "variable": "\(wedgeWorkerVariable)"])
+            logger.warning(
+                "TESTING: worker queue 0 will wedge",
+                metadata: ["after_seconds": "\(seconds)", "variable": "\(wedgeWorkerVariable)"]
+            )
             workers.queues[0].asyncAfter(deadline: .now() + seconds) { wedge() }
         }
         if let text = environment[wedgeEventLoopVariable], let seconds = Double(text) {
-            logger.warning("TESTING: event loop 0 will wedge", metadata: ["after_seconds": "\(seconds)", "variable": "\(wedgeEventLoopVariable)"])
+            logger.warning(
+                "TESTING: event loop 0 will wedge",
+                metadata: ["after_seconds": "\(seconds)", "variable": "\(wedgeEventLoopVariable)"]
+            )
             var loops = eventLoops.makeIterator()
             loops.next()!.scheduleTask(in: TimeAmount.nanoseconds(Int64(seconds * 1e9))) { () -> Void in wedge() }
         }

@@ -44,7 +44,9 @@ enum SocketActivation {
         guard count > 0 else { return nil }
         let descriptor = SD_LISTEN_FDS_START
         guard sd_is_socket_unix(descriptor, Int32(SOCK_STREAM.rawValue), 1, nil, 0) > 0 else {
-            throw ConfigurationError(message: "socket activation: descriptor \(descriptor) is not a listening Unix stream socket")
+            throw ConfigurationError(
+                message: "socket activation: descriptor \(descriptor) is not a listening Unix stream socket"
+            )
         }
         return descriptor
     }

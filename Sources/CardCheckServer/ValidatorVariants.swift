@@ -27,7 +27,11 @@ final class ValidatorVariants: Sendable {
     }
 
     /// Validates with the variant `flags` select.
-    func validate(_ fields: RequestFields, today: YearMonth, flags: ValidateFlags) throws(ValidationError) -> ValidationResult {
+    func validate(
+        _ fields: RequestFields,
+        today: YearMonth,
+        flags: ValidateFlags
+    ) throws(ValidationError) -> ValidationResult {
         switch (flags.contains(.strictStreet), flags.contains(.internationalAVS)) {
         case (false, false): try configured.validate(fields, today: today)
         case (true, false): try strictStreet.validate(fields, today: today)

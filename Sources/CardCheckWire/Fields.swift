@@ -75,13 +75,19 @@ public struct FieldWriter {
             (base + count).copyMemory(from: bytes.baseAddress!, byteCount: length)
         }
         if copied == nil {
-            for (offset, byte) in value.utf8.enumerated() { base.storeBytes(of: byte, toByteOffset: count + offset, as: UInt8.self) }
+            for (offset, byte) in value.utf8.enumerated() {
+                base.storeBytes(of: byte, toByteOffset: count + offset, as: UInt8.self)
+            }
         }
         count += length
     }
 
     /// A field whose value `body` writes at the pointer (at most `maximum` bytes), returning its length.
-    @inlinable @inline(__always) public mutating func field(_ tag: UInt8, maximum: Int, _ body: (UnsafeMutableRawPointer) -> Int) {
+    @inlinable @inline(__always) public mutating func field(
+        _ tag: UInt8,
+        maximum: Int,
+        _ body: (UnsafeMutableRawPointer) -> Int
+    ) {
         precondition(count + 3 + maximum <= capacity, "FieldWriter: the response outgrew its reserved room")
         let start = count
         count += 3
@@ -131,9 +137,12 @@ public struct FieldValue {
         }
     }
 
-    public func integer<Integer: FixedWidthInteger>(named name: String, as: Integer.Type = Integer.self) throws(WireError) -> Integer {
+    public func integer<Integer: FixedWidthInteger>(
+        named name: String,
+        as: Integer.Type = Integer.self
+    ) throws(WireError) -> Integer {
         guard bytes.readableBytes == Integer.bitWidth / 8,
-              let value = bytes.getInteger(at: bytes.readerIndex, as: Integer.self)
+            let value = bytes.getInteger(at: bytes.readerIndex, as: Integer.self)
         else { throw WireError.invalid(name, "\(name) must be \(Integer.bitWidth / 8) bytes") }
         return value
     }

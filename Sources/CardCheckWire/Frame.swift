@@ -9,8 +9,13 @@ public struct Frame: Sendable, Hashable {
     /// The TLV fields.
     public var fields: ByteBuffer
 
-    public init(version: UInt8 = WireFormat.versionByte, opcode: UInt8, flags: UInt16 = 0, requestID: UInt32,
-                fields: ByteBuffer) {
+    public init(
+        version: UInt8 = WireFormat.versionByte,
+        opcode: UInt8,
+        flags: UInt16 = 0,
+        requestID: UInt32,
+        fields: ByteBuffer
+    ) {
         self.version = version
         self.opcode = opcode
         self.flags = flags
@@ -32,11 +37,16 @@ extension ByteBuffer {
 
     /// Appends a frame whose fields `body` writes in place, patching the length afterwards, so that a
     /// response needs no intermediate buffer.
-    public mutating func writeFrame(opcode: UInt8, flags: UInt16 = 0, requestID: UInt32,
-                                    fields body: (inout ByteBuffer) -> Void) {
+    public mutating func writeFrame(
+        opcode: UInt8,
+        flags: UInt16 = 0,
+        requestID: UInt32,
+        fields body: (inout ByteBuffer) -> Void
+    ) {
         let lengthIndex = writerIndex
         // The header in one reserved stretch (length patched below).
-        writeWithUnsafeMutableBytes(minimumWritableBytes: WireFormat.lengthPrefixSize + WireFormat.headerSize) { memory in
+        writeWithUnsafeMutableBytes(minimumWritableBytes: WireFormat.lengthPrefixSize + WireFormat.headerSize) {
+            memory in
             let base = memory.baseAddress!
             base.storeBytes(of: UInt32(0), as: UInt32.self)
             base.storeBytes(of: WireFormat.versionByte, toByteOffset: 4, as: UInt8.self)

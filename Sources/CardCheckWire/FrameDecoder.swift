@@ -26,10 +26,18 @@ public struct FrameDecoder: ByteToMessageDecoder, NIOSingleStepByteToMessageDeco
         }
         let frameSize = WireFormat.lengthPrefixSize + Int(header.length)
         guard buffer.readableBytes >= frameSize else { return nil }
-        let fields = buffer.getSlice(at: buffer.readerIndex + WireFormat.lengthPrefixSize + WireFormat.headerSize,
-                                     length: Int(header.length) - WireFormat.headerSize)!
+        let fields = buffer.getSlice(
+            at: buffer.readerIndex + WireFormat.lengthPrefixSize + WireFormat.headerSize,
+            length: Int(header.length) - WireFormat.headerSize
+        )!
         buffer.moveReaderIndex(forwardBy: frameSize)
-        return Frame(version: header.version!, opcode: header.opcode, flags: header.flags, requestID: header.requestID, fields: fields)
+        return Frame(
+            version: header.version!,
+            opcode: header.opcode,
+            flags: header.flags,
+            requestID: header.requestID,
+            fields: fields
+        )
     }
 
     /// What the first bytes of a frame say, as far as they have arrived: nil before the whole length

@@ -35,8 +35,13 @@ public struct HelloResponse: Sendable, Hashable {
     public var maximumFrameSize: UInt32
     public var maximumInFlight: UInt32
 
-    public init(serverName: String, serverVersion: String, protocolVersion: UInt8 = WireFormat.protocolVersion,
-                maximumFrameSize: UInt32, maximumInFlight: UInt32) {
+    public init(
+        serverName: String,
+        serverVersion: String,
+        protocolVersion: UInt8 = WireFormat.protocolVersion,
+        maximumFrameSize: UInt32,
+        maximumInFlight: UInt32
+    ) {
         self.serverName = serverName
         self.serverVersion = serverVersion
         self.protocolVersion = protocolVersion
@@ -53,7 +58,11 @@ public struct HelloResponse: Sendable, Hashable {
     }
 
     public init(fields: ByteBuffer) throws(WireError) {
-        var name: String?, version: String?, protocolVersion: UInt8?, frame: UInt32?, inFlight: UInt32?
+        var name: String?
+        var version: String?
+        var protocolVersion: UInt8?
+        var frame: UInt32?
+        var inFlight: UInt32?
         var reader = FieldReader(fields)
         while let (tag, value) = try reader.next() {
             switch tag {
@@ -68,7 +77,12 @@ public struct HelloResponse: Sendable, Hashable {
         guard let name, let version, let protocolVersion, let frame, let inFlight else {
             throw WireError(kind: .missingField, message: "HELLO response incomplete")
         }
-        self.init(serverName: name, serverVersion: version, protocolVersion: protocolVersion,
-                  maximumFrameSize: frame, maximumInFlight: inFlight)
+        self.init(
+            serverName: name,
+            serverVersion: version,
+            protocolVersion: protocolVersion,
+            maximumFrameSize: frame,
+            maximumInFlight: inFlight
+        )
     }
 }

@@ -62,8 +62,13 @@ public struct InterpretResponse: Sendable, Hashable {
     public init(_ request: InterpretRequest, policy: DecisionPolicy) {
         avs = request.avs.map { code in
             let meaning = Interpretation.avs(code)
-            return AVSPart(meaning: meaning.meaning, street: meaning.street, postal: meaning.postal,
-                           action: policy[code], advice: meaning.advice)
+            return AVSPart(
+                meaning: meaning.meaning,
+                street: meaning.street,
+                postal: meaning.postal,
+                action: policy[code],
+                advice: meaning.advice
+            )
         }
         csc = request.csc.map { code in
             let meaning = Interpretation.csc(code)
@@ -89,11 +94,21 @@ public struct InterpretResponse: Sendable, Hashable {
     }
 
     public init(fields: ByteBuffer) throws(WireError) {
-        var avsMeaning: String?, street: MatchFlag?, postal: MatchFlag?, avsAction: Action?, avsAdvice: String?
-        var cscMeaning: String?, cscAction: Action?, cscAdvice: String?
+        var avsMeaning: String?
+        var street: MatchFlag?
+        var postal: MatchFlag?
+        var avsAction: Action?
+        var avsAdvice: String?
+        var cscMeaning: String?
+        var cscAction: Action?
+        var cscAdvice: String?
         var overall: Action?
-        func readAction(_ value: FieldValue) throws(WireError) -> Action { try value.code(named: "action", Action.init(rawValue:)) }
-        func flag(_ value: FieldValue) throws(WireError) -> MatchFlag { try value.code(named: "flag", MatchFlag.init(rawValue:)) }
+        func readAction(_ value: FieldValue) throws(WireError) -> Action {
+            try value.code(named: "action", Action.init(rawValue:))
+        }
+        func flag(_ value: FieldValue) throws(WireError) -> MatchFlag {
+            try value.code(named: "flag", MatchFlag.init(rawValue:))
+        }
         var reader = FieldReader(fields)
         while let (tag, value) = try reader.next() {
             switch tag {

@@ -18,7 +18,10 @@ public struct FieldCursor: Sendable {
     /// The next field of `bytes` (the frame's fields, from their start each time): its tag and where its
     /// value lies. Nil at the end.
     @inlinable @inline(__always)
-    public mutating func next(in bytes: UnsafeRawBufferPointer, names: (UInt8) -> String?) throws(WireError)
+    public mutating func next(
+        in bytes: UnsafeRawBufferPointer,
+        names: (UInt8) -> String?
+    ) throws(WireError)
         -> (tag: UInt8, range: Range<Int>)?
     {
         guard offset < bytes.count else { return nil }
@@ -30,8 +33,12 @@ public struct FieldCursor: Sendable {
             throw WireError.malformed("field 0x\(String(tag, radix: 16)) runs past the end of the frame")
         }
         guard insert(tag) else {
-            throw WireError(kind: .invalidField, code: "duplicate_field", field: names(tag),
-                            message: "field 0x\(String(tag, radix: 16)) appears twice")
+            throw WireError(
+                kind: .invalidField,
+                code: "duplicate_field",
+                field: names(tag),
+                message: "field 0x\(String(tag, radix: 16)) appears twice"
+            )
         }
         offset = start + length
         return (tag, start..<offset)
@@ -42,10 +49,18 @@ public struct FieldCursor: Sendable {
     mutating func insert(_ tag: UInt8) -> Bool {
         let bit = UInt64(1) << UInt64(tag & 63)
         switch tag >> 6 {
-        case 0: if seen.0 & bit != 0 { return false }; seen.0 |= bit
-        case 1: if seen.1 & bit != 0 { return false }; seen.1 |= bit
-        case 2: if seen.2 & bit != 0 { return false }; seen.2 |= bit
-        default: if seen.3 & bit != 0 { return false }; seen.3 |= bit
+        case 0:
+            if seen.0 & bit != 0 { return false }
+            seen.0 |= bit
+        case 1:
+            if seen.1 & bit != 0 { return false }
+            seen.1 |= bit
+        case 2:
+            if seen.2 & bit != 0 { return false }
+            seen.2 |= bit
+        default:
+            if seen.3 & bit != 0 { return false }
+            seen.3 |= bit
         }
         return true
     }
@@ -57,7 +72,8 @@ enum RawFields {
     /// Calls `body` with each field's tag and value, in order.
     @inlinable @inline(__always)
     static func forEach(
-        in bytes: UnsafeBufferPointer<UInt8>, names: (UInt8) -> String?,
+        in bytes: UnsafeBufferPointer<UInt8>,
+        names: (UInt8) -> String?,
         _ body: (UInt8, UnsafeBufferPointer<UInt8>) throws(WireError) -> Void
     ) throws(WireError) {
         let raw = UnsafeRawBufferPointer(bytes)

@@ -58,11 +58,16 @@ public enum SecurityCodeCodec {
     /// Reads a request straight from the frame's bytes and runs `body` with it.
     @inlinable
     public static func withRequest<R>(
-        in fields: ByteBuffer, today: YearMonth, _ body: (Parsed) throws(WireError) -> R
+        in fields: ByteBuffer,
+        today: YearMonth,
+        _ body: (Parsed) throws(WireError) -> R
     ) throws(WireError) -> R {
         let outcome: Result<R, WireError> = fields.withUnsafeReadableBytes { raw in
             Result { () throws(WireError) -> R in
-                let bytes = UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)
+                let bytes = UnsafeBufferPointer(
+                    start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                    count: raw.count
+                )
                 return try body(try parse(bytes, today: today))
             }
         }
@@ -71,8 +76,10 @@ public enum SecurityCodeCodec {
 
     @usableFromInline
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>, today: YearMonth) throws(WireError) -> Parsed {
-        var pan: UnsafeBufferPointer<UInt8>?, expiry: UnsafeBufferPointer<UInt8>?
-        var serviceCode: UnsafeBufferPointer<UInt8>?, csc: UnsafeBufferPointer<UInt8>?
+        var pan: UnsafeBufferPointer<UInt8>?
+        var expiry: UnsafeBufferPointer<UInt8>?
+        var serviceCode: UnsafeBufferPointer<UInt8>?
+        var csc: UnsafeBufferPointer<UInt8>?
         try RawFields.forEach(in: bytes, names: { RequestTag(rawValue: $0)?.name }) { (tag, value) throws(WireError) in
             guard let known = RequestTag(rawValue: tag) else { return }  // unknown: skipped
             switch known {
@@ -82,8 +89,12 @@ public enum SecurityCodeCodec {
             case .csc: csc = value
             }
         }
-        guard let pan else { throw WireError(kind: .missingField, field: "pan", message: "a card verification value needs the PAN") }
-        guard let expiry else { throw WireError(kind: .missingField, field: "expiry", message: "a card verification value needs the expiry") }
+        guard let pan else {
+            throw WireError(kind: .missingField, field: "pan", message: "a card verification value needs the PAN")
+        }
+        guard let expiry else {
+            throw WireError(kind: .missingField, field: "expiry", message: "a card verification value needs the expiry")
+        }
         let card: PAN
         do { card = try PAN(utf8: pan) } catch { throw WireError(error) }
         guard let month = Expiry.parse(utf8: expiry, today: today)?.month else {
@@ -91,7 +102,9 @@ public enum SecurityCodeCodec {
         }
         var service: UInt16 = 0
         if let serviceCode {
-            guard let digits = threeDigits(serviceCode) else { throw WireError.invalid("service_code", "a service code is 3 digits") }
+            guard let digits = threeDigits(serviceCode) else {
+                throw WireError.invalid("service_code", "a service code is 3 digits")
+            }
             service = digits
         }
         if let csc, threeDigits(csc) == nil {
@@ -130,7 +143,9 @@ public enum SecurityCodeCodec {
         }
 
         public init(fields: ByteBuffer) throws(WireError) {
-            var code: String?, name: String?, kcv: String?
+            var code: String?
+            var name: String?
+            var kcv: String?
             var reader = FieldReader(fields)
             while let (tag, value) = try reader.next() {
                 switch ResponseTag(rawValue: tag) {
@@ -158,7 +173,9 @@ public enum SecurityCodeCodec {
 
     /// Reads a `CSC_VERIFY` answer.
     public static func verification(fields: ByteBuffer) throws(WireError) -> SecurityCodeVerification {
-        var result: CSCResult?, name: String?, kcv: String?
+        var result: CSCResult?
+        var name: String?
+        var kcv: String?
         var reader = FieldReader(fields)
         while let (tag, value) = try reader.next() {
             switch ResponseTag(rawValue: tag) {
@@ -170,7 +187,9 @@ public enum SecurityCodeCodec {
         }
         switch result {
         case .M?:
-            guard let name, let kcv else { throw WireError(kind: .missingField, message: "CSC_VERIFY match without its key") }
+            guard let name, let kcv else {
+                throw WireError(kind: .missingField, message: "CSC_VERIFY match without its key")
+            }
             return .match(KeyIdentity(name: name, checkValue: kcv))
         case .N?: return .noMatch
         case .U?: return .noKey

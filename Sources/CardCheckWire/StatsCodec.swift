@@ -53,7 +53,9 @@ public struct MetricsExposition: Sendable, Hashable {
         while let (tag, value) = try reader.next() {
             if tag == Self.tag { text = value.text }
         }
-        guard let text else { throw WireError(kind: .missingField, field: "exposition", message: "no exposition in the STATS response") }
+        guard let text else {
+            throw WireError(kind: .missingField, field: "exposition", message: "no exposition in the STATS response")
+        }
         self.text = text
     }
 }

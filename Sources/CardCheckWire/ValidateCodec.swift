@@ -84,12 +84,19 @@ public enum ValidateCodec {
     /// String per field. The pointers are valid only inside `body`.
     @inlinable
     public static func withRequestFields<R>(
-        in fields: ByteBuffer, _ body: (RequestFields) throws(WireError) -> R
+        in fields: ByteBuffer,
+        _ body: (RequestFields) throws(WireError) -> R
     ) throws(WireError) -> R {
         let outcome: Result<R, WireError> = fields.withUnsafeReadableBytes { raw in
             Result { () throws(WireError) -> R in
-                try body(try parseRequest(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                                                              count: raw.count)))
+                try body(
+                    try parseRequest(
+                        UnsafeBufferPointer(
+                            start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                            count: raw.count
+                        )
+                    )
+                )
             }
         }
         return try outcome.get()
@@ -105,7 +112,9 @@ public enum ValidateCodec {
             case .expiry: request.expiry = value
             case .csc: request.csc = value
             case .cscIndicator:
-                guard value.count == 1 else { throw WireError.invalid("csc_indicator", "csc_indicator must be one byte") }
+                guard value.count == 1 else {
+                    throw WireError.invalid("csc_indicator", "csc_indicator must be one byte")
+                }
                 request.cscIndicator = Int(value[0])
             case .street: request.address.street = value
             case .postalCode: request.address.postalCode = value
@@ -125,7 +134,9 @@ public enum ValidateCodec {
         // Written in place in one reserved stretch: this is the daemon's hottest path.
         buffer.writeFields(maximum: 192) { fields in
             if let pan = result.pan {
-                fields.field(ResponseTag.maskedPAN.rawValue, maximum: PAN.digitRange.upperBound) { pan.masked.writeASCII(to: $0) }
+                fields.field(ResponseTag.maskedPAN.rawValue, maximum: PAN.digitRange.upperBound) {
+                    pan.masked.writeASCII(to: $0)
+                }
                 fields.bool(ResponseTag.luhnValid.rawValue, pan.luhnValid)
                 if let brand = pan.brand { fields.text(ResponseTag.brand.rawValue, brand.name) }
                 fields.bool(ResponseTag.lengthValid.rawValue, pan.lengthValid)
@@ -165,7 +176,9 @@ public enum ValidateCodec {
         while let (tag, value) = try reader.next() {
             switch ResponseTag(rawValue: tag) {
             case .maskedPAN:
-                guard let parsed = MaskedPAN(value.text) else { throw WireError.invalid("masked_pan", "not a masked PAN") }
+                guard let parsed = MaskedPAN(value.text) else {
+                    throw WireError.invalid("masked_pan", "not a masked PAN")
+                }
                 masked = parsed
             case .luhnValid: luhnValid = try value.bool(named: "luhn_valid")
             case .brand:
@@ -175,8 +188,10 @@ public enum ValidateCodec {
             case .expiry: expiry = try value.code(named: "expiry", ExpiryStatus.init(rawValue:))
             case .cscPresence: presence = try value.code(named: "csc_presence", CSCPresence.init(rawValue:))
             case .cscFormatValid: formatValid = try value.bool(named: "csc_format_valid")
-            case .cscResult: cscResult = try value.code(named: "csc_result") { CSCResult(letter: Character(Unicode.Scalar($0))) }
-            case .avsResult: avsCode = try value.code(named: "avs_result") { AVSCode(letter: Character(Unicode.Scalar($0))) }
+            case .cscResult:
+                cscResult = try value.code(named: "csc_result") { CSCResult(letter: Character(Unicode.Scalar($0))) }
+            case .avsResult:
+                avsCode = try value.code(named: "avs_result") { AVSCode(letter: Character(Unicode.Scalar($0))) }
             case .avsStreetMatch: streetMatch = try value.bool(named: "avs_street_match")
             case .avsPostalMatch: postalMatch = try value.bool(named: "avs_postal_match")
             case .action: action = try value.code(named: "action", Action.init(rawValue:))
@@ -184,16 +199,23 @@ public enum ValidateCodec {
             case nil: break
             }
         }
-        guard let action, let reasons else { throw WireError(kind: .missingField, message: "result without action or reasons") }
+        guard let action, let reasons else {
+            throw WireError(kind: .missingField, message: "result without action or reasons")
+        }
         var pan: PANCheck?
         if let masked {
-            guard let luhnValid, let lengthValid else { throw WireError(kind: .missingField, message: "PAN result incomplete") }
+            guard let luhnValid, let lengthValid else {
+                throw WireError(kind: .missingField, message: "PAN result incomplete")
+            }
             pan = PANCheck(masked: masked, luhnValid: luhnValid, brand: brand, lengthValid: lengthValid)
         }
         return ValidationResult(
-            pan: pan, expiry: expiry,
+            pan: pan,
+            expiry: expiry,
             csc: presence.map { CSCCheck(presence: $0, formatValid: formatValid, result: cscResult) },
             avs: avsCode.map { AVSCheck(code: $0, streetMatch: streetMatch, postalMatch: postalMatch) },
-            action: action, reasons: reasons)
+            action: action,
+            reasons: reasons
+        )
     }
 }

@@ -44,14 +44,21 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// The engine's error as the wire carries it: its own code, field and message.
     public init(_ error: ValidationError) {
-        self.init(kind: error == .nothingToCheck ? .missingField : .invalidField, code: error.code,
-                  field: error.field, message: error.description)
+        self.init(
+            kind: error == .nothingToCheck ? .missingField : .invalidField,
+            code: error.code,
+            field: error.field,
+            message: error.description
+        )
     }
 
     public var description: String { "\(kind.name) (\(code)): \(message)" }
 
     enum Tag: UInt8 {
-        case kind = 0x01, code = 0x02, field = 0x03, message = 0x04
+        case kind = 0x01
+        case code = 0x02
+        case field = 0x03
+        case message = 0x04
     }
 
     /// Writes the error's fields.

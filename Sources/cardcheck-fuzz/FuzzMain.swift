@@ -14,7 +14,12 @@ enum FuzzMain {
             exit(writeSeeds(vectors: arguments[2], into: arguments[3]))
         }
         guard arguments.count >= 2, let target = FuzzTarget(rawValue: arguments[1]) else {
-            FileHandle.standardError.write(Data("usage: cardcheck-fuzz frames|requests [libFuzzer options] [corpus…]\n       cardcheck-fuzz seeds VECTORS.json DIR\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "usage: cardcheck-fuzz frames|requests [libFuzzer options] [corpus…]\n       cardcheck-fuzz seeds VECTORS.json DIR\n"
+                        .utf8
+                )
+            )
             exit(64)
         }
         selectedTarget = target
@@ -30,7 +35,9 @@ enum FuzzMain {
         }
         rest.removeAll()
         if status == -1 {
-            FileHandle.standardError.write(Data("cardcheck-fuzz: built without libFuzzer; build it as scripts/fuzz does\n".utf8))
+            FileHandle.standardError.write(
+                Data("cardcheck-fuzz: built without libFuzzer; build it as scripts/fuzz does\n".utf8)
+            )
             exit(69)
         }
         exit(status)
@@ -39,8 +46,9 @@ enum FuzzMain {
     /// Writes each vector's request frame (hex in Protocol/vectors/wire.json) as one seed file.
     static func writeSeeds(vectors: String, into directory: String) -> Int32 {
         guard let data = FileManager.default.contents(atPath: vectors),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let list = json["vectors"] as? [[String: Any]] else { return 66 }
+            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let list = json["vectors"] as? [[String: Any]]
+        else { return 66 }
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for (index, vector) in list.enumerated() {
             guard let hex = vector["request"] as? String else { continue }

@@ -19,16 +19,31 @@ enum FuzzTarget: String, CaseIterable {
             var buffer = ByteBuffer(bytes: bytes)
             var output = ByteBuffer()
             while let frame = try? decoder.decode(buffer: &buffer) {
-                _ = FuzzTarget.responder.respond(to: frame, today: FuzzTarget.today, permissions: .generateSecurityCodes, into: &output)
+                _ = FuzzTarget.responder.respond(
+                    to: frame,
+                    today: FuzzTarget.today,
+                    permissions: .generateSecurityCodes,
+                    into: &output
+                )
             }
         case .requests:
             guard let first = bytes.first else { return }
             // The first byte picks the operation (and flags); the rest are the fields.
             let opcodes = Opcode.allCases.map(\.rawValue) + [0x00, 0x42]
             let opcode = opcodes[Int(first) % opcodes.count]
-            let frame = Frame(opcode: opcode, flags: UInt16(first >> 5), requestID: 1, fields: ByteBuffer(bytes: bytes.dropFirst()))
+            let frame = Frame(
+                opcode: opcode,
+                flags: UInt16(first >> 5),
+                requestID: 1,
+                fields: ByteBuffer(bytes: bytes.dropFirst())
+            )
             var output = ByteBuffer()
-            _ = FuzzTarget.responder.respond(to: frame, today: FuzzTarget.today, permissions: .generateSecurityCodes, into: &output)
+            _ = FuzzTarget.responder.respond(
+                to: frame,
+                today: FuzzTarget.today,
+                permissions: .generateSecurityCodes,
+                into: &output
+            )
         }
     }
 
@@ -36,11 +51,15 @@ enum FuzzTarget: String, CaseIterable {
 
     /// The daemon's responder with a key table, so that CSC paths run too.
     static let responder: Responder = {
-        let keys = try? KeyFile.parse("4 0123456789ABCDEFFEDCBA9876543210 name=fuzz\n5412 4C37C8319D76ADAB58D9431543C2165B parity=any expiry=MMYY")
+        let keys = try? KeyFile.parse(
+            "4 0123456789ABCDEFFEDCBA9876543210 name=fuzz\n5412 4C37C8319D76ADAB58D9431543C2165B parity=any expiry=MMYY"
+        )
         var validator = Validator()
         validator.securityCodes = keys
         return Responder(
-            validator: validator, securityCodes: keys,
-            hello: HelloResponse(serverName: "fuzz", serverVersion: "0", maximumFrameSize: 16_384, maximumInFlight: 256))
+            validator: validator,
+            securityCodes: keys,
+            hello: HelloResponse(serverName: "fuzz", serverVersion: "0", maximumFrameSize: 16_384, maximumInFlight: 256)
+        )
     }()
 }

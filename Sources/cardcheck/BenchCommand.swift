@@ -20,7 +20,8 @@ struct BenchCommand: ParsableCommand {
 
             Mix kinds: luhn (VALIDATE, PAN only), full (VALIDATE: PAN, expiry, CSC, both addresses), \
             csc (CSC_VERIFY), interpret (INTERPRET).
-            """)
+            """
+    )
 
     @OptionGroup var socket: SocketOptions
     @Option(help: "Connections to open.") var connections = 16
@@ -29,9 +30,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Requests to send in all, instead of --duration.") var requests: Int?
     @Option(help: "Seconds of load before measuring starts.") var warmup = 1.0
     @Option(help: "Open loop: requests per second in all.") var rate: Double?
-    @Option(help: "Request kinds and their shares, e.g. full=70,luhn=20,csc=5,interpret=5.") var mix = RequestMix(argument: "full")!
+    @Option(help: "Request kinds and their shares, e.g. full=70,luhn=20,csc=5,interpret=5.") var mix = RequestMix(
+        argument: "full"
+    )!
     @Option(help: "Seed for the generated cards (the same seed, the same requests).") var seed: UInt64 = 1
-    @Option(help: "Event loop threads (default: one per core).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Event loop threads (default: one per core).") var threads = ProcessInfo.processInfo
+        .activeProcessorCount
     @Option(help: "The daemon's key file, to make right codes and check M/N answers.") var keys: String?
     @Flag(help: "Do not compare answers with the engine's (a daemon with its own policy).") var noCheck = false
     @Flag(help: "Print the report as one JSON object.") var json = false
@@ -39,7 +43,9 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
         guard (1...65_536).contains(pipeline) else { throw ValidationError("--pipeline must be 1 to 65536") }
-        guard duration == nil || requests == nil else { throw ValidationError("give --duration or --requests, not both") }
+        guard duration == nil || requests == nil else {
+            throw ValidationError("give --duration or --requests, not both")
+        }
         if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
         if let requests, requests < 1 { throw ValidationError("--requests must be at least 1") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
@@ -57,7 +63,9 @@ struct BenchCommand: ParsableCommand {
         options.seed = seed
         options.checkAnswers = !noCheck
         if let keys {
-            do { options.keys = try KeyFile.load(keys, ownership: .any) } catch { throw ValidationError("--keys \(error)") }
+            do { options.keys = try KeyFile.load(keys, ownership: .any) } catch {
+                throw ValidationError("--keys \(error)")
+            }
         }
         let onTerminal = isatty(STDERR_FILENO) == 1
         let report: LoadReport

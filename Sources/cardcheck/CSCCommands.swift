@@ -33,21 +33,31 @@ struct CSCOptions: ParsableArguments {
     @Flag(help: "With --local: go on when the PAN fails the Mod-10 check (published test vectors use such PANs).")
     var ignoreLuhn = false
     @Option(help: "The card number.") var pan: String
-    @Option(help: ArgumentHelp("The expiry as YYMM, year then month (2812 for December 2028), whatever order the key uses.",
-                               valueName: "YYMM"))
+    @Option(
+        help: ArgumentHelp(
+            "The expiry as YYMM, year then month (2812 for December 2028), whatever order the key uses.",
+            valueName: "YYMM"
+        )
+    )
     var expiry: YearFirstExpiry
     @Option(help: "Service code: 000 for CVV2/CVC2 (default), 999 for iCVV, the card's own for CVV/CVC.")
     var serviceCode = ServiceCode(argument: "000")!
 
     func validate() throws {
         if local {
-            guard (cvk == nil) != (keys == nil) else { throw ValidationError("with --local, give exactly one of --cvk and --keys") }
+            guard (cvk == nil) != (keys == nil) else {
+                throw ValidationError("with --local, give exactly one of --cvk and --keys")
+            }
         } else {
-            guard !ignoreLuhn else { throw ValidationError("--ignore-luhn goes with --local: cardcheckd always checks Mod-10") }
+            guard !ignoreLuhn else {
+                throw ValidationError("--ignore-luhn goes with --local: cardcheckd always checks Mod-10")
+            }
             guard cvk == nil && keys == nil else {
                 throw ValidationError("--cvk and --keys go with --local; without it cardcheckd uses its own keys")
             }
-            guard expiry.month != nil else { throw ValidationError("--expiry is YYMM with a month from 01 to 12, e.g. 2812") }
+            guard expiry.month != nil else {
+                throw ValidationError("--expiry is YYMM with a month from 01 to 12, e.g. 2812")
+            }
         }
     }
 
@@ -64,10 +74,14 @@ struct CSCOptions: ParsableArguments {
         let card: PAN
         do { card = try PAN(pan) } catch { throw ValidationError("--pan: \(error)") }
         guard card.luhnValid || ignoreLuhn else {
-            throw ValidationError("--pan fails the Mod-10 (Luhn) check (--ignore-luhn makes a code anyway, for published test vectors)")
+            throw ValidationError(
+                "--pan fails the Mod-10 (Luhn) check (--ignore-luhn makes a code anyway, for published test vectors)"
+            )
         }
         guard BrandDirectory.standard.brand(of: card) != .americanExpress else {
-            throw ValidationError("American Express security codes have no public method; cardcheck does not make or check them")
+            throw ValidationError(
+                "American Express security codes have no public method; cardcheck does not make or check them"
+            )
         }
         if let cvk {
             do {
@@ -101,14 +115,19 @@ struct CSCOptions: ParsableArguments {
             }
             Swift.print(writer.finished)
         } else {
-            let named = key.map { "  (key \($0.name), KCV \($0.checkValue))" } ?? (result == "U" ? "  (no key covers this card)" : "")
+            let named =
+                key.map { "  (key \($0.name), KCV \($0.checkValue))" }
+                ?? (result == "U" ? "  (no key covers this card)" : "")
             Swift.print((code ?? result ?? "") + named)
         }
     }
 }
 
 struct GenerateCSCCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Print the code of a card (for test cards and sandboxes).")
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Print the code of a card (for test cards and sandboxes)."
+    )
 
     @OptionGroup var options: CSCOptions
 
@@ -116,8 +135,12 @@ struct GenerateCSCCommand: AsyncParsableCommand {
         if options.local {
             let (pan, entries) = try options.resolve()
             let entry = entries[0]
-            let code = CardVerificationValue.code(key: entry.key, pan: pan, expiryDigits: options.expiryDigits(entry.expiryOrder),
-                                                  serviceCode: options.serviceCodeValue)
+            let code = CardVerificationValue.code(
+                key: entry.key,
+                pan: pan,
+                expiryDigits: options.expiryDigits(entry.expiryOrder),
+                serviceCode: options.serviceCodeValue
+            )
             options.print(code: code.description, result: nil, key: entry.identity)
             return
         }
@@ -131,13 +154,17 @@ struct GenerateCSCCommand: AsyncParsableCommand {
 
 struct VerifyCSCCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "verify", abstract: "Check a code: M (match) or N (no match), U when no key covers the card; exit status 1 unless M.")
+        commandName: "verify",
+        abstract: "Check a code: M (match) or N (no match), U when no key covers the card; exit status 1 unless M."
+    )
 
     @OptionGroup var options: CSCOptions
     @Option(help: "The code to check (3 digits).") var csc: String
 
     func validate() throws {
-        guard csc.count == 3, csc.allSatisfy(\.isASCII), UInt16(csc) != nil else { throw ValidationError("--csc is 3 digits") }
+        guard csc.count == 3, csc.allSatisfy(\.isASCII), UInt16(csc) != nil else {
+            throw ValidationError("--csc is 3 digits")
+        }
     }
 
     func run() async throws {
@@ -146,14 +173,21 @@ struct VerifyCSCCommand: AsyncParsableCommand {
             let (pan, entries) = try options.resolve()
             let matched = entries.first { entry in
                 Array(csc.utf8).withUnsafeBufferPointer {
-                    CardVerificationValue.verify($0, key: entry.key, pan: pan, expiryDigits: options.expiryDigits(entry.expiryOrder),
-                                                 serviceCode: options.serviceCodeValue)
+                    CardVerificationValue.verify(
+                        $0,
+                        key: entry.key,
+                        pan: pan,
+                        expiryDigits: options.expiryDigits(entry.expiryOrder),
+                        serviceCode: options.serviceCodeValue
+                    )
                 }
             }
             verification = matched.map { .match($0.identity) } ?? .noMatch
         } else {
             let client = options.client()
-            do { verification = try await client.verifySecurityCode(options.request(csc: csc)) } catch { throw Terminal.fail(error) }
+            do { verification = try await client.verifySecurityCode(options.request(csc: csc)) } catch {
+                throw Terminal.fail(error)
+            }
             await client.close()
         }
         let key: KeyIdentity? = if case .match(let key) = verification { key } else { nil }

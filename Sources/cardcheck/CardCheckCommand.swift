@@ -10,6 +10,9 @@ struct CardCheckCommand: AsyncParsableCommand {
             security code given on the command line is visible to other local users through the process list: \
             pipe JSON Lines on standard input for real codes.
             """,
-        subcommands: [ValidateCommand.self, InterpretCommand.self, CSCCommand.self, PingCommand.self, StatsCommand.self, BenchCommand.self]
+        subcommands: [
+            ValidateCommand.self, InterpretCommand.self, CSCCommand.self, PingCommand.self, StatsCommand.self,
+            BenchCommand.self,
+        ]
     )
 }

@@ -15,7 +15,9 @@ struct PingCommand: AsyncParsableCommand {
             let hello = try await client.hello(clientName: "cardcheck ping")
             for _ in 0..<max(1, count) {
                 let time = try await client.ping()
-                print("PONG from \(hello.serverName) \(hello.serverVersion) (protocol \(hello.protocolVersion)) in \(time)")
+                print(
+                    "PONG from \(hello.serverName) \(hello.serverVersion) (protocol \(hello.protocolVersion)) in \(time)"
+                )
             }
         } catch {
             throw Terminal.fail(error)
@@ -26,22 +28,32 @@ struct PingCommand: AsyncParsableCommand {
 
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "Show cardcheckd's counters, or its metrics for Prometheus.",
+        commandName: "stats",
+        abstract: "Show cardcheckd's counters, or its metrics for Prometheus.",
         discussion: """
             With --prometheus, prints every metric in the Prometheus text exposition format. With --output \
             as well, replaces FILE atomically (for node_exporter's textfile collector, which must never \
             read a half-written file).
-            """)
+            """
+    )
 
     @OptionGroup var daemon: DaemonOptions
     @OptionGroup var output: OutputOptions
     @Flag(help: "Print the metrics in the Prometheus text exposition format.") var prometheus = false
-    @Option(name: .customLong("output"), help: ArgumentHelp("With --prometheus: write to this file (atomically) instead of standard output.", valueName: "file"))
+    @Option(
+        name: .customLong("output"),
+        help: ArgumentHelp(
+            "With --prometheus: write to this file (atomically) instead of standard output.",
+            valueName: "file"
+        )
+    )
     var outputFile: String?
 
     func validate() throws {
         if outputFile != nil && !prometheus { throw ValidationError("--output goes with --prometheus") }
-        if output.json && prometheus { throw ValidationError("--json and --prometheus are different formats; choose one") }
+        if output.json && prometheus {
+            throw ValidationError("--json and --prometheus are different formats; choose one")
+        }
     }
 
     func run() async throws {
@@ -65,7 +77,9 @@ struct StatsCommand: AsyncParsableCommand {
             for (name, value) in stats.named { writer.add(name, number: value) }
             print(writer.finished)
         } else {
-            for (name, value) in stats.named { print(name + String(repeating: " ", count: max(1, 22 - name.count)) + "\(value)") }
+            for (name, value) in stats.named {
+                print(name + String(repeating: " ", count: max(1, 22 - name.count)) + "\(value)")
+            }
         }
     }
 }

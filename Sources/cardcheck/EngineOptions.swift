@@ -17,7 +17,12 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "Match non-US addresses with alphanumeric postcodes (Visa codes D, B, P, C, I) instead of answering G.")
     var avsInternational = false
 
-    @Option(help: ArgumentHelp("Check expiry dates as of this month instead of the current UTC month (with --local).", valueName: "YYYY-MM"))
+    @Option(
+        help: ArgumentHelp(
+            "Check expiry dates as of this month instead of the current UTC month (with --local).",
+            valueName: "YYYY-MM"
+        )
+    )
     var today: YearMonth?
 
     func validate() throws {

@@ -5,20 +5,26 @@ enum HumanReadable {
     static func describe(_ result: ValidationResult) -> String {
         var lines: [(String, String)] = []
         if let pan = result.pan {
-            lines.append(("card", [
-                pan.masked.description,
-                pan.brand?.name ?? "unknown brand",
-                pan.luhnValid ? "luhn ok" : "LUHN FAILED",
-                pan.lengthValid ? "length ok" : "LENGTH INVALID for brand",
-            ].joined(separator: "  ")))
+            lines.append(
+                (
+                    "card",
+                    [
+                        pan.masked.description,
+                        pan.brand?.name ?? "unknown brand",
+                        pan.luhnValid ? "luhn ok" : "LUHN FAILED",
+                        pan.lengthValid ? "length ok" : "LENGTH INVALID for brand",
+                    ].joined(separator: "  ")
+                )
+            )
         }
         if let expiry = result.expiry {
-            let text = switch expiry {
-            case .valid: "valid"
-            case .malformed: "MALFORMED (MMYY, MM/YY or MM/YYYY)"
-            case .expired: "EXPIRED"
-            case .tooFarAhead: "TOO FAR AHEAD (over 20 years)"
-            }
+            let text =
+                switch expiry {
+                case .valid: "valid"
+                case .malformed: "MALFORMED (MMYY, MM/YY or MM/YYYY)"
+                case .expired: "EXPIRED"
+                case .tooFarAhead: "TOO FAR AHEAD (over 20 years)"
+                }
             lines.append(("expiry", text))
         }
         if let csc = result.csc {

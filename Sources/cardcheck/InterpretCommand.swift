@@ -27,7 +27,9 @@ struct InterpretCommand: AsyncParsableCommand {
             response = InterpretResponse(request, policy: engine.validator().policy)
         } else {
             let client = engine.client()
-            do { response = try await client.interpret(avs: request.avs, csc: request.csc) } catch { throw Terminal.fail(error) }
+            do { response = try await client.interpret(avs: request.avs, csc: request.csc) } catch {
+                throw Terminal.fail(error)
+            }
             await client.close()
         }
         if output.asJSON {
@@ -54,7 +56,9 @@ struct InterpretCommand: AsyncParsableCommand {
             print(writer.finished)
         } else {
             if let code = request.avs, let part = response.avs {
-                print("AVS \(code.letter)  \(part.meaning)\n      street \(part.street), postal \(part.postal); \(part.action.name): \(part.advice)")
+                print(
+                    "AVS \(code.letter)  \(part.meaning)\n      street \(part.street), postal \(part.postal); \(part.action.name): \(part.advice)"
+                )
             }
             if let code = request.csc, let part = response.csc {
                 print("CSC \(code.letter)  \(part.meaning)\n      \(part.action.name): \(part.advice)")

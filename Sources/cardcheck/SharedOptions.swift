@@ -18,7 +18,11 @@ struct DaemonOptions: ParsableArguments {
     var timeout: PositiveSeconds = PositiveSeconds(5)
 
     func client() -> CardCheckClient {
-        CardCheckClient(socketPath: socket.socket, timeout: .milliseconds(Int64(timeout.seconds * 1_000)), reconnects: false)
+        CardCheckClient(
+            socketPath: socket.socket,
+            timeout: .milliseconds(Int64(timeout.seconds * 1_000)),
+            reconnects: false
+        )
     }
 }
 
@@ -49,8 +53,9 @@ struct PositiveSeconds: ExpressibleByArgument, Equatable {
 extension YearMonth: ExpressibleByArgument {
     public init?(argument: String) {
         let parts = argument.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let year = Int(parts[0]), let month = Int(parts[1]),
-              let value = YearMonth(year: year, month: month)
+        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let year = Int(parts[0]),
+            let month = Int(parts[1]),
+            let value = YearMonth(year: year, month: month)
         else { return nil }
         self = value
     }
@@ -91,7 +96,9 @@ struct YearFirstExpiry: ExpressibleByArgument, Equatable {
     var digits: UInt16
 
     init?(argument: String) {
-        guard argument.utf8.count == 4, argument.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let digits = UInt16(argument) else {
+        guard argument.utf8.count == 4, argument.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+            let digits = UInt16(argument)
+        else {
             return nil
         }
         self.digits = digits

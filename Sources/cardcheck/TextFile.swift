@@ -18,7 +18,10 @@ enum TextFile {
         while offset < bytes.count {
             let count = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { written = false; break }
+            guard count > 0 else {
+                written = false
+                break
+            }
             offset += count
         }
         let synced = fsync(fd) == 0

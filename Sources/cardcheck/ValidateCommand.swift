@@ -25,7 +25,8 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(help: "The card number: digits, optionally with spaces or dashes.") var pan: String?
     @Option(help: ArgumentHelp("Expiry date.", valueName: "MMYY|MM/YY|MM/YYYY")) var expiry: String?
     @Option(help: "Card security code as entered: digits, X (card has no code), I (illegible).") var csc: String?
-    @Option(help: "CSC presence indicator: 0 not provided, 1 provided, 2 illegible, 9 not on card.") var cscIndicator: Int?
+    @Option(help: "CSC presence indicator: 0 not provided, 1 provided, 2 illegible, 9 not on card.") var cscIndicator:
+        Int?
     @Option(help: "Street line the customer entered.") var street: String?
     @Option(help: "Postal code the customer entered.") var postalCode: String?
     @Option(help: "Country the customer entered.") var country: String?
@@ -39,9 +40,13 @@ struct ValidateCommand: AsyncParsableCommand {
     private var cardFromFlags: ValidationRequest? {
         let onFile = Address(street: onFileStreet, postalCode: onFilePostalCode, country: onFileCountry)
         let request = ValidationRequest(
-            pan: pan, expiry: expiry, csc: csc, cscIndicator: cscIndicator,
+            pan: pan,
+            expiry: expiry,
+            csc: csc,
+            cscIndicator: cscIndicator,
             address: Address(street: street, postalCode: postalCode, country: country),
-            onFileAddress: onFile == Address() ? nil : onFile)
+            onFileAddress: onFile == Address() ? nil : onFile
+        )
         return request == ValidationRequest() ? nil : request
     }
 
@@ -65,7 +70,11 @@ struct ValidateCommand: AsyncParsableCommand {
         let asJSON = json || !Terminal.standardOutputIsTerminal
         switch outcome {
         case let .success(result):
-            if asJSON { print(JSONLineResult.render(result)) } else { print(HumanReadable.describe(result), terminator: "") }
+            if asJSON {
+                print(JSONLineResult.render(result))
+            } else {
+                print(HumanReadable.describe(result), terminator: "")
+            }
         case let .failure(error):
             if asJSON { print(JSONLineResult.render(error)) }
             Terminal.printError("cardcheck: \(error.code): \(error)")
@@ -92,7 +101,9 @@ struct ValidateCommand: AsyncParsableCommand {
         var done = false
         while !done {
             var window: [String] = []
-            while window.count < ValidateCommand.window, let line = readLine(strippingNewline: true) { window.append(line) }
+            while window.count < ValidateCommand.window, let line = readLine(strippingNewline: true) {
+                window.append(line)
+            }
             done = window.count < ValidateCommand.window
             let outputs = try await withThrowingTaskGroup(of: (Int, String, Bool).self) { group in
                 for (index, line) in window.enumerated() {
@@ -123,7 +134,10 @@ struct ValidateCommand: AsyncParsableCommand {
 
     /// The daemon's answer for one card: a result, a per-card error (as the engine would give it
     /// in-process), or a thrown exit for a daemon that cannot be reached.
-    private func validateWithDaemon(_ request: ValidationRequest, client: CardCheckClient) async throws
+    private func validateWithDaemon(
+        _ request: ValidationRequest,
+        client: CardCheckClient
+    ) async throws
         -> Result<ValidationResult, JSONLineError>
     {
         do {

@@ -10,7 +10,9 @@ struct CardCheckDaemon: ParsableCommand {
         commandName: "cardcheckd",
         abstract: "The cardcheck daemon: card validation over a Unix socket.",
         discussion: "Configuration keys (file lines `key = value`, `#` comments):\n"
-            + ConfigurationKey.all.map { "  \($0.name)\($0.reloadable ? " (reloadable)" : ""): \($0.doc)" }.joined(separator: "\n")
+            + ConfigurationKey.all.map { "  \($0.name)\($0.reloadable ? " (reloadable)" : ""): \($0.doc)" }.joined(
+                separator: "\n"
+            )
             + "\n  policy.REASON (reloadable): accept, review, retry or decline for a reason such as policy.avs_N"
             + "\nWith no file and no flags it listens on run/cardcheck.sock under the current directory."
     )
@@ -20,7 +22,9 @@ struct CardCheckDaemon: ParsableCommand {
     @Option(help: "Worker queues (overrides the file's `workers`).") var workers: Int?
     @Option(help: "Log level (overrides the file's `log_level`).") var logLevel: String?
     @Flag(help: "Check the configuration, print it and exit.") var checkConfig = false
-    @Flag(help: "Print the documented configuration file, with the values the file and flags set uncommented, and exit.")
+    @Flag(
+        help: "Print the documented configuration file, with the values the file and flags set uncommented, and exit."
+    )
     var documentedConfig = false
 
     /// The flags that override the file, as configuration keys.
@@ -35,7 +39,9 @@ struct CardCheckDaemon: ParsableCommand {
         // Card data and keys pass through this process's memory: no core dump may hold them, and no
         // other process of the same user may ptrace it or read its /proc memory.
         if cardcheck_set_non_dumpable() != 0 {
-            FileDescriptor.standardError.write("cardcheckd: cannot make the process non-dumpable: \(String(cString: strerror(errno)))\n")
+            FileDescriptor.standardError.write(
+                "cardcheckd: cannot make the process non-dumpable: \(String(cString: strerror(errno)))\n"
+            )
         }
         let (file, overrides) = (config, self.overrides)
         do {
@@ -51,7 +57,9 @@ struct CardCheckDaemon: ParsableCommand {
             LoggingSystem.bootstrap(StreamLogHandler.standardError)
             var logger = Logger(label: "cardcheckd")
             logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-            try Daemon.serve(configuration, logger: logger) { try Daemon.loadConfiguration(file: file, overrides: overrides) }
+            try Daemon.serve(configuration, logger: logger) {
+                try Daemon.loadConfiguration(file: file, overrides: overrides)
+            }
         } catch let error as ConfigurationError {
             FileDescriptor.standardError.write("cardcheckd: configuration: \(error)\n")
             throw ExitCode(78)  // EX_CONFIG

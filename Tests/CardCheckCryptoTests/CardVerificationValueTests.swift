@@ -21,7 +21,10 @@ struct CSCVectors: Decodable {
     var vectors: [Vector]
     var kcv: [CheckValue]
 
-    static let shared: CSCVectors = try! JSONDecoder().decode(CSCVectors.self, from: RepositoryFile.data("Protocol/vectors/csc.json"))
+    static let shared: CSCVectors = try! JSONDecoder().decode(
+        CSCVectors.self,
+        from: RepositoryFile.data("Protocol/vectors/csc.json")
+    )
 }
 
 @Suite("CVV / CVC / CVV2 / iCVV")
@@ -32,14 +35,23 @@ struct CardVerificationValueTests {
         for vector in CSCVectors.shared.vectors {
             let key = try CardVerificationKey(hex: vector.key, requireOddParity: false)
             let pan = try PAN(vector.pan)
-            let code = CardVerificationValue.code(key: key, pan: pan, expiryDigits: UInt16(vector.expiry)!,
-                                                  serviceCode: UInt16(vector.service_code)!)
+            let code = CardVerificationValue.code(
+                key: key,
+                pan: pan,
+                expiryDigits: UInt16(vector.expiry)!,
+                serviceCode: UInt16(vector.service_code)!
+            )
             #expect(code.description == vector.code, "\(vector.name): \(vector.pan)")
             let wrong = String(format: "%03d", (Int(vector.code)! + 1) % 1000)
             for (entered, expected) in [(vector.code, true), (wrong, false), ("12", false), ("1234", false)] {
                 let verified = Array(entered.utf8).withUnsafeBufferPointer {
-                    CardVerificationValue.verify($0, key: key, pan: pan, expiryDigits: UInt16(vector.expiry)!,
-                                                 serviceCode: UInt16(vector.service_code)!)
+                    CardVerificationValue.verify(
+                        $0,
+                        key: key,
+                        pan: pan,
+                        expiryDigits: UInt16(vector.expiry)!,
+                        serviceCode: UInt16(vector.service_code)!
+                    )
                 }
                 #expect(verified == expected, "\(vector.name): \(entered)")
             }
@@ -58,8 +70,12 @@ struct CardVerificationValueTests {
         #expect(throws: CardVerificationKey.Problem.parity(kcv: "DCA506")) {
             try CardVerificationKey(hex: "99999999999999998888888888888888")
         }
-        #expect(throws: CardVerificationKey.Problem.wrongLength(31)) { try CardVerificationKey(hex: "0123456789ABCDEFFEDCBA987654321") }
-        #expect(throws: CardVerificationKey.Problem.notHex) { try CardVerificationKey(hex: "0123456789ABCDEFFEDCBA987654321G") }
+        #expect(throws: CardVerificationKey.Problem.wrongLength(31)) {
+            try CardVerificationKey(hex: "0123456789ABCDEFFEDCBA987654321")
+        }
+        #expect(throws: CardVerificationKey.Problem.notHex) {
+            try CardVerificationKey(hex: "0123456789ABCDEFFEDCBA987654321G")
+        }
         let problem = CardVerificationKey.Problem.parity(kcv: "DCA506").description
         #expect(!problem.contains("9999") && !problem.contains("8888"))
     }

@@ -22,16 +22,24 @@ struct BenchTests {
     func closedLoop() throws {
         let (daemon, keys, directory) = try daemonWithKeys()
         defer { withExtendedLifetime(directory) {} }
-        let run = try BuiltBinary.run("cardcheck", [
-            "bench", "--socket", daemon.socketPath, "--connections", "8", "--pipeline", "4", "--requests", "4000",
-            "--warmup", "0", "--mix", "full=50,luhn=20,csc=20,interpret=10", "--keys", keys, "--json",
-        ])
+        let run = try BuiltBinary.run(
+            "cardcheck",
+            [
+                "bench", "--socket", daemon.socketPath, "--connections", "8", "--pipeline", "4", "--requests", "4000",
+                "--warmup", "0", "--mix", "full=50,luhn=20,csc=20,interpret=10", "--keys", keys, "--json",
+            ]
+        )
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let figures = try report(run.stdout)
-        #expect(figures["sent"] as? Int == 4000 && figures["answered"] as? Int == 4000 && figures["measured"] as? Int == 4000)
+        #expect(
+            figures["sent"] as? Int == 4000 && figures["answered"] as? Int == 4000
+                && figures["measured"] as? Int == 4000
+        )
         #expect(figures["ok"] as? Bool == true)
         let latency = try #require(figures["latency_us"] as? [String: Double])
-        let p50 = try #require(latency["p50"]), p99 = try #require(latency["p99"]), max = try #require(latency["max"])
+        let p50 = try #require(latency["p50"])
+        let p99 = try #require(latency["p99"])
+        let max = try #require(latency["max"])
         #expect(0 < p50 && p50 <= p99 && p99 <= max)
         // The daemon saw exactly those requests.
         let stats = try BuiltBinary.run("cardcheck", ["stats", "--socket", daemon.socketPath, "--json"])
@@ -45,10 +53,13 @@ struct BenchTests {
         let (daemon, _, directory) = try daemonWithKeys()
         defer { withExtendedLifetime(directory) {} }
         // Without --keys the bench expects U, while the daemon verifies codes under its key: M or N.
-        let run = try BuiltBinary.run("cardcheck", [
-            "bench", "--socket", daemon.socketPath, "--connections", "2", "--requests", "200", "--warmup", "0",
-            "--mix", "csc", "--json",
-        ])
+        let run = try BuiltBinary.run(
+            "cardcheck",
+            [
+                "bench", "--socket", daemon.socketPath, "--connections", "2", "--requests", "200", "--warmup", "0",
+                "--mix", "csc", "--json",
+            ]
+        )
         #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
         let problems = try #require(try report(run.stdout)["problems"] as? [String: Int])
         #expect((problems["wrong_answer"] ?? 0) > 0)
@@ -60,10 +71,14 @@ struct BenchTests {
         // A deep pipeline, so that a latency spike on a busy machine delays answers but not sends.
         let (daemon, keys, directory) = try daemonWithKeys()
         defer { withExtendedLifetime(directory) {} }
-        let run = try BuiltBinary.run("cardcheck", [
-            "bench", "--socket", daemon.socketPath, "--connections", "4", "--pipeline", "32", "--rate", "1000", "--duration", "2",
-            "--warmup", "0", "--keys", keys, "--json",
-        ])
+        let run = try BuiltBinary.run(
+            "cardcheck",
+            [
+                "bench", "--socket", daemon.socketPath, "--connections", "4", "--pipeline", "32", "--rate", "1000",
+                "--duration", "2",
+                "--warmup", "0", "--keys", keys, "--json",
+            ]
+        )
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let sent = try #require(try report(run.stdout)["sent"] as? Int)
         #expect((1_900...2_100).contains(sent), "sent \(sent) at 1000/s for 2 s")
@@ -72,7 +87,10 @@ struct BenchTests {
 
     @Test("a daemon that is not there is a clear error, not a hang")
     func noDaemon() throws {
-        let run = try BuiltBinary.run("cardcheck", ["bench", "--socket", "/tmp/no-such-cardcheck.sock", "--requests", "10"])
+        let run = try BuiltBinary.run(
+            "cardcheck",
+            ["bench", "--socket", "/tmp/no-such-cardcheck.sock", "--requests", "10"]
+        )
         #expect(run.status == 69 && run.stderr.contains("cannot connect"), "\(run.stderr)")
     }
 

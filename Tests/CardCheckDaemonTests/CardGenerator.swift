@@ -16,8 +16,10 @@ struct CardGenerator {
     }
 
     mutating func pan() -> String {
-        let prefix = pick(["4", "51", "2221", "34", "37", "6011", "65", "3528", "62", "2200", "5066", "6759", "9792",
-                           "36", "6062", "4011", "8"])
+        let prefix = pick([
+            "4", "51", "2221", "34", "37", "6011", "65", "3528", "62", "2200", "5066", "6759", "9792",
+            "36", "6062", "4011", "8",
+        ])
         let length = pick([13, 14, 15, 16, 16, 16, 17, 19])
         let payload = prefix + digits(length - 1 - prefix.count)
         let pan = payload + String(Luhn.checkDigit(for: payload))
@@ -46,9 +48,11 @@ struct CardGenerator {
             let number = 100 + next() % 5
             request.address = Address(street: "\(number) Main St", postalCode: pick(["12345", "12345-6789", "99999"]))
             if next() % 5 != 0 {
-                request.onFileAddress = Address(street: "\(100 + next() % 5) Main Street",
-                                                postalCode: pick(["12345", "123456789"]),
-                                                country: pick([nil, "US", "GB"]))
+                request.onFileAddress = Address(
+                    street: "\(100 + next() % 5) Main Street",
+                    postalCode: pick(["12345", "123456789"]),
+                    country: pick([nil, "US", "GB"])
+                )
             }
         }
         if request == ValidationRequest() { request.pan = pan() }

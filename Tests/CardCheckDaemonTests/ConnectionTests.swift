@@ -32,15 +32,23 @@ struct ConnectionHandlerTests {
             let statistics = DaemonStatistics(workerQueues: 1, version: "test")
             let context = ConnectionHandler.Context(
                 responders: ResponderSource(Responder(validator: Validator()), access: try PeerAccess(Configuration())),
-                workers: WorkerPool(count: 1), statistics: statistics,
-                limits: ConnectionStateMachine.Limits(maxInFlight: 256, inlineBatchLimit: inlineBatchLimit, idleTimeout: idleTimeout),
-                maximumFrameSize: 16_384, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+                workers: WorkerPool(count: 1),
+                statistics: statistics,
+                limits: ConnectionStateMachine.Limits(
+                    maxInFlight: 256,
+                    inlineBatchLimit: inlineBatchLimit,
+                    idleTimeout: idleTimeout
+                ),
+                maximumFrameSize: 16_384,
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
             channel = EmbeddedChannel()
             reads = ReadCounter()
             self.statistics = statistics
             try channel.pipeline.syncOperations.addHandler(reads)
             try channel.pipeline.syncOperations.addHandler(
-                ConnectionHandler(context, peer: PeerCredentials(pid: 1, uid: 0, gid: 0), now: channel.eventLoop.now))
+                ConnectionHandler(context, peer: PeerCredentials(pid: 1, uid: 0, gid: 0), now: channel.eventLoop.now)
+            )
             try channel.connect(to: SocketAddress(unixDomainSocketPath: "/x")).wait()
         }
 
@@ -51,7 +59,9 @@ struct ConnectionHandlerTests {
         /// Every write the handler made, in order, one ByteBuffer each.
         func writes() throws -> [[UInt8]] {
             var writes: [[UInt8]] = []
-            while let buffer = try channel.readOutbound(as: ByteBuffer.self) { writes.append(Array(buffer.readableBytesView)) }
+            while let buffer = try channel.readOutbound(as: ByteBuffer.self) {
+                writes.append(Array(buffer.readableBytesView))
+            }
             return writes
         }
     }
@@ -112,7 +122,9 @@ struct ConnectionHandlerTests {
     @Test("a half-close: everything sent before it is answered, then the connection closes")
     func halfClose() throws {
         let harness = try Harness()
-        harness.channel.pipeline.syncOperations.fireChannelRead(NIOAny(harness.channel.allocator.buffer(bytes: Self.ping(1) + Self.ping(2))))
+        harness.channel.pipeline.syncOperations.fireChannelRead(
+            NIOAny(harness.channel.allocator.buffer(bytes: Self.ping(1) + Self.ping(2)))
+        )
         harness.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         #expect(try frames(in: harness.writes().flatMap { $0 }).map(\.requestID) == [1, 2])
         #expect(!harness.channel.isActive)
@@ -185,7 +197,9 @@ struct ConnectionStateMachineTests {
     static func machine(maxInFlight: Int = 4, inlineBatchLimit: Int = 2) -> ConnectionStateMachine {
         ConnectionStateMachine(
             limits: .init(maxInFlight: maxInFlight, inlineBatchLimit: inlineBatchLimit, idleTimeout: .seconds(10)),
-            maximumFrameSize: 16_384, now: start)
+            maximumFrameSize: 16_384,
+            now: start
+        )
     }
 
     static func pings(_ count: Int) -> ByteBuffer {
@@ -263,9 +277,11 @@ struct CountersTests {
     @Test("STATS and the Prometheus exposition read the same counters")
     func statsAndPrometheusAgree() throws {
         let harness = try ConnectionHandlerTests.Harness()
-        try harness.send(ConnectionHandlerTests.ping(1) + ConnectionHandlerTests.validate(2)
-                         + requestBytes(Opcode.validate.rawValue, id: 3) { $0.writeField(0x01, text: "4111x") }
-                         + requestBytes(0x42, id: 4))
+        try harness.send(
+            ConnectionHandlerTests.ping(1) + ConnectionHandlerTests.validate(2)
+                + requestBytes(Opcode.validate.rawValue, id: 3) { $0.writeField(0x01, text: "4111x") }
+                + requestBytes(0x42, id: 4)
+        )
         try harness.send([0, 0, 0, 2])  // a frame shorter than its header: malformed_stream, then close
         _ = try harness.writes()
         harness.statistics.recordReload(succeeded: false)

@@ -14,13 +14,16 @@ final class DaemonProcess: @unchecked Sendable {
     private var ownsDirectory = true
 
     /// Starts the daemon with `configuration` lines and waits until its socket accepts connections.
-    convenience init(configuration: [String] = [], arguments: [String] = [], environment: [String: String] = [:]) throws {
+    convenience init(configuration: [String] = [], arguments: [String] = [], environment: [String: String] = [:]) throws
+    {
         let temporary = try TemporaryDirectory("ccd")
         temporary.keep = true  // this process removes it (ownsDirectory)
         let directory = temporary.url
         let configPath = directory.appendingPathComponent("cardcheckd.conf").path
-        try (["socket = \(directory.appendingPathComponent("cardcheck.sock").path)"] + configuration).joined(separator: "\n")
-            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        try (["socket = \(directory.appendingPathComponent("cardcheck.sock").path)"] + configuration).joined(
+            separator: "\n"
+        )
+        .write(toFile: configPath, atomically: true, encoding: .utf8)
         try self.init(directory: directory, arguments: arguments, environment: environment)
     }
 
@@ -66,7 +69,8 @@ final class DaemonProcess: @unchecked Sendable {
     /// what varies from run to run (timestamps, temporary paths, process ids): a three-digit code must
     /// not be "found" inside a random directory name.
     func logShows(_ secret: String) -> Bool {
-        let text = log
+        let text =
+            log
             .replacing(/\/tmp\/\S+/, with: "")
             .replacing(/(?m)^\S+[ ]/, with: "")
             .replacing(/pid[ =]\d+/, with: "")
@@ -84,7 +88,10 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
         if ownsDirectory { try? FileManager.default.removeItem(at: directory) }
     }
 
@@ -130,7 +137,9 @@ final class RawConnection {
     func send(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes {
+                Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             guard sent > 0 else { return }
             offset += sent
         }

@@ -2,10 +2,11 @@ import CardCheck
 import CardCheckClient
 import CardCheckTestSupport
 import CardCheckWire
-@testable import CardCheckServer
 import Foundation
 import NIOCore
 import Testing
+
+@testable import CardCheckServer
 
 @Suite("cardcheckd, the real process", .serialized)
 struct DaemonTests {
@@ -79,10 +80,16 @@ struct DaemonTests {
             _ = try await client.ping()
             Issue.record("no daemon, yet an answer")
         } catch {
-            guard case .connectionFailed = error else { Issue.record("\(error)"); return }
+            guard case .connectionFailed = error else {
+                Issue.record("\(error)")
+                return
+            }
         }
         let next = try BuiltBinary.startDaemon(socket: daemon.socketPath, isReady: RawConnection.canConnect)
-        defer { next.terminate(); next.waitUntilExit() }
+        defer {
+            next.terminate()
+            next.waitUntilExit()
+        }
         #expect(try await client.validate(ValidationRequest(pan: "378282246310005")).pan?.brand == .americanExpress)
         await client.close()
     }
@@ -98,7 +105,9 @@ struct DaemonTests {
         usleep(200_000)
         #expect(daemon.stop() == 0)
         let log = daemon.log
-        #expect(log.contains("connection accepted") && log.contains("connection closed") && log.contains("uid \(getuid())"))
+        #expect(
+            log.contains("connection accepted") && log.contains("connection closed") && log.contains("uid \(getuid())")
+        )
         #expect(log.split(separator: "\n").count < 20, "no line per request")
         #expect(!log.contains("5555555555554444") && !log.contains("555555******4444") && !log.contains("Q7319Z"))
     }
@@ -107,21 +116,22 @@ struct DaemonTests {
     func localAndDaemonAgree() throws {
         let daemon = try DaemonProcess()
         var generator = CardGenerator(seed: 11)
-        let lines = (0..<3_000).map { _ -> String in
-            let request = generator.request()
-            var object: [String: Any] = [:]
-            object["pan"] = request.pan
-            object["expiry"] = request.expiry
-            object["csc"] = request.csc
-            object["csc_indicator"] = request.cscIndicator
-            object["street"] = request.address.street
-            object["postal_code"] = request.address.postalCode
-            object["on_file_street"] = request.onFileAddress?.street
-            object["on_file_postal_code"] = request.onFileAddress?.postalCode
-            object["on_file_country"] = request.onFileAddress?.country ?? nil
-            let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            return String(decoding: data, as: UTF8.self)
-        } + ["not json", "{\"pan\":\"4111x\"}", "{}"]
+        let lines =
+            (0..<3_000).map { _ -> String in
+                let request = generator.request()
+                var object: [String: Any] = [:]
+                object["pan"] = request.pan
+                object["expiry"] = request.expiry
+                object["csc"] = request.csc
+                object["csc_indicator"] = request.cscIndicator
+                object["street"] = request.address.street
+                object["postal_code"] = request.address.postalCode
+                object["on_file_street"] = request.onFileAddress?.street
+                object["on_file_postal_code"] = request.onFileAddress?.postalCode
+                object["on_file_country"] = request.onFileAddress?.country ?? nil
+                let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                return String(decoding: data, as: UTF8.self)
+            } + ["not json", "{\"pan\":\"4111x\"}", "{}"]
         let input = lines.joined(separator: "\n") + "\n"
         let local = try run(["validate", "--local"], input: input)
         let remote = try run(["validate", "--socket", daemon.socketPath], input: input)
@@ -139,8 +149,10 @@ struct DaemonTests {
 
         // Unknown operation and unsupported version: answered, connection stays open.
         let open = try RawConnection(daemon.socketPath)
-        open.send(requestBytes(0x42, id: 1) + requestBytes(Opcode.ping.rawValue, id: 2, version: 0xC7)
-                  + requestBytes(Opcode.ping.rawValue, id: 3))
+        open.send(
+            requestBytes(0x42, id: 1) + requestBytes(Opcode.ping.rawValue, id: 2, version: 0xC7)
+                + requestBytes(Opcode.ping.rawValue, id: 3)
+        )
         let answers = try frames(in: open.receive(atLeast: 60))
         #expect(answers.count == 3)
         #expect(errorKind(answers.first { $0.requestID == 1 }) == .unknownOperation)
@@ -148,8 +160,10 @@ struct DaemonTests {
         #expect(answers.first { $0.requestID == 3 }?.opcode == Opcode.ping.responseOpcode)
 
         // A field that runs past its frame: malformed, and the connection still works.
-        open.send(requestBytes(Opcode.validate.rawValue, id: 4) { $0.writeBytes([0x01, 0x00, 0x40, 0x34]) }
-                  + requestBytes(Opcode.ping.rawValue, id: 5))
+        open.send(
+            requestBytes(Opcode.validate.rawValue, id: 4) { $0.writeBytes([0x01, 0x00, 0x40, 0x34]) }
+                + requestBytes(Opcode.ping.rawValue, id: 5)
+        )
         let more = try frames(in: open.receive(atLeast: 40))
         #expect(errorKind(more.first { $0.requestID == 4 }) == .malformed)
         #expect(more.contains { $0.requestID == 5 })
@@ -279,7 +293,11 @@ struct DaemonTests {
         let temporary = try TemporaryDirectory("ccc")
         let directory = temporary.url
         let good = directory.appendingPathComponent("good.conf").path
-        try "# cardcheckd\nworkers = 3\npolicy.avs_N = decline\navs_strict = yes\n".write(toFile: good, atomically: true, encoding: .utf8)
+        try "# cardcheckd\nworkers = 3\npolicy.avs_N = decline\navs_strict = yes\n".write(
+            toFile: good,
+            atomically: true,
+            encoding: .utf8
+        )
         let bad = directory.appendingPathComponent("bad.conf").path
         try "workers = 3\nmax_conections = 10\n".write(toFile: bad, atomically: true, encoding: .utf8)
         #expect(try run(["--config", good, "--check-config"], binary: "cardcheckd").status == 0)
@@ -290,7 +308,11 @@ struct DaemonTests {
 }
 
 /// Runs a built binary with `input` on stdin.
-func run(_ arguments: [String], input: String = "", binary: String = "cardcheck") throws
+func run(
+    _ arguments: [String],
+    input: String = "",
+    binary: String = "cardcheck"
+) throws
     -> (status: Int32, output: String, error: String)
 {
     let run = try BuiltBinary.run(binary, arguments, input: input)
@@ -308,32 +330,43 @@ struct PeerAllowListTests {
     func pingAsNobody(_ daemon: DaemonProcess) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = ["--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups",
-                             BuiltBinary.url("cardcheck").path, "ping", "--socket", daemon.socketPath]
-        let stdout = Pipe(), stderr = Pipe()
+        process.arguments = [
+            "--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups",
+            BuiltBinary.url("cardcheck").path, "ping", "--socket", daemon.socketPath,
+        ]
+        let stdout = Pipe()
+        let stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
         let error = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: error, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: error, as: UTF8.self)
+        )
     }
 
-    @Test("a process of a user that is not listed is refused with not_permitted, and the refusal is logged",
-          .enabled(if: canSwitchUser, "needs root and /usr/bin/setpriv to run a client as another user"))
+    @Test(
+        "a process of a user that is not listed is refused with not_permitted, and the refusal is logged",
+        .enabled(if: canSwitchUser, "needs root and /usr/bin/setpriv to run a client as another user")
+    )
     func refused() throws {
         // The socket is world-writable here so that the file mode does not stop the peer first.
         let daemon = try DaemonProcess(configuration: ["socket_mode = 0666"])
         let ping = try pingAsNobody(daemon)
         #expect(ping.status == 69)
         #expect(ping.error.contains("not_permitted"), "\(ping.error)")
-        #expect(daemon.log.contains("refused connection: peer not allowed") && daemon.log.contains("uid=\(Self.nobody)"))
+        #expect(
+            daemon.log.contains("refused connection: peer not allowed") && daemon.log.contains("uid=\(Self.nobody)")
+        )
         #expect(daemon.stop() == 0)
     }
 
-    @Test("the same process is served once its user is listed",
-          .enabled(if: canSwitchUser, "needs root and /usr/bin/setpriv to run a client as another user"))
+    @Test(
+        "the same process is served once its user is listed",
+        .enabled(if: canSwitchUser, "needs root and /usr/bin/setpriv to run a client as another user")
+    )
     func allowed() throws {
         let daemon = try DaemonProcess(configuration: ["socket_mode = 0666", "allow_users = \(Self.nobody)"])
         let ping = try pingAsNobody(daemon)
@@ -357,7 +390,10 @@ struct ConfigurationFileTests {
     @Test("systemd/cardcheckd.conf is exactly what the configuration table documents")
     func matchesTheTable() throws {
         let text = try RepositoryFile.text("systemd/cardcheckd.conf")
-        #expect(text == Configuration().documentedFile, "regenerate it: cardcheckd --documented-config > systemd/cardcheckd.conf")
+        #expect(
+            text == Configuration().documentedFile,
+            "regenerate it: cardcheckd --documented-config > systemd/cardcheckd.conf"
+        )
         for key in ConfigurationKey.all { #expect(text.contains("\n#\(key.name) ="), "\(key.name)") }
     }
 
@@ -366,7 +402,8 @@ struct ConfigurationFileTests {
         let text = try RepositoryFile.text("systemd/cardcheckd.conf")
         let uncommented = text.split(separator: "\n").compactMap { line -> String? in
             guard line.hasPrefix("#"), let key = line.dropFirst().split(separator: " ").first,
-                  ConfigurationKey.named(String(key)) != nil, !line.contains("<") else { return nil }
+                ConfigurationKey.named(String(key)) != nil, !line.contains("<")
+            else { return nil }
             return String(line.dropFirst())
         }
         #expect(uncommented.count == ConfigurationKey.all.count - 1)  // all but workers, whose default is the core count
@@ -378,29 +415,38 @@ struct ConfigurationFileTests {
     @Test("every key round-trips: what --check-config prints, read back, is the same configuration")
     func roundTrip() throws {
         var changed = Configuration()
-        for (key, value) in [("socket", "/tmp/x.sock"), ("socket_mode", "0600"), ("allow_users", "root, 1000"), ("workers", "3"),
-                             ("avs_strict", "yes"), ("keys", ""), ("log_level", "debug"), ("policy.avs_N", "decline")] {
+        for (key, value) in [
+            ("socket", "/tmp/x.sock"), ("socket_mode", "0600"), ("allow_users", "root, 1000"), ("workers", "3"),
+            ("avs_strict", "yes"), ("keys", ""), ("log_level", "debug"), ("policy.avs_N", "decline"),
+        ] {
             try changed.set(key, to: value)
         }
         var read = Configuration()
         try read.apply(file: changed.effectiveLines.joined(separator: "\n"), name: "printed")
         #expect(read == changed)
-        #expect(changed.restartOnlyDifferences(from: Configuration()) == ["socket", "socket_mode", "workers", "log_level"])
+        #expect(
+            changed.restartOnlyDifferences(from: Configuration()) == ["socket", "socket_mode", "workers", "log_level"]
+        )
     }
 
-    @Test("a bad value names the key and its bounds; an unknown key lists the keys", arguments: [
-        ("workers", "0", "workers must be a whole number from 1 to 256"),
-        ("max_frame", "63", "max_frame must be a whole number from 64 to 16777216"),
-        ("avs_strict", "maybe", "avs_strict must be true or false"),
-        ("socket_mode", "9", "socket_mode must be octal"),
-        ("log_level", "loud", "log_level must be trace"),
-        ("policy.avs_N", "ignore", "policy.avs_N must be accept, review, retry or decline"),
-        ("sockets", "x", "unknown key 'sockets'; keys are socket, socket_mode"),
-    ])
+    @Test(
+        "a bad value names the key and its bounds; an unknown key lists the keys",
+        arguments: [
+            ("workers", "0", "workers must be a whole number from 1 to 256"),
+            ("max_frame", "63", "max_frame must be a whole number from 64 to 16777216"),
+            ("avs_strict", "maybe", "avs_strict must be true or false"),
+            ("socket_mode", "9", "socket_mode must be octal"),
+            ("log_level", "loud", "log_level must be trace"),
+            ("policy.avs_N", "ignore", "policy.avs_N must be accept, review, retry or decline"),
+            ("sockets", "x", "unknown key 'sockets'; keys are socket, socket_mode"),
+        ]
+    )
     func badValues(key: String, value: String, message: String) {
         var configuration = Configuration()
         #expect(throws: ConfigurationError.self) { try configuration.set(key, to: value) }
-        do { try configuration.set(key, to: value) } catch { #expect(error.message.hasPrefix(message), "\(error.message)") }
+        do { try configuration.set(key, to: value) } catch {
+            #expect(error.message.hasPrefix(message), "\(error.message)")
+        }
     }
 }
 
@@ -418,7 +464,9 @@ struct EarlySignalTests {
         process.arguments = ["--socket", socketPath]
         process.standardError = FileHandle.nullDevice
         try process.run()
-        eventually(within: 20, every: 0.0002) { FileManager.default.fileExists(atPath: socketPath) || !process.isRunning }
+        eventually(within: 20, every: 0.0002) {
+            FileManager.default.fileExists(atPath: socketPath) || !process.isRunning
+        }
         kill(process.processIdentifier, SIGTERM)
         let watchdog = DispatchWorkItem { kill(process.processIdentifier, SIGKILL) }
         DispatchQueue.global().asyncAfter(deadline: .now() + 15, execute: watchdog)
@@ -434,9 +482,14 @@ struct EarlySignalTests {
     @Test("SIGTERM and SIGHUP are blocked in every thread but the one that waits for them, and never ignored")
     func signalMasks() throws {
         let daemon = try DaemonProcess()
-        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(daemon.process.processIdentifier)/task")
+        let tasks = try FileManager.default.contentsOfDirectory(
+            atPath: "/proc/\(daemon.process.processIdentifier)/task"
+        )
         func mask(_ task: String, _ name: String) throws -> UInt64 {
-            let status = try String(contentsOfFile: "/proc/\(daemon.process.processIdentifier)/task/\(task)/status", encoding: .utf8)
+            let status = try String(
+                contentsOfFile: "/proc/\(daemon.process.processIdentifier)/task/\(task)/status",
+                encoding: .utf8
+            )
             let line = try #require(status.split(separator: "\n").first { $0.hasPrefix(name + ":") })
             return try #require(UInt64(line.split(separator: "\t").last ?? "", radix: 16))
         }
@@ -446,7 +499,10 @@ struct EarlySignalTests {
             #expect(try mask(task, "SigIgn") & stopSignals == 0, "thread \(task) ignores a stop signal")
             if try mask(task, "SigBlk") & stopSignals != stopSignals { unblocked += 1 }
         }
-        #expect(tasks.count >= 3 && unblocked <= 1, "\(unblocked) of \(tasks.count) threads do not block SIGTERM/SIGHUP")
+        #expect(
+            tasks.count >= 3 && unblocked <= 1,
+            "\(unblocked) of \(tasks.count) threads do not block SIGTERM/SIGHUP"
+        )
         #expect(daemon.stop() == 0)
     }
 }

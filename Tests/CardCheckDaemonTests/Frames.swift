@@ -2,8 +2,13 @@ import CardCheckWire
 import NIOCore
 
 /// Encodes one request frame as bytes.
-func requestBytes(_ opcode: UInt8, id: UInt32, flags: UInt16 = 0, version: UInt8 = WireFormat.versionByte,
-                  fields: (inout ByteBuffer) -> Void = { _ in }) -> [UInt8] {
+func requestBytes(
+    _ opcode: UInt8,
+    id: UInt32,
+    flags: UInt16 = 0,
+    version: UInt8 = WireFormat.versionByte,
+    fields: (inout ByteBuffer) -> Void = { _ in }
+) -> [UInt8] {
     var body = ByteBuffer()
     fields(&body)
     var buffer = ByteBuffer()

@@ -51,7 +51,9 @@ struct HostileClientTests {
 
         // A valid frame is answered before the garbage that follows it closes the connection.
         let mixed = try RawConnection(daemon.socketPath)
-        mixed.send(requestBytes(Opcode.ping.rawValue, id: 7) + [0x00, 0x00, 0x00, 0x10] + Array("not a frame at all".utf8))
+        mixed.send(
+            requestBytes(Opcode.ping.rawValue, id: 7) + [0x00, 0x00, 0x00, 0x10] + Array("not a frame at all".utf8)
+        )
         let answers = try frames(in: mixed.receive(atLeast: 40))
         #expect(answers.first?.requestID == 7 && answers.first?.opcode == Opcode.ping.responseOpcode)
         #expect(errorKind(answers.dropFirst().first) == .malformed)
@@ -59,12 +61,14 @@ struct HostileClientTests {
 
         // Invalid UTF-8 in address fields: compared as bytes, answered, never a crash.
         let bytes = try RawConnection(daemon.socketPath)
-        bytes.send(requestBytes(Opcode.validate.rawValue, id: 8) {
-            $0.writeField(0x10, bytes: [0x31, 0x32, 0xC3, 0x28, 0xFF, 0xFE, 0x20, 0x4D])  // street
-            $0.writeField(0x11, bytes: [0x31, 0x32, 0x33, 0x34, 0x35])
-            $0.writeField(0x20, bytes: [0x31, 0x32, 0xED, 0xA0, 0x80])  // a lone surrogate
-            $0.writeField(0x21, bytes: [0x31, 0x32, 0x33, 0x34, 0x35])
-        })
+        bytes.send(
+            requestBytes(Opcode.validate.rawValue, id: 8) {
+                $0.writeField(0x10, bytes: [0x31, 0x32, 0xC3, 0x28, 0xFF, 0xFE, 0x20, 0x4D])  // street
+                $0.writeField(0x11, bytes: [0x31, 0x32, 0x33, 0x34, 0x35])
+                $0.writeField(0x20, bytes: [0x31, 0x32, 0xED, 0xA0, 0x80])  // a lone surrogate
+                $0.writeField(0x21, bytes: [0x31, 0x32, 0x33, 0x34, 0x35])
+            }
+        )
         let answered = try #require(try frames(in: bytes.receive(atLeast: 20)).first)
         #expect(answered.requestID == 8)
 
@@ -77,7 +81,9 @@ struct HostileClientTests {
     func slowloris() async throws {
         let daemon = try DaemonProcess(configuration: ["idle_timeout = 1"])
         let slow = try RawConnection(daemon.socketPath)
-        let frame = requestBytes(Opcode.ping.rawValue, id: 9) { $0.writeField(0x01, bytes: [UInt8](repeating: 0x61, count: 200)) }
+        let frame = requestBytes(Opcode.ping.rawValue, id: 9) {
+            $0.writeField(0x01, bytes: [UInt8](repeating: 0x61, count: 200))
+        }
         let started = Date()
         var closedAfter: TimeInterval?
         for byte in frame.dropLast() {  // never the whole frame
@@ -116,7 +122,9 @@ struct HostileClientTests {
         #expect(daemon.stop() == 0)
     }
 
-    @Test("a peer pipelines 2 GB and reads nothing until it stalls: RSS within +64 MB, others served, then every answer arrives in order")
+    @Test(
+        "a peer pipelines 2 GB and reads nothing until it stalls: RSS within +64 MB, others served, then every answer arrives in order"
+    )
     func floodWithoutReading() async throws {
         let daemon = try DaemonProcess()
         let idle = try residentKilobytes(daemon)
@@ -165,12 +173,16 @@ struct HostileClientTests {
         }
         #expect(sent == total, "sent \(sent) of \(total) bytes")
         let frames = stream.frames(in: sent)
-        eventually(within: max(0, deadline.timeIntervalSinceNow), every: 0.01) { reader.answers >= frames || reader.failed }
+        eventually(within: max(0, deadline.timeIntervalSinceNow), every: 0.01) {
+            reader.answers >= frames || reader.failed
+        }
         peak = max(peak, try residentKilobytes(daemon))
         #expect(!reader.failed, "\(reader.problem)")
         #expect(reader.answers == frames, "\(reader.answers) answers to \(frames) requests")
         #expect(peak - idle < 64 * 1024, "RSS grew by \((peak - idle) / 1024) MB")
-        print("flood: \(sent >> 20) MiB in \(frames) requests; \(reader.answers) answers; RSS idle \(idle / 1024) MB, peak +\((peak - idle) / 1024) MB")
+        print(
+            "flood: \(sent >> 20) MiB in \(frames) requests; \(reader.answers) answers; RSS idle \(idle / 1024) MB, peak +\((peak - idle) / 1024) MB"
+        )
         shutdown(flood.descriptor, Int32(SHUT_WR))
         readerThread.cancel()
         #expect(daemon.stop() == 0)
@@ -185,7 +197,9 @@ struct HostileClientTests {
         }
         for _ in 0..<20 {
             let greedy = try RawConnection(daemon.socketPath)
-            let request = requestBytes(Opcode.validate.rawValue, id: 2) { $0.writeField(0x01, text: "4111111111111111") }
+            let request = requestBytes(Opcode.validate.rawValue, id: 2) {
+                $0.writeField(0x01, text: "4111111111111111")
+            }
             greedy.send(Array([[UInt8]](repeating: request, count: 2_000).joined()))  // then gone before reading
         }
         try await stillServes(daemon, "vanished clients")
@@ -216,7 +230,9 @@ final class FloodStream: Sendable {
                     $0.writeField(0x21, text: "12345-6789")
                 }
             } else {
-                bytes += requestBytes(Opcode.ping.rawValue, id: id) { $0.writeField(0x01, bytes: [UInt8](repeating: UInt8(id & 0x7F), count: 256)) }
+                bytes += requestBytes(Opcode.ping.rawValue, id: id) {
+                    $0.writeField(0x01, bytes: [UInt8](repeating: UInt8(id & 0x7F), count: 256))
+                }
             }
             ends.append(bytes.count)
         }
@@ -263,7 +279,9 @@ final class FloodReader: @unchecked Sendable {
         var filled = 0
         var count = 0
         while true {
-            let read = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress! + filled, $0.count - filled, 0) }
+            let read = buffer.withUnsafeMutableBytes {
+                recv(descriptor, $0.baseAddress! + filled, $0.count - filled, 0)
+            }
             if read <= 0 { return }
             filled += read
             var offset = 0
@@ -276,7 +294,8 @@ final class FloodReader: @unchecked Sendable {
                     let expectedID = UInt32(count % FloodStream.count + 1)
                     let expectedOpcode: UInt8 = expectedID % 2 == 1 ? 0x83 : 0x82
                     guard id == expectedID, opcode == expectedOpcode else {
-                        return "answer \(count): id \(id) opcode \(opcode), expected id \(expectedID) opcode \(expectedOpcode)"
+                        return
+                            "answer \(count): id \(id) opcode \(opcode), expected id \(expectedID) opcode \(expectedOpcode)"
                     }
                     count += 1
                     offset += 4 + length
@@ -287,7 +306,9 @@ final class FloodReader: @unchecked Sendable {
                 lock.withLock { trouble = problem }
                 return
             }
-            buffer.withUnsafeMutableBytes { raw in raw.baseAddress!.copyMemory(from: raw.baseAddress! + offset, byteCount: filled - offset) }
+            buffer.withUnsafeMutableBytes { raw in
+                raw.baseAddress!.copyMemory(from: raw.baseAddress! + offset, byteCount: filled - offset)
+            }
             filled -= offset
             lock.withLock { answered = count }
         }

@@ -11,8 +11,11 @@ struct KeyLoadingTests {
     static let card = #"{"pan":"4114585553881637","expiry":"12/28","csc":"%@"}"#
 
     func cscResult(_ daemon: DaemonProcess, _ code: String) throws -> String {
-        let run = try BuiltBinary.run("cardcheck", ["validate", "--socket", daemon.socketPath],
-                                      input: String(format: Self.card, code) + "\n")
+        let run = try BuiltBinary.run(
+            "cardcheck",
+            ["validate", "--socket", daemon.socketPath],
+            input: String(format: Self.card, code) + "\n"
+        )
         return run.stdout
     }
 
@@ -28,20 +31,29 @@ struct KeyLoadingTests {
         let temporary = try TemporaryDirectory("cck")
         let directory = temporary.url
         let path = try keyFile(in: directory, "4114 \(Self.testKey)\n", mode: 0o644)
-        let run = try BuiltBinary.run("cardcheckd", ["--check-config", "--socket", directory.path + "/s.sock"],
-                                      input: "")
+        let run = try BuiltBinary.run(
+            "cardcheckd",
+            ["--check-config", "--socket", directory.path + "/s.sock"],
+            input: ""
+        )
         #expect(run.status == 0, "no keys configured: fine")
         let config = directory.appendingPathComponent("c.conf").path
         try "keys = \(path)\n".write(toFile: config, atomically: true, encoding: .utf8)
         let refused = try BuiltBinary.run("cardcheckd", ["--config", config, "--check-config"])
-        #expect(refused.status == 78 && refused.stderr.contains("mode 0644") && refused.stderr.contains(path), "\(refused.stderr)")
+        #expect(
+            refused.status == 78 && refused.stderr.contains("mode 0644") && refused.stderr.contains(path),
+            "\(refused.stderr)"
+        )
         chmod(path, 0o600)
         let accepted = try BuiltBinary.run("cardcheckd", ["--config", config, "--check-config"])
         #expect(accepted.status == 0 && accepted.stdout.contains("KCV 08D7B4"), "\(accepted.stdout)\(accepted.stderr)")
         #expect(!(accepted.stdout + accepted.stderr).contains(Self.testKey))
         try "4114 \(Self.testKey) expiry=DDMM\n".write(toFile: path, atomically: false, encoding: .utf8)
         let bad = try BuiltBinary.run("cardcheckd", ["--config", config, "--check-config"])
-        #expect(bad.status == 78 && bad.stderr.contains("\(path):1:") && !bad.stderr.contains(Self.testKey), "\(bad.stderr)")
+        #expect(
+            bad.status == 78 && bad.stderr.contains("\(path):1:") && !bad.stderr.contains(Self.testKey),
+            "\(bad.stderr)"
+        )
     }
 
     @Test("VALIDATE answers M and N with a key file; SIGHUP loads a changed file; the log shows KCVs only")
@@ -73,8 +85,10 @@ struct KeyLoadingTests {
         let temporary = try TemporaryDirectory("ccc")
         let credentials = temporary.url
         _ = try keyFile(in: credentials, "4114 \(Self.testKey)\n", mode: 0o400)
-        try FileManager.default.moveItem(atPath: credentials.appendingPathComponent("keys").path,
-                                         toPath: credentials.appendingPathComponent("cardcheck-keys").path)
+        try FileManager.default.moveItem(
+            atPath: credentials.appendingPathComponent("keys").path,
+            toPath: credentials.appendingPathComponent("cardcheck-keys").path
+        )
         let daemon = try DaemonProcess(environment: ["CREDENTIALS_DIRECTORY": credentials.path])
         #expect(try cscResult(daemon, "213").contains(#""csc_result":"M""#))
         #expect(daemon.stop() == 0)

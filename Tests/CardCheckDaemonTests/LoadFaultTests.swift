@@ -14,8 +14,10 @@ struct LoadFaultTests {
     func startBench(_ daemon: DaemonProcess, seconds: Int) throws -> (Process, Pipe) {
         let bench = Process()
         bench.executableURL = BuiltBinary.url("cardcheck")
-        bench.arguments = ["bench", "--socket", daemon.socketPath, "--connections", "8", "--pipeline", "8",
-                           "--duration", "\(seconds)", "--warmup", "0", "--mix", "full=60,luhn=30,interpret=10", "--json"]
+        bench.arguments = [
+            "bench", "--socket", daemon.socketPath, "--connections", "8", "--pipeline", "8",
+            "--duration", "\(seconds)", "--warmup", "0", "--mix", "full=60,luhn=30,interpret=10", "--json",
+        ]
         let output = Pipe()
         bench.standardOutput = output
         bench.standardError = FileHandle.nullDevice
@@ -69,16 +71,24 @@ struct LoadFaultTests {
         // taken in was dropped, and nothing written was lost in the close.
         let answered = try #require(run.report["answered"] as? Int)
         let stopped = try #require(daemon.log.split(separator: "\n").last { $0.contains("stopped") }, "\(daemon.log)")
-        let daemonAnswered = try #require(stopped.firstMatch(of: /requests_answered=(\d+)/).flatMap { Int($0.1) }, "\(stopped)")
+        let daemonAnswered = try #require(
+            stopped.firstMatch(of: /requests_answered=(\d+)/).flatMap { Int($0.1) },
+            "\(stopped)"
+        )
         #expect(answered > 1_000, "\(run.text)")
-        #expect(daemonAnswered == answered + statsCalls, "daemon: \(stopped); bench: \(run.text); STATS calls: \(statsCalls)")
+        #expect(
+            daemonAnswered == answered + statsCalls,
+            "daemon: \(stopped); bench: \(run.text); STATS calls: \(statsCalls)"
+        )
         // Requests sent after the daemon stopped reading find the connection closed; none is answered wrongly.
         let problems = try #require(run.report["problems"] as? [String: Int])
         #expect(Set(problems.keys).isSubset(of: ["connection_closed", "connection_error"]), "\(run.text)")
         #expect(!FileManager.default.fileExists(atPath: daemon.socketPath))
     }
 
-    @Test("kill -9 under load: the client library reconnects to the next daemon; no request fails or is answered wrongly")
+    @Test(
+        "kill -9 under load: the client library reconnects to the next daemon; no request fails or is answered wrongly"
+    )
     func killUnderLoad() async throws {
         let first = try DaemonProcess()
         var generator = CardGenerator(seed: 23)

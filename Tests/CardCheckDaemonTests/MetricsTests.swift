@@ -17,7 +17,9 @@ struct Exposition {
                 types[String(parts[2])] = String(parts[3])
             } else if !line.hasPrefix("#") {
                 let cut = try #require(line.lastIndex(of: " "), "\(line)")
-                guard let value = Double(String(line[line.index(after: cut)...])) else { throw Unreadable(line: String(line)) }
+                guard let value = Double(String(line[line.index(after: cut)...])) else {
+                    throw Unreadable(line: String(line))
+                }
                 series[String(line[..<cut])] = value
             }
         }
@@ -69,8 +71,12 @@ struct MetricsTests {
         #expect(status == 0)
         let exposition = try Exposition(text)
         for action in Action.allCases {
-            #expect(exposition[#"cardcheck_requests_total{op="validate",outcome="\#(action.name)"}"#] == expected[action.name] ?? 0,
-                    "\(action.name)")
+            #expect(
+                exposition[#"cardcheck_requests_total{op="validate",outcome="\#(action.name)"}"#] == expected[
+                    action.name
+                ] ?? 0,
+                "\(action.name)"
+            )
         }
         let validateErrors = expected["error"] ?? 0
         #expect(exposition[#"cardcheck_requests_total{op="validate",outcome="error"}"#] == validateErrors)
@@ -99,7 +105,8 @@ struct MetricsTests {
 
         // No card data: not one PAN of the input appears, not even with its separators removed.
         for line in examples.split(separator: "\n") {
-            guard let range = line.range(of: #""pan":""#), let end = line[range.upperBound...].firstIndex(of: "\"") else { continue }
+            guard let range = line.range(of: #""pan":""#), let end = line[range.upperBound...].firstIndex(of: "\"")
+            else { continue }
             let digits = line[range.upperBound..<end].filter(\.isNumber)
             guard digits.count >= 12 else { continue }
             #expect(!text.contains(digits), "a PAN appears in the metrics")
@@ -112,7 +119,11 @@ struct MetricsTests {
         let daemon = try DaemonProcess()
         kill(daemon.process.processIdentifier, SIGHUP)
         #expect(waitFor { (try? Exposition(metrics(daemon).text))?[#"cardcheck_reloads_total{result="ok"}"#] == 1 })
-        try "socket = \(daemon.socketPath)\nno_such_key = 1\n".write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        try "socket = \(daemon.socketPath)\nno_such_key = 1\n".write(
+            toFile: daemon.configPath,
+            atomically: true,
+            encoding: .utf8
+        )
         kill(daemon.process.processIdentifier, SIGHUP)
         #expect(waitFor { (try? Exposition(metrics(daemon).text))?[#"cardcheck_reloads_total{result="failed"}"#] == 1 })
 
@@ -122,7 +133,9 @@ struct MetricsTests {
         #expect(status == 0 && printed.isEmpty)
         let written = try String(contentsOf: file, encoding: .utf8)
         #expect(try Exposition(written)["cardcheck_build_info{version=\"0.1.0\"}"] == 1)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: daemon.directory.path).filter { $0.hasSuffix(".tmp") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: daemon.directory.path).filter {
+            $0.hasSuffix(".tmp")
+        }
         #expect(leftovers.isEmpty, "\(leftovers)")
 
         let misuse = try BuiltBinary.run("cardcheck", ["stats", "--output", file.path, "--socket", daemon.socketPath])

@@ -35,8 +35,10 @@ struct NotifyTests {
     /// loop that answers small batches inline (most requests).
     static let wedges = ["CARDCHECKD_TESTING_WEDGE_WORKER_AFTER", "CARDCHECKD_TESTING_WEDGE_EVENT_LOOP_AFTER"]
 
-    @Test("WATCHDOG=1 every half of WATCHDOG_USEC (within ±30%), and it stops when a worker or the event loop wedges",
-          arguments: wedges)
+    @Test(
+        "WATCHDOG=1 every half of WATCHDOG_USEC (within ±30%), and it stops when a worker or the event loop wedges",
+        arguments: wedges
+    )
     func watchdogCadenceAndWedge(wedge: String) throws {
         let folder = try directory()
         let notify = try NotifySocket(directory: folder.url)
@@ -45,7 +47,9 @@ struct NotifyTests {
         ])
         let start = try #require(notify.waitFor("READY=1")).time
         Thread.sleep(forTimeInterval: 2.6)
-        let early = notify.messages.filter { $0.has("WATCHDOG=1") && $0.time < start.addingTimeInterval(2.6) }.map(\.time)
+        let early = notify.messages.filter { $0.has("WATCHDOG=1") && $0.time < start.addingTimeInterval(2.6) }.map(
+            \.time
+        )
         #expect(early.count >= 4)
         let intervals = zip(early, early.dropFirst()).map { $1.timeIntervalSince($0) }
         #expect(intervals.allSatisfy { (0.35...0.65).contains($0) }, "\(intervals)")
@@ -60,18 +64,27 @@ struct NotifyTests {
         daemon.stop(signal: SIGKILL)  // a wedged thread cannot drain; systemd would kill it too
     }
 
-    @Test("SIGHUP: RELOADING=1 then READY=1; the new policy applies on the same connection; a bad file keeps the old one")
+    @Test(
+        "SIGHUP: RELOADING=1 then READY=1; the new policy applies on the same connection; a bad file keeps the old one"
+    )
     func reload() async throws {
         let folder = try directory()
         let notify = try NotifySocket(directory: folder.url)
         let daemon = try DaemonProcess(environment: ["NOTIFY_SOCKET": notify.path])
         _ = try #require(notify.waitFor("READY=1"))
         let client = CardCheckClient(socketPath: daemon.socketPath)
-        let noOnFile = ValidationRequest(pan: "4111111111111111", address: Address(street: "1 Main St", postalCode: "12345"))
+        let noOnFile = ValidationRequest(
+            pan: "4111111111111111",
+            address: Address(street: "1 Main St", postalCode: "12345")
+        )
         #expect(try await client.validate(noOnFile).action == .review)  // avs_U: review by default
 
         let original = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
-        try (original + "\npolicy.avs_U = decline\n").write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        try (original + "\npolicy.avs_U = decline\n").write(
+            toFile: daemon.configPath,
+            atomically: true,
+            encoding: .utf8
+        )
         var sent = Date()
         kill(daemon.process.processIdentifier, SIGHUP)
         let reloading = try #require(notify.waitFor("RELOADING=1", after: sent))
@@ -95,8 +108,13 @@ struct NotifyTests {
 struct SocketActivationTests {
     static let activator = "/usr/bin/systemd-socket-activate"
 
-    @Test("cardcheckd serves the listening socket it is given (LISTEN_FDS) and leaves its file alone",
-          .enabled(if: FileManager.default.isExecutableFile(atPath: activator), "needs systemd-socket-activate (Debian package systemd)"))
+    @Test(
+        "cardcheckd serves the listening socket it is given (LISTEN_FDS) and leaves its file alone",
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: activator),
+            "needs systemd-socket-activate (Debian package systemd)"
+        )
+    )
     func servesPassedSocket() async throws {
         let temporary = try TemporaryDirectory("cca")
         let folder = temporary.url
@@ -108,7 +126,10 @@ struct SocketActivationTests {
         // must be ignored in favour of the passed one.
         let activator = Process()
         activator.executableURL = URL(fileURLWithPath: Self.activator)
-        activator.arguments = ["-l", socketPath, BuiltBinary.url("cardcheckd").path, "--socket", folder.appendingPathComponent("unused.sock").path]
+        activator.arguments = [
+            "-l", socketPath, BuiltBinary.url("cardcheckd").path, "--socket",
+            folder.appendingPathComponent("unused.sock").path,
+        ]
         activator.standardError = FileHandle(forWritingAtPath: errors)
         activator.standardOutput = FileHandle.nullDevice  // no child may hold the test runner's pipes
         try activator.run()

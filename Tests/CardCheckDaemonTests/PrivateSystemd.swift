@@ -14,7 +14,10 @@ final class PrivateSystemd {
         where !FileManager.default.isExecutableFile(atPath: tool) {
             return "needs \(tool)"
         }
-        let probe = SystemTool.run("/usr/bin/unshare", ["--fork", "--pid", "--mount", "--cgroup", "--net", "--uts", "--ipc", "true"])
+        let probe = SystemTool.run(
+            "/usr/bin/unshare",
+            ["--fork", "--pid", "--mount", "--cgroup", "--net", "--uts", "--ipc", "true"]
+        )
         guard probe.status == 0 else { return "this machine does not let root create namespaces: \(probe.output)" }
         return nil
     }()
@@ -29,9 +32,14 @@ final class PrivateSystemd {
         work = URL(fileURLWithPath: "/tmp").appendingPathComponent("cardcheck-systemd-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let binaries = BuiltBinary.url("cardcheckd").deletingLastPathComponent().path
-        let install = SystemTool.run("/usr/bin/make", ["-s", "-C", RepositoryFile.root.path, "install",
-                                                 "DESTDIR=\(work.path)/stage", "PREFIX=/usr/local",
-                                                 "BIN=\(binaries)", "-o", "build"])
+        let install = SystemTool.run(
+            "/usr/bin/make",
+            [
+                "-s", "-C", RepositoryFile.root.path, "install",
+                "DESTDIR=\(work.path)/stage", "PREFIX=/usr/local",
+                "BIN=\(binaries)", "-o", "build",
+            ]
+        )
         guard install.status == 0 else { throw Failure("make install failed: \(install.output)") }
 
         launcher = Process()
@@ -47,7 +55,9 @@ final class PrivateSystemd {
         var found: Int32?
         let launcher = self.launcher
         eventually(within: 30, every: 0.05) {
-            found = (try? String(contentsOf: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            found = (try? String(contentsOf: pidFile, encoding: .utf8)).flatMap {
+                Int32($0.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
             return found != nil || !launcher.isRunning
         }
         guard let found else {
@@ -64,7 +74,10 @@ final class PrivateSystemd {
 
     /// Runs a command inside the private systemd's namespaces (mount, pid, root).
     func inside(_ arguments: [String], timeout: Int = 60) -> (status: Int32, output: String) {
-        SystemTool.run("/usr/bin/timeout", [String(timeout), "/usr/bin/nsenter", "-t", String(pid), "-m", "-p", "-r", "-w"] + arguments)
+        SystemTool.run(
+            "/usr/bin/timeout",
+            [String(timeout), "/usr/bin/nsenter", "-t", String(pid), "-m", "-p", "-r", "-w"] + arguments
+        )
     }
 
     @discardableResult
@@ -87,7 +100,9 @@ final class PrivateSystemd {
     }
 
     /// Polls `condition` every 100 ms until it holds or `seconds` pass.
-    func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool { eventually(within: seconds, every: 0.1, condition) }
+    func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
+        eventually(within: seconds, every: 0.1, condition)
+    }
 
     /// Asks systemd to exit, then makes sure the namespace is gone and removes the work folder.
     func shutdown() {

@@ -4,9 +4,14 @@ import Testing
 
 /// The installed units under a real systemd: each test boots its own private systemd (see
 /// `PrivateSystemd`), so one test's restarts and reloads cannot leak into the next.
-@Suite("under a real systemd", .serialized,
-       .enabled(if: PrivateSystemd.unsupportedReason == nil,
-                Comment(rawValue: "skipped: \(PrivateSystemd.unsupportedReason ?? "")")))
+@Suite(
+    "under a real systemd",
+    .serialized,
+    .enabled(
+        if: PrivateSystemd.unsupportedReason == nil,
+        Comment(rawValue: "skipped: \(PrivateSystemd.unsupportedReason ?? "")")
+    )
+)
 struct RealSystemdTests {
     static let socket = "/run/cardcheck/cardcheck.sock"
     static let service = "cardcheckd.service"
@@ -29,17 +34,22 @@ struct RealSystemdTests {
         #expect(system.property(Self.service, "ActiveState") == "active")
         #expect(system.property(Self.service, "Type") == "notify")
         // STATUS= reaches systemd.
-        #expect(system.waitUntil(seconds: 5) { system.property(Self.service, "StatusText").contains("requests/s") },
-                "\(system.property(Self.service, "StatusText"))")
+        #expect(
+            system.waitUntil(seconds: 5) { system.property(Self.service, "StatusText").contains("requests/s") },
+            "\(system.property(Self.service, "StatusText"))"
+        )
 
         // The process really runs sandboxed: unprivileged, no capabilities, seccomp on, no new privileges.
         let mainPID = system.property(Self.service, "MainPID")
         let status = system.inside(["cat", "/proc/\(mainPID)/status"]).output
-        let fields = Dictionary(status.split(separator: "\n").compactMap { line -> (String, String)? in
-            let parts = line.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2 else { return nil }
-            return (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces))
-        }, uniquingKeysWith: { first, _ in first })
+        let fields = Dictionary(
+            status.split(separator: "\n").compactMap { line -> (String, String)? in
+                let parts = line.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2 else { return nil }
+                return (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces))
+            },
+            uniquingKeysWith: { first, _ in first }
+        )
         #expect(fields["Uid"].map { !$0.hasPrefix("0\t") } == true, "\(fields["Uid"] ?? "no Uid")")
         #expect(fields["CapEff"] == "0000000000000000")
         #expect(fields["CapBnd"] == "0000000000000000")
@@ -66,8 +76,10 @@ struct RealSystemdTests {
         try lines.write(to: staged, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
-        process.arguments = ["-t", String(system.pid), "-m", "-p", "-r", "/usr/local/bin/cardcheck", "validate",
-                             "--socket", Self.socket]
+        process.arguments = [
+            "-t", String(system.pid), "-m", "-p", "-r", "/usr/local/bin/cardcheck", "validate",
+            "--socket", Self.socket,
+        ]
         process.standardInput = try FileHandle(forReadingFrom: staged)
         let output = Pipe()
         process.standardOutput = output
@@ -116,19 +128,27 @@ struct RealSystemdTests {
         #expect(system.property(Self.service, "ActiveState") == "active")
         #expect(system.property(Self.service, "MainPID") == mainPID)
         #expect(expiredCard(system).contains(#""action":"review""#), "\(expiredCard(system))")
-        #expect(system.waitUntil(seconds: 5) { !system.property(Self.service, "StatusText").contains("last reload: never") })
+        #expect(
+            system.waitUntil(seconds: 5) { !system.property(Self.service, "StatusText").contains("last reload: never") }
+        )
 
         _ = append("no_such_key = 1")
         #expect(system.systemctl("reload", Self.service).status == 0)
-        #expect(system.waitUntil(seconds: 5) { system.journal(Self.service).contains("reload failed, keeping the running configuration") },
-                "\(system.journal(Self.service))")
+        #expect(
+            system.waitUntil(seconds: 5) {
+                system.journal(Self.service).contains("reload failed, keeping the running configuration")
+            },
+            "\(system.journal(Self.service))"
+        )
         #expect(system.property(Self.service, "ActiveState") == "active")
         #expect(system.property(Self.service, "MainPID") == mainPID)
         #expect(expiredCard(system).contains(#""action":"review""#))
     }
 
-    @Test("a wedged worker or event loop stops the watchdog pings and systemd restarts the daemon (NRestarts grows)",
-          arguments: NotifyTests.wedges)
+    @Test(
+        "a wedged worker or event loop stops the watchdog pings and systemd restarts the daemon (NRestarts grows)",
+        arguments: NotifyTests.wedges
+    )
     func watchdogRestart(wedge: String) throws {
         let system = try PrivateSystemd()
         defer { system.shutdown() }
@@ -146,7 +166,9 @@ struct RealSystemdTests {
         let started = Date()
         let restarted = system.waitUntil(seconds: 40) { (Int(system.property(Self.service, "NRestarts")) ?? 0) >= 1 }
         let elapsed = Date().timeIntervalSince(started)
-        print("watchdog: \(wedge) wedged 1 s after start, restarted by systemd \(String(format: "%.1f", elapsed)) s after start (WatchdogSec=\(watchdogSec))")
+        print(
+            "watchdog: \(wedge) wedged 1 s after start, restarted by systemd \(String(format: "%.1f", elapsed)) s after start (WatchdogSec=\(watchdogSec))"
+        )
         #expect(restarted, "\(system.journal(Self.service))")
         // The manager's own lines in the unit's journal name the cause.
         let journal = system.journal(Self.service)
@@ -180,7 +202,10 @@ struct RealSystemdTests {
         let keys = "4114 0123456789ABCDEFFEDCBA9876543210 name=visa-test"
         _ = system.inside(["sh", "-c", "umask 077; echo '\(keys)' > /etc/cardcheck/keys"])
         _ = system.inside(["mkdir", "-p", "/etc/systemd/system/cardcheckd.service.d"])
-        _ = system.inside(["sh", "-c", "printf '[Service]\\nLoadCredential=cardcheck-keys:/etc/cardcheck/keys\\n' > /etc/systemd/system/cardcheckd.service.d/keys.conf"])
+        _ = system.inside([
+            "sh", "-c",
+            "printf '[Service]\\nLoadCredential=cardcheck-keys:/etc/cardcheck/keys\\n' > /etc/systemd/system/cardcheckd.service.d/keys.conf",
+        ])
         #expect(system.systemctl("daemon-reload").status == 0)
         let start = system.systemctl("start", "cardcheckd.socket", Self.service)
         #expect(start.status == 0, "\(start.output)\n\(system.journal(Self.service))")

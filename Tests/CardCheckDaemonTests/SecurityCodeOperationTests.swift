@@ -36,14 +36,20 @@ struct SecurityCodeOperationTests {
         let printed = try await client.generateSecurityCode(.init(pan: "4114585553881637", expiry: "12/28"))
         #expect(printed.code == "213" && printed.key == KeyIdentity(name: "new", checkValue: "08D7B4"))
         // iCVV and a card's own service code differ from the printed code, as the algorithm says.
-        let chip = try await client.generateSecurityCode(.init(pan: "4114585553881637", expiry: "12/2028", serviceCode: "999"))
-        let stripe = try await client.generateSecurityCode(.init(pan: "4114585553881637", expiry: "1228", serviceCode: "101"))
+        let chip = try await client.generateSecurityCode(
+            .init(pan: "4114585553881637", expiry: "12/2028", serviceCode: "999")
+        )
+        let stripe = try await client.generateSecurityCode(
+            .init(pan: "4114585553881637", expiry: "1228", serviceCode: "101")
+        )
         #expect(chip.code != "213" || stripe.code != "213")
         #expect(chip.code.count == 3 && stripe.code.count == 3)
 
         let match = try await client.verifySecurityCode(.init(pan: "4114585553881637", expiry: "12/28", csc: "213"))
         #expect(match == .match(KeyIdentity(name: "new", checkValue: "08D7B4")))
-        let chipMatch = try await client.verifySecurityCode(.init(pan: "4114585553881637", expiry: "12/28", serviceCode: "999", csc: chip.code))
+        let chipMatch = try await client.verifySecurityCode(
+            .init(pan: "4114585553881637", expiry: "12/28", serviceCode: "999", csc: chip.code)
+        )
         #expect(chipMatch.result == .M)
         // The old key's code, computed in this process with the engine's crypto (the daemon is another process).
         let old = try CardVerificationKey(hex: Self.otherKey, requireOddParity: false)
@@ -59,7 +65,10 @@ struct SecurityCodeOperationTests {
 
         // Rotation: a code made under the old key verifies and names it.
         let rotated = try await client.verifySecurityCode(.init(pan: "4114585553881637", expiry: "12/28", csc: oldCode))
-        guard case .match(let key) = rotated else { Issue.record("\(rotated)"); return }
+        guard case .match(let key) = rotated else {
+            Issue.record("\(rotated)")
+            return
+        }
         #expect(key == KeyIdentity(name: "old", checkValue: old.checkValue))
 
         // Typed errors, and the connection keeps answering.
@@ -72,7 +81,10 @@ struct SecurityCodeOperationTests {
         await #expect(throws: CardCheckClientError.self) {
             _ = try await client.verifySecurityCode(.init(pan: "4114585553881637", expiry: "13/28", csc: "213"))
         }
-        #expect(try await client.verifySecurityCode(.init(pan: "4114585553881637", expiry: "12/28", csc: "213")).result == .M)
+        #expect(
+            try await client.verifySecurityCode(.init(pan: "4114585553881637", expiry: "12/28", csc: "213")).result
+                == .M
+        )
         await client.close()
         #expect(daemon.stop() == 0)
         #expect(daemon.log.contains("CSC_GENERATE is on"))
@@ -91,14 +103,24 @@ struct SecurityCodeOperationTests {
             _ = try await client.generateSecurityCode(.init(pan: "4114585553881637", expiry: "12/28"))
             Issue.record("generated without being listed")
         } catch let error {
-            guard case .server(let wire) = error else { Issue.record("\(error)"); return }
+            guard case .server(let wire) = error else {
+                Issue.record("\(error)")
+                return
+            }
             #expect(wire.kind == .notPermitted && wire.code == "generate_not_permitted")
         }
         // Refused the operation, not the connection: verification still answers on it.
-        #expect(try await client.verifySecurityCode(.init(pan: "4114585553881637", expiry: "12/28", csc: "213")).result == .M)
+        #expect(
+            try await client.verifySecurityCode(.init(pan: "4114585553881637", expiry: "12/28", csc: "213")).result
+                == .M
+        )
 
         let original = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
-        try (original + "\ncsc_generate_users = \(getuid())\n").write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        try (original + "\ncsc_generate_users = \(getuid())\n").write(
+            toFile: daemon.configPath,
+            atomically: true,
+            encoding: .utf8
+        )
         kill(daemon.process.processIdentifier, SIGHUP)
         var generated: SecurityCodeCodec.Generated?
         for _ in 0..<50 where generated == nil {
@@ -118,19 +140,44 @@ struct SecurityCodeOperationTests {
         let keys = directory.appendingPathComponent("keys").path
         let card = ["--pan", "4114585553881637", "--expiry", "2812"]
         for serviceCode in ["000", "999", "101"] {
-            let remote = try BuiltBinary.run("cardcheck", ["csc", "generate", "--socket", daemon.socketPath, "--service-code", serviceCode] + card)
-            let local = try BuiltBinary.run("cardcheck", ["csc", "generate", "--local", "--keys", keys, "--service-code", serviceCode] + card)
-            #expect(remote.status == 0 && remote.stdout == local.stdout && remote.stdout.contains(#""kcv":"08D7B4""#),
-                    "\(remote.stdout) \(remote.stderr) vs \(local.stdout)")
+            let remote = try BuiltBinary.run(
+                "cardcheck",
+                ["csc", "generate", "--socket", daemon.socketPath, "--service-code", serviceCode] + card
+            )
+            let local = try BuiltBinary.run(
+                "cardcheck",
+                ["csc", "generate", "--local", "--keys", keys, "--service-code", serviceCode] + card
+            )
+            #expect(
+                remote.status == 0 && remote.stdout == local.stdout && remote.stdout.contains(#""kcv":"08D7B4""#),
+                "\(remote.stdout) \(remote.stderr) vs \(local.stdout)"
+            )
         }
-        let verified = try BuiltBinary.run("cardcheck", ["csc", "verify", "--socket", daemon.socketPath, "--csc", "213"] + card)
-        #expect(verified.status == 0 && verified.stdout == #"{"result":"M","key":"new","kcv":"08D7B4"}"# + "\n", "\(verified.stdout)")
-        let refused = try BuiltBinary.run("cardcheck", ["csc", "verify", "--socket", daemon.socketPath, "--csc", "214"] + card)
+        let verified = try BuiltBinary.run(
+            "cardcheck",
+            ["csc", "verify", "--socket", daemon.socketPath, "--csc", "213"] + card
+        )
+        #expect(
+            verified.status == 0 && verified.stdout == #"{"result":"M","key":"new","kcv":"08D7B4"}"# + "\n",
+            "\(verified.stdout)"
+        )
+        let refused = try BuiltBinary.run(
+            "cardcheck",
+            ["csc", "verify", "--socket", daemon.socketPath, "--csc", "214"] + card
+        )
         #expect(refused.status == 1 && refused.stdout.contains(#""result":"N""#))
-        let noKey = try BuiltBinary.run("cardcheck", ["csc", "verify", "--socket", daemon.socketPath, "--csc", "123",
-                                                      "--pan", "4111111111111111", "--expiry", "2812"])
+        let noKey = try BuiltBinary.run(
+            "cardcheck",
+            [
+                "csc", "verify", "--socket", daemon.socketPath, "--csc", "123",
+                "--pan", "4111111111111111", "--expiry", "2812",
+            ]
+        )
         #expect(noKey.status == 1 && noKey.stdout.contains(#""result":"U""#))
-        let mixed = try BuiltBinary.run("cardcheck", ["csc", "generate", "--socket", daemon.socketPath, "--cvk", Self.testKey] + card)
+        let mixed = try BuiltBinary.run(
+            "cardcheck",
+            ["csc", "generate", "--socket", daemon.socketPath, "--cvk", Self.testKey] + card
+        )
         #expect(mixed.status != 0 && mixed.stderr.contains("--local"))
         #expect(daemon.stop() == 0)
     }

@@ -12,26 +12,45 @@ struct SystemdUnitTests {
     func stagedUnits() throws -> URL {
         let folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("ccu-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let service = try String(contentsOf: Self.repository.appendingPathComponent("systemd/cardcheckd.service"), encoding: .utf8)
-            .replacingOccurrences(of: "/usr/local/bin/cardcheckd", with: BuiltBinary.url("cardcheckd").path)
+        let service = try String(
+            contentsOf: Self.repository.appendingPathComponent("systemd/cardcheckd.service"),
+            encoding: .utf8
+        )
+        .replacingOccurrences(of: "/usr/local/bin/cardcheckd", with: BuiltBinary.url("cardcheckd").path)
         try service.write(to: folder.appendingPathComponent("cardcheckd.service"), atomically: true, encoding: .utf8)
-        try FileManager.default.copyItem(at: Self.repository.appendingPathComponent("systemd/cardcheckd.socket"),
-                                         to: folder.appendingPathComponent("cardcheckd.socket"))
+        try FileManager.default.copyItem(
+            at: Self.repository.appendingPathComponent("systemd/cardcheckd.socket"),
+            to: folder.appendingPathComponent("cardcheckd.socket")
+        )
         return folder
     }
 
-    @Test("systemd-analyze verify passes on every unit",
-          .enabled(if: FileManager.default.isExecutableFile(atPath: analyze), "needs systemd-analyze (Debian package systemd)"))
+    @Test(
+        "systemd-analyze verify passes on every unit",
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: analyze),
+            "needs systemd-analyze (Debian package systemd)"
+        )
+    )
     func verify() throws {
         let folder = try stagedUnits()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let result = SystemTool.run(Self.analyze, ["verify", "./cardcheckd.socket", "./cardcheckd.service"], in: folder)
+        let result = SystemTool.run(
+            Self.analyze,
+            ["verify", "./cardcheckd.socket", "./cardcheckd.service"],
+            in: folder
+        )
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.isEmpty, "\(result.output)")
     }
 
-    @Test("systemd-analyze security scores the service 1.0 or better (SAFE)",
-          .enabled(if: FileManager.default.isExecutableFile(atPath: analyze), "needs systemd-analyze (Debian package systemd)"))
+    @Test(
+        "systemd-analyze security scores the service 1.0 or better (SAFE)",
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: analyze),
+            "needs systemd-analyze (Debian package systemd)"
+        )
+    )
     func security() throws {
         let folder = try stagedUnits()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -43,47 +62,79 @@ struct SystemdUnitTests {
 
     @Test("the units say what the daemon needs: Type=notify, the watchdog, a short abort, no backtracer")
     func unitContents() throws {
-        let service = try String(contentsOf: Self.repository.appendingPathComponent("systemd/cardcheckd.service"), encoding: .utf8)
-        for line in ["Type=notify", "NotifyAccess=main", "WatchdogSec=", "Restart=on-failure", "TimeoutAbortSec=",
-                     "Environment=SWIFT_BACKTRACE=enable=no", "RestrictAddressFamilies=AF_UNIX", "PrivateNetwork=yes",
-                     "CapabilityBoundingSet=\n", "MemoryDenyWriteExecute=yes", "ExecReload=/bin/kill -HUP $MAINPID"] {
+        let service = try String(
+            contentsOf: Self.repository.appendingPathComponent("systemd/cardcheckd.service"),
+            encoding: .utf8
+        )
+        for line in [
+            "Type=notify", "NotifyAccess=main", "WatchdogSec=", "Restart=on-failure", "TimeoutAbortSec=",
+            "Environment=SWIFT_BACKTRACE=enable=no", "RestrictAddressFamilies=AF_UNIX", "PrivateNetwork=yes",
+            "CapabilityBoundingSet=\n", "MemoryDenyWriteExecute=yes", "ExecReload=/bin/kill -HUP $MAINPID",
+        ] {
             #expect(service.contains(line), "\(line)")
         }
-        let socket = try String(contentsOf: Self.repository.appendingPathComponent("systemd/cardcheckd.socket"), encoding: .utf8)
+        let socket = try String(
+            contentsOf: Self.repository.appendingPathComponent("systemd/cardcheckd.socket"),
+            encoding: .utf8
+        )
         #expect(socket.contains("SocketMode=0660") && socket.contains("SocketGroup=cardcheck"))
     }
 
-    @Test("make install never builds: with no release binaries it stops and says to run make build",
-          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/make"), "needs make"))
+    @Test(
+        "make install never builds: with no release binaries it stops and says to run make build",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/make"), "needs make")
+    )
     func installDoesNotBuild() throws {
         let stage = try TemporaryDirectory("ccn")
-        let result = SystemTool.run("/usr/bin/make", ["-s", "install", "DESTDIR=\(stage.path)", "BIN=\(stage.path)/none"],
-                                    in: Self.repository)
+        let result = SystemTool.run(
+            "/usr/bin/make",
+            ["-s", "install", "DESTDIR=\(stage.path)", "BIN=\(stage.path)/none"],
+            in: Self.repository
+        )
         #expect(result.status != 0)
         #expect(result.output.contains("run 'make build' first"), "\(result.output)")
         #expect((try FileManager.default.contentsOfDirectory(atPath: stage.path)).isEmpty, "it installed something")
     }
 
-    @Test("make install stages binaries, units, sysusers.d, tmpfiles.d and the configuration under DESTDIR",
-          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/make"), "needs make"))
+    @Test(
+        "make install stages binaries, units, sysusers.d, tmpfiles.d and the configuration under DESTDIR",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/make"), "needs make")
+    )
     func install() throws {
         let stage = URL(fileURLWithPath: "/tmp").appendingPathComponent("cci-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: stage) }
         // BIN points make at the binaries this test run built, so the test needs no release build.
-        let result = SystemTool.run("/usr/bin/make", ["-s", "install", "DESTDIR=\(stage.path)", "PREFIX=/usr",
-                                                   "BIN=\(BuiltBinary.url("cardcheckd").deletingLastPathComponent().path)",
-                                                   "-o", "build"], in: Self.repository)
+        let result = SystemTool.run(
+            "/usr/bin/make",
+            [
+                "-s", "install", "DESTDIR=\(stage.path)", "PREFIX=/usr",
+                "BIN=\(BuiltBinary.url("cardcheckd").deletingLastPathComponent().path)",
+                "-o", "build",
+            ],
+            in: Self.repository
+        )
         #expect(result.status == 0, "\(result.output)")
-        for path in ["usr/bin/cardcheckd", "usr/bin/cardcheck", "etc/systemd/system/cardcheckd.service",
-                     "etc/systemd/system/cardcheckd.socket", "etc/sysusers.d/cardcheck.conf",
-                     "etc/tmpfiles.d/cardcheck.conf", "etc/cardcheck/cardcheckd.conf"] {
+        for path in [
+            "usr/bin/cardcheckd", "usr/bin/cardcheck", "etc/systemd/system/cardcheckd.service",
+            "etc/systemd/system/cardcheckd.socket", "etc/sysusers.d/cardcheck.conf",
+            "etc/tmpfiles.d/cardcheck.conf", "etc/cardcheck/cardcheckd.conf",
+        ] {
             #expect(FileManager.default.fileExists(atPath: stage.appendingPathComponent(path).path), "\(path)")
         }
-        let service = try String(contentsOf: stage.appendingPathComponent("etc/systemd/system/cardcheckd.service"), encoding: .utf8)
+        let service = try String(
+            contentsOf: stage.appendingPathComponent("etc/systemd/system/cardcheckd.service"),
+            encoding: .utf8
+        )
         #expect(service.contains("ExecStart=/usr/bin/cardcheckd --config /etc/cardcheck/cardcheckd.conf"))
-        let config = try String(contentsOf: stage.appendingPathComponent("etc/cardcheck/cardcheckd.conf"), encoding: .utf8)
+        let config = try String(
+            contentsOf: stage.appendingPathComponent("etc/cardcheck/cardcheckd.conf"),
+            encoding: .utf8
+        )
         #expect(config.contains("\nsocket = /run/cardcheck/cardcheck.sock\n"))
-        let checked = try BuiltBinary.run("cardcheckd", ["--config", stage.appendingPathComponent("etc/cardcheck/cardcheckd.conf").path, "--check-config"])
+        let checked = try BuiltBinary.run(
+            "cardcheckd",
+            ["--config", stage.appendingPathComponent("etc/cardcheck/cardcheckd.conf").path, "--check-config"]
+        )
         #expect(checked.status == 0 && checked.stdout.contains("socket = /run/cardcheck/cardcheck.sock"))
     }
 }

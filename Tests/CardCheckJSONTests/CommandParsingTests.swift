@@ -42,7 +42,9 @@ struct CommandParsingTests {
         for bad in ["0", "-1", "soon", "inf"] {
             #expect(refusal(PingCommand.self, ["--timeout", bad]) != nil, "--timeout \(bad)")
         }
-        #expect(refusal(StatsCommand.self, ["--output", "/tmp/m.prom"])?.contains("--output goes with --prometheus") == true)
+        #expect(
+            refusal(StatsCommand.self, ["--output", "/tmp/m.prom"])?.contains("--output goes with --prometheus") == true
+        )
         #expect(try StatsCommand.parse(["--prometheus", "--output", "/tmp/m.prom"]).outputFile == "/tmp/m.prom")
         #expect(refusal(StatsCommand.self, ["--prometheus", "--json"]) != nil)
     }
@@ -71,13 +73,22 @@ struct CommandParsingTests {
         #expect(verify.options.expiry.month == YearMonth(year: 2028, month: 12))
         #expect(verify.options.serviceCode.text == "000")
         #expect(verify.options.request(csc: "123").expiry == "12/28")
-        #expect(refusal(VerifyCSCCommand.self, ["--pan", "4111111111111111", "--expiry", "2813", "--csc", "123"]) != nil)
-        let local = try GenerateCSCCommand.parse(["--local", "--cvk", String(repeating: "0", count: 32), "--expiry-order", "mmyy",
-                                                  "--pan", "4111111111111111", "--expiry", "2833", "--service-code", "999"])
+        #expect(
+            refusal(VerifyCSCCommand.self, ["--pan", "4111111111111111", "--expiry", "2813", "--csc", "123"]) != nil
+        )
+        let local = try GenerateCSCCommand.parse([
+            "--local", "--cvk", String(repeating: "0", count: 32), "--expiry-order", "mmyy",
+            "--pan", "4111111111111111", "--expiry", "2833", "--service-code", "999",
+        ])
         #expect(local.options.expiryOrder == .mmyy)
         #expect(local.options.expiryDigits(.mmyy) == 3328)
         #expect(local.options.serviceCodeValue == 999)
-        #expect(refusal(GenerateCSCCommand.self, ["--local", "--cvk", "00", "--expiry-order", "DDMM", "--pan", "4", "--expiry", "2812"]) != nil)
+        #expect(
+            refusal(
+                GenerateCSCCommand.self,
+                ["--local", "--cvk", "00", "--expiry-order", "DDMM", "--pan", "4", "--expiry", "2812"]
+            ) != nil
+        )
         #expect(refusal(GenerateCSCCommand.self, ["--pan", "4", "--expiry", "28125"]) != nil)
         #expect(refusal(GenerateCSCCommand.self, ["--pan", "4", "--expiry", "2812", "--service-code", "12"]) != nil)
     }

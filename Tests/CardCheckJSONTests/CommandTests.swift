@@ -15,8 +15,10 @@ struct CommandTests {
 
     @Test("all good lines exit 0; a final line without a newline is still answered")
     func exitZero() throws {
-        let run = try Binary.run(["validate", "--local", "--today", "2026-11"],
-                                 input: "{\"pan\":\"4111111111111111\"}\n{\"pan\":\"5555555555554444\"}")
+        let run = try Binary.run(
+            ["validate", "--local", "--today", "2026-11"],
+            input: "{\"pan\":\"4111111111111111\"}\n{\"pan\":\"5555555555554444\"}"
+        )
         #expect(run.status == 0)
         #expect(run.lines.count == 2)
         #expect(run.lines.allSatisfy { $0.contains("\"action\":\"accept\"") })
@@ -44,14 +46,20 @@ struct CommandTests {
 
     @Test("the engine's options reach it: international AVS and strict street words")
     func engineOptions() throws {
-        let line = #"{"street":"10 Downing St","postal_code":"SW1A 2AA","on_file_street":"10 Downing Street","on_file_postal_code":"SW1A2AA","on_file_country":"GB"}"#
+        let line =
+            #"{"street":"10 Downing St","postal_code":"SW1A 2AA","on_file_street":"10 Downing Street","on_file_postal_code":"SW1A2AA","on_file_country":"GB"}"#
         let domestic = try Binary.run(["validate", "--local"], input: line + "\n")
         #expect(domestic.stdout.contains("\"avs_result\":\"G\""))
         let international = try Binary.run(["validate", "--local", "--avs-international"], input: line + "\n")
         #expect(international.stdout.contains("\"avs_result\":\"D\""))
-        let words = #"{"street":"12 Main Ave","postal_code":"12345","on_file_street":"12 Main St","on_file_postal_code":"12345"}"#
+        let words =
+            #"{"street":"12 Main Ave","postal_code":"12345","on_file_street":"12 Main St","on_file_postal_code":"12345"}"#
         #expect(try Binary.run(["validate", "--local"], input: words + "\n").stdout.contains("\"avs_result\":\"Y\""))
-        #expect(try Binary.run(["validate", "--local", "--avs-strict"], input: words + "\n").stdout.contains("\"avs_result\":\"Z\""))
+        #expect(
+            try Binary.run(["validate", "--local", "--avs-strict"], input: words + "\n").stdout.contains(
+                "\"avs_result\":\"Z\""
+            )
+        )
     }
 
     @Test("interpret explains codes with the policy's action")
@@ -67,9 +75,13 @@ struct CommandTests {
     @Test("usage errors exit 64; an unreachable daemon exits 69 with the reason")
     func usage() throws {
         #expect(try Binary.run(["validate", "--local", "--today", "2026-13"]).status == 64)
-        #expect(try Binary.run(["validate", "--today", "2026-11", "--pan", "4111111111111111"]).status == 64,
-                "--today needs --local")
-        let unreachable = try Binary.run(["validate", "--socket", "/nonexistent/cardcheck.sock", "--pan", "4111111111111111"])
+        #expect(
+            try Binary.run(["validate", "--today", "2026-11", "--pan", "4111111111111111"]).status == 64,
+            "--today needs --local"
+        )
+        let unreachable = try Binary.run([
+            "validate", "--socket", "/nonexistent/cardcheck.sock", "--pan", "4111111111111111",
+        ])
         #expect(unreachable.status == 69)
         #expect(unreachable.stderr.contains("cannot connect to /nonexistent/cardcheck.sock"))
     }

@@ -42,12 +42,16 @@ struct JSONLinesTests {
         #expect(writer.finished.contains("\\u0007"))
     }
 
-    @Test("typed errors for every kind of bad line", arguments: [
-        ("", "invalid_json"), ("{", "invalid_json"), ("null", "not_an_object"), ("\"pan\"", "not_an_object"),
-        ("{\"pan\":true}", "wrong_type"), ("{\"csc\":123}", "wrong_type"), ("{\"csc_indicator\":1.5}", "wrong_type"),
-        ("{\"csc_indicator\":true}", "wrong_type"), ("{\"csc_indicator\":\"one\"}", "wrong_type"),
-        ("{\"PAN\":\"4111111111111111\"}", "unknown_key"), ("{\"pan\":\"\"}", "pan_empty"),
-    ])
+    @Test(
+        "typed errors for every kind of bad line",
+        arguments: [
+            ("", "invalid_json"), ("{", "invalid_json"), ("null", "not_an_object"), ("\"pan\"", "not_an_object"),
+            ("{\"pan\":true}", "wrong_type"), ("{\"csc\":123}", "wrong_type"),
+            ("{\"csc_indicator\":1.5}", "wrong_type"),
+            ("{\"csc_indicator\":true}", "wrong_type"), ("{\"csc_indicator\":\"one\"}", "wrong_type"),
+            ("{\"PAN\":\"4111111111111111\"}", "unknown_key"), ("{\"pan\":\"\"}", "pan_empty"),
+        ]
+    )
     func badLines(line: String, code: String) {
         #expect(throws: (any Error).self) { try JSONLineRequest.parse(line).validated(lines) }
         let (output, failed) = lines.process(line)
@@ -63,8 +67,10 @@ struct JSONLinesTests {
 
     @Test("a security code never appears in an output or error line")
     func noSecurityCodeInOutput() {
-        for line in [#"{"pan":"4111111111111111","csc":"864"}"#, #"{"pan":"4111111111111111","csc":"864","csc_indicator":9}"#,
-                     #"{"pan":"41111111111x1111","csc":"864"}"#, #"{"pan":"4111111111111111","csc":"8642"}"#] {
+        for line in [
+            #"{"pan":"4111111111111111","csc":"864"}"#, #"{"pan":"4111111111111111","csc":"864","csc_indicator":9}"#,
+            #"{"pan":"41111111111x1111","csc":"864"}"#, #"{"pan":"4111111111111111","csc":"8642"}"#,
+        ] {
             #expect(!lines.process(line).output.contains("864"))
         }
     }

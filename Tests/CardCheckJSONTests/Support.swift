@@ -19,6 +19,9 @@ struct JSONLinesVectors: Decodable {
     var vectors: [Vector]
 
     static let shared: JSONLinesVectors = {
-        try! JSONDecoder().decode(JSONLinesVectors.self, from: RepositoryFile.data("Protocol/vectors/validate-jsonl.json"))
+        try! JSONDecoder().decode(
+            JSONLinesVectors.self,
+            from: RepositoryFile.data("Protocol/vectors/validate-jsonl.json")
+        )
     }()
 }

@@ -25,7 +25,9 @@ public enum BuiltBinary {
         let process = Process()
         process.executableURL = url(name)
         process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
@@ -37,8 +39,11 @@ public enum BuiltBinary {
         let errors = PipeDrain(stderr.fileHandleForReading)
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
-                   stderr: errors.finish())
+        return Run(
+            status: process.terminationStatus,
+            stdout: String(decoding: output, as: UTF8.self),
+            stderr: errors.finish()
+        )
     }
 
     /// Starts `cardcheckd --socket path` and waits until `isReady` says the socket accepts.

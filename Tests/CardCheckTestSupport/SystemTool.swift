@@ -3,7 +3,11 @@ import Foundation
 /// System programs (make, systemd-analyze, nsenter, …) run to their end for tests, standard output and
 /// error together.
 public enum SystemTool {
-    public static func run(_ path: String, _ arguments: [String], in directory: URL? = nil) -> (status: Int32, output: String) {
+    public static func run(
+        _ path: String,
+        _ arguments: [String],
+        in directory: URL? = nil
+    ) -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments

@@ -27,7 +27,11 @@ public final class TemporaryDirectory: @unchecked Sendable {
 /// Polls `condition` every `interval` seconds until it holds or `timeout` seconds pass; returns whether
 /// it held. The one way these tests wait for something another process does.
 @discardableResult
-public func eventually(within timeout: TimeInterval, every interval: TimeInterval = 0.02, _ condition: () throws -> Bool) rethrows -> Bool {
+public func eventually(
+    within timeout: TimeInterval,
+    every interval: TimeInterval = 0.02,
+    _ condition: () throws -> Bool
+) rethrows -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while true {
         if try condition() { return true }

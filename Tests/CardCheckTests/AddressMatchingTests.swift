@@ -24,8 +24,10 @@ struct AddressMatchingTests {
         (Address(street: "1600 Pennsylvania Ave NW", postalCode: "20500"), Address(country: "US"), .U, nil, nil),
         (Address(street: "1600 Pennsylvania Ave NW"), Address(postalCode: "20500"), .U, nil, nil),
         (Address(street: "10 Downing Street", postalCode: "SW1A 2AA", country: "GB"), onFileUK, .G, nil, nil),
-        (Address(street: "1600 Pennsylvania Ave NW", postalCode: "20500", country: "US"),
-         Address(street: "1600 Pennsylvania Ave NW", postalCode: "20500", country: "CA"), .G, nil, nil),
+        (
+            Address(street: "1600 Pennsylvania Ave NW", postalCode: "20500", country: "US"),
+            Address(street: "1600 Pennsylvania Ave NW", postalCode: "20500", country: "CA"), .G, nil, nil
+        ),
     ]
 
     static let international: [Case] = [
@@ -43,15 +45,19 @@ struct AddressMatchingTests {
     @Test("domestic (default) mode: X Y A W Z N U G", arguments: domestic)
     func domesticMode(item: Case) {
         let matcher = AddressMatcher()
-        #expect(matcher.check(entered: item.entered, onFile: item.onFile)
-                == AVSCheck(code: item.code, streetMatch: item.street, postalMatch: item.postal))
+        #expect(
+            matcher.check(entered: item.entered, onFile: item.onFile)
+                == AVSCheck(code: item.code, streetMatch: item.street, postalMatch: item.postal)
+        )
     }
 
     @Test("international mode: D B P C I for non-US addresses", arguments: international)
     func internationalMode(item: Case) {
         let matcher = AddressMatcher(options: AVSOptions(international: true))
-        #expect(matcher.check(entered: item.entered, onFile: item.onFile)
-                == AVSCheck(code: item.code, streetMatch: item.street, postalMatch: item.postal))
+        #expect(
+            matcher.check(entered: item.entered, onFile: item.onFile)
+                == AVSCheck(code: item.code, streetMatch: item.street, postalMatch: item.postal)
+        )
     }
 
     @Test("every code the matcher can produce is covered above")
@@ -67,17 +73,34 @@ struct AddressMatchingTests {
         var produced = Set<AVSCode>()
         for international in [false, true] {
             let matcher = AddressMatcher(options: AVSOptions(international: international))
-            for street in streets { for postcode in postcodes { for country in countries {
-                let entered = Address(street: street, postalCode: postcode, country: country)
-                for onFileStreet in streets { for onFilePostcode in postcodes { for onFileCountry in countries {
-                    let onFile = Address(street: onFileStreet, postalCode: onFilePostcode, country: onFileCountry)
-                    if let code = matcher.check(entered: entered, onFile: onFile)?.code { produced.insert(code) }
-                }}}
-            }}}
+            for street in streets {
+                for postcode in postcodes {
+                    for country in countries {
+                        let entered = Address(street: street, postalCode: postcode, country: country)
+                        for onFileStreet in streets {
+                            for onFilePostcode in postcodes {
+                                for onFileCountry in countries {
+                                    let onFile = Address(
+                                        street: onFileStreet,
+                                        postalCode: onFilePostcode,
+                                        country: onFileCountry
+                                    )
+                                    if let code = matcher.check(entered: entered, onFile: onFile)?.code {
+                                        produced.insert(code)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
         let reference: Set<AVSCode> = [.X, .Y, .A, .W, .Z, .N, .U, .G, .D, .B, .P, .C, .I]
         #expect(produced == reference)
-        #expect(produced.isSubset(of: Set((Self.domestic + Self.international).map(\.code))), "a produced code has no row")
+        #expect(
+            produced.isSubset(of: Set((Self.domestic + Self.international).map(\.code))),
+            "a produced code has no row"
+        )
     }
 
     @Test("no entered street or postal code: the check was not asked for")
@@ -87,54 +110,70 @@ struct AddressMatchingTests {
         #expect(AddressMatcher().check(entered: Address(street: "  "), onFile: Self.onFileUS) == nil)
     }
 
-    @Test("street lines compare by their numeric parts, as issuers do", arguments: [
-        ("123 Main St", "123 Main Street", true), ("123 Main St", "123 Elm Road", true),
-        ("123 Main St Apt 4", "123 Main Street #4", true), ("123 Main St Apt 4", "123 Main St Apt 5", false),
-        ("0123 Main St", "123 Main St", true), ("123 Main St", "124 Main St", false),
-        ("123 Main St", "Main St 123", true), ("123 4th Ave", "123 Fourth Ave", false),
-        ("PO Box 77", "P.O. Box 77", true), ("Main Street", "Main St.", true), ("Main Street", "Elm Street", false),
-        ("Main Street", "123 Main Street", false),
-    ])
+    @Test(
+        "street lines compare by their numeric parts, as issuers do",
+        arguments: [
+            ("123 Main St", "123 Main Street", true), ("123 Main St", "123 Elm Road", true),
+            ("123 Main St Apt 4", "123 Main Street #4", true), ("123 Main St Apt 4", "123 Main St Apt 5", false),
+            ("0123 Main St", "123 Main St", true), ("123 Main St", "124 Main St", false),
+            ("123 Main St", "Main St 123", true), ("123 4th Ave", "123 Fourth Ave", false),
+            ("PO Box 77", "P.O. Box 77", true), ("Main Street", "Main St.", true), ("Main Street", "Elm Street", false),
+            ("Main Street", "123 Main Street", false),
+        ]
+    )
     func numericParts(entered: String, onFile: String, match: Bool) {
         let result = AddressMatcher().check(
-            entered: Address(street: entered, postalCode: "12345"), onFile: Address(street: onFile, postalCode: "12345"))
+            entered: Address(street: entered, postalCode: "12345"),
+            onFile: Address(street: onFile, postalCode: "12345")
+        )
         #expect(result?.streetMatch == match)
     }
 
-    @Test("strict mode also compares normalised words", arguments: [
-        ("123 Main St", "123 MAIN STREET", true), ("123 N. Main St.", "123 North Main Street", true),
-        ("123 Main St Apt 4", "123 Main Street Unit 4", true), ("123 Main St", "123 Elm Road", false),
-        ("1600 Pennsylvania Avenue Northwest", "1600 Pennsylvania Ave NW", true),
-        ("12 O'Neil Blvd", "12 ONeil Boulevard", true), ("12 Main St", "12 Main Ave", false),
-        ("12 Main St", "12 Main", false), ("12 Kurfürstendamm", "12 KURFüRSTENDAMM", true),
-        ("12 Abcdefghijklmnopqrstuvwxyz Rd", "12 abcdefghijklmnopqrstuvwxyz road", true),
-        ("12 Abcdefghijklmnopqrstuvwxyz Rd", "12 Xbcdefghijklmnopqrstuvwxyz Rd", false),
-    ])
+    @Test(
+        "strict mode also compares normalised words",
+        arguments: [
+            ("123 Main St", "123 MAIN STREET", true), ("123 N. Main St.", "123 North Main Street", true),
+            ("123 Main St Apt 4", "123 Main Street Unit 4", true), ("123 Main St", "123 Elm Road", false),
+            ("1600 Pennsylvania Avenue Northwest", "1600 Pennsylvania Ave NW", true),
+            ("12 O'Neil Blvd", "12 ONeil Boulevard", true), ("12 Main St", "12 Main Ave", false),
+            ("12 Main St", "12 Main", false), ("12 Kurfürstendamm", "12 KURFüRSTENDAMM", true),
+            ("12 Abcdefghijklmnopqrstuvwxyz Rd", "12 abcdefghijklmnopqrstuvwxyz road", true),
+            ("12 Abcdefghijklmnopqrstuvwxyz Rd", "12 Xbcdefghijklmnopqrstuvwxyz Rd", false),
+        ]
+    )
     func strictWords(entered: String, onFile: String, match: Bool) {
         let strict = AddressMatcher(options: AVSOptions(strictStreet: true))
         let result = strict.check(
-            entered: Address(street: entered, postalCode: "12345"), onFile: Address(street: onFile, postalCode: "12345"))
+            entered: Address(street: entered, postalCode: "12345"),
+            onFile: Address(street: onFile, postalCode: "12345")
+        )
         #expect(result?.streetMatch == match)
     }
 
-    @Test("US ZIP codes compare as digits only", arguments: [
-        ("12345-6789", "123456789", ZIPMatch.nine), ("12345 6789", "12345-6789", .nine),
-        ("12345", "12345-6789", .five), ("12345-6789", "12345", .five), ("12345-0000", "12345-6789", .five),
-        ("12346", "12345", ZIPMatch.none), ("1234", "12345", ZIPMatch.none), ("ZIP 12345", "12345", .five),
-        // The unrolled shapes and their near misses, which take the general loop.
-        ("123456789", "12345-6789", .nine), ("123456780", "12345-6789", .five), ("12a45", "12345", ZIPMatch.none),
-        ("12345-678a", "12345-6789", .five), ("12345/6789", "123456789", .nine), ("1234567890", "123456789", .five),
-        ("00000", "00000-0000", .five), ("99999-9999", "999999999", .nine), ("", "12345", nil), ("-", "12345", nil),
-    ] as [(String, String, ZIPMatch?)])
+    @Test(
+        "US ZIP codes compare as digits only",
+        arguments: [
+            ("12345-6789", "123456789", ZIPMatch.nine), ("12345 6789", "12345-6789", .nine),
+            ("12345", "12345-6789", .five), ("12345-6789", "12345", .five), ("12345-0000", "12345-6789", .five),
+            ("12346", "12345", ZIPMatch.none), ("1234", "12345", ZIPMatch.none), ("ZIP 12345", "12345", .five),
+            // The unrolled shapes and their near misses, which take the general loop.
+            ("123456789", "12345-6789", .nine), ("123456780", "12345-6789", .five), ("12a45", "12345", ZIPMatch.none),
+            ("12345-678a", "12345-6789", .five), ("12345/6789", "123456789", .nine), ("1234567890", "123456789", .five),
+            ("00000", "00000-0000", .five), ("99999-9999", "999999999", .nine), ("", "12345", nil), ("-", "12345", nil),
+        ] as [(String, String, ZIPMatch?)]
+    )
     func zipDigits(entered: String, onFile: String, match: ZIPMatch?) {
         #expect(PostalCode.compareZIP(entered, onFile) == match)
     }
 
-    @Test("the United States is recognised in its usual spellings", arguments: [
-        (nil, true), ("", true), ("US", true), ("us", true), (" USA ", true), ("840", true),
-        ("United States", true), ("united states of america", true), ("GB", false), ("CA", false),
-        ("USB", false), ("U.S.", false),
-    ] as [(String?, Bool)])
+    @Test(
+        "the United States is recognised in its usual spellings",
+        arguments: [
+            (nil, true), ("", true), ("US", true), ("us", true), (" USA ", true), ("840", true),
+            ("United States", true), ("united states of america", true), ("GB", false), ("CA", false),
+            ("USB", false), ("U.S.", false),
+        ] as [(String?, Bool)]
+    )
     func unitedStates(country: String?, domestic: Bool) {
         #expect(Country.isUnitedStates(country) == domestic)
     }

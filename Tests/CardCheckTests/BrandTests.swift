@@ -27,8 +27,10 @@ struct BrandTests {
         }
     }
 
-    @Test("both ends, the middle and the neighbours of every range, at every length, agree with brute force",
-          arguments: Brand.allCases)
+    @Test(
+        "both ends, the middle and the neighbours of every range, at every length, agree with brute force",
+        arguments: Brand.allCases
+    )
     func everyRangeEnd(brand: Brand) throws {
         var generator = SeededGenerator(seed: UInt64(brand.rawValue))
         for range in reference.row(named: brand.name).ranges {
@@ -41,9 +43,11 @@ struct BrandTests {
                 var prefix = String(probe)
                 prefix = String(repeating: "0", count: range.digits - prefix.count) + prefix
                 for length in PANLengths.allowed {
-                    for pan in [Oracle.pan(prefix: prefix, length: length, using: &generator),
-                                Oracle.pan(prefix: prefix, length: length, fill: "0"),
-                                Oracle.pan(prefix: prefix, length: length, fill: "9")] {
+                    for pan in [
+                        Oracle.pan(prefix: prefix, length: length, using: &generator),
+                        Oracle.pan(prefix: prefix, length: length, fill: "0"),
+                        Oracle.pan(prefix: prefix, length: length, fill: "9"),
+                    ] {
                         let result = standardValidator.check(try PAN(pan))
                         let expected = reference.brand(of: pan)
                         #expect(result.brand?.name == expected, "\(pan)")
@@ -56,8 +60,10 @@ struct BrandTests {
         }
     }
 
-    @Test("the ends of every range, padded, resolve to the range's own brand at each of its lengths",
-          arguments: Brand.allCases)
+    @Test(
+        "the ends of every range, padded, resolve to the range's own brand at each of its lengths",
+        arguments: Brand.allCases
+    )
     func rangeEndsBelongToTheirBrand(brand: Brand) throws {
         for range in reference.row(named: brand.name).ranges {
             for (end, fill) in [(range.low, Character("0")), (range.high, Character("9"))] {
@@ -73,19 +79,22 @@ struct BrandTests {
         }
     }
 
-    @Test("well-known test cards", arguments: [
-        ("4111111111111111", Brand.visa), ("4012888888881881", .visa), ("4222222222222", .visa),
-        ("5555555555554444", .mastercard), ("2223003122003222", .mastercard), ("2720990000000007", .mastercard),
-        ("378282246310005", .americanExpress), ("371449635398431", .americanExpress),
-        ("30569309025904", .dinersClub), ("38520000023237", .dinersClub), ("36227206271667", .dinersClub),
-        ("6011111111111117", .discover), ("6445644564456445", .discover),
-        ("3530111333300000", .jcb), ("3566002020360505", .jcb),
-        ("6200000000000005", .unionPay), ("8171999927660000", .unionPay),
-        ("6759649826438453", .switchUK), ("6767000000000003", .solo), ("6304000000000000", .maestro),
-        ("2200000000000004", .mir), ("6362970000457013", .elo), ("5066991111111118", .elo),
-        ("6062826786276634", .hipercard), ("6370950000000005", .hiper), ("5061040000000000005", .verve),
-        ("9792131111111110", .troy), ("5895620000000002", .naranja), ("4903000000000006", .switchUK),
-    ] as [(String, Brand?)])
+    @Test(
+        "well-known test cards",
+        arguments: [
+            ("4111111111111111", Brand.visa), ("4012888888881881", .visa), ("4222222222222", .visa),
+            ("5555555555554444", .mastercard), ("2223003122003222", .mastercard), ("2720990000000007", .mastercard),
+            ("378282246310005", .americanExpress), ("371449635398431", .americanExpress),
+            ("30569309025904", .dinersClub), ("38520000023237", .dinersClub), ("36227206271667", .dinersClub),
+            ("6011111111111117", .discover), ("6445644564456445", .discover),
+            ("3530111333300000", .jcb), ("3566002020360505", .jcb),
+            ("6200000000000005", .unionPay), ("8171999927660000", .unionPay),
+            ("6759649826438453", .switchUK), ("6767000000000003", .solo), ("6304000000000000", .maestro),
+            ("2200000000000004", .mir), ("6362970000457013", .elo), ("5066991111111118", .elo),
+            ("6062826786276634", .hipercard), ("6370950000000005", .hiper), ("5061040000000000005", .verve),
+            ("9792131111111110", .troy), ("5895620000000002", .naranja), ("4903000000000006", .switchUK),
+        ] as [(String, Brand?)]
+    )
     func wellKnownCards(pan: String, brand: Brand?) throws {
         let parsed = try PAN(pan)
         #expect(standardValidator.check(parsed).brand == brand)
@@ -95,11 +104,15 @@ struct BrandTests {
     func precedence() throws {
         // 401178 (Elo) inside 4 (Visa); 650923 (Troy) inside Elo's 650901-650978 (both six digits);
         // 506100 (Verve) inside Maestro's 504176-506698 (both six digits); 6011 (Discover) inside 6 (Maestro).
-        let cases: [(String, Brand)] = [("401178", .elo), ("650923", .troy), ("506100", .verve), ("6011", .discover),
-                                        ("650931", .elo), ("506700", .elo), ("6010", .maestro), ("4011", .visa)]
+        let cases: [(String, Brand)] = [
+            ("401178", .elo), ("650923", .troy), ("506100", .verve), ("6011", .discover),
+            ("650931", .elo), ("506700", .elo), ("6010", .maestro), ("4011", .visa),
+        ]
         for (prefix, brand) in cases {
-            #expect(standardValidator.check(try PAN(Oracle.pan(prefix: prefix, length: 16, fill: "0"))).brand == brand,
-                    "\(prefix)")
+            #expect(
+                standardValidator.check(try PAN(Oracle.pan(prefix: prefix, length: 16, fill: "0"))).brand == brand,
+                "\(prefix)"
+            )
         }
     }
 

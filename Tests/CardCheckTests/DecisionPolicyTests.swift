@@ -5,8 +5,11 @@ import Testing
 struct DecisionPolicyTests {
     static let visa = "4111111111111111"
 
-    func validate(_ request: ValidationRequest, policy: DecisionPolicy = .cardNetworkDefaults,
-                  options: AVSOptions = AVSOptions()) throws -> ValidationResult {
+    func validate(
+        _ request: ValidationRequest,
+        policy: DecisionPolicy = .cardNetworkDefaults,
+        options: AVSOptions = AVSOptions()
+    ) throws -> ValidationResult {
         try Validator(policy: policy, avsOptions: options).validate(request, today: november2026)
     }
 
@@ -16,31 +19,46 @@ struct DecisionPolicyTests {
         #expect(result.action == .accept)
         #expect(result.reasons.isEmpty)
         #expect(result.expiry == nil && result.csc == nil && result.avs == nil)
-        #expect(result.pan == PANCheck(masked: try PAN(Self.visa).masked, luhnValid: true, brand: .visa, lengthValid: true))
+        #expect(
+            result.pan == PANCheck(masked: try PAN(Self.visa).masked, luhnValid: true, brand: .visa, lengthValid: true)
+        )
     }
 
-    @Test("defaults per check", arguments: [
-        (ValidationRequest(pan: "4111111111111112"), Action.decline, ["luhn_failed"]),
-        (ValidationRequest(pan: "6200000000000006"), .review, ["unionpay_luhn_failed"]),
-        (ValidationRequest(pan: "1234567812345670"), .review, ["brand_unknown"]),
-        (ValidationRequest(pan: "4111111111111111110"), .accept, []),
-        (ValidationRequest(pan: "411111111111116"), .decline, ["length_invalid"]),
-        (ValidationRequest(pan: visa, expiry: "10/26"), .decline, ["expired"]),
-        (ValidationRequest(pan: visa, expiry: "10/2060"), .decline, ["expiry_too_far"]),
-        (ValidationRequest(pan: visa, expiry: "10/60"), .decline, ["expired"]),
-        (ValidationRequest(pan: visa, expiry: "1/26"), .decline, ["expiry_malformed"]),
-        (ValidationRequest(pan: visa, csc: ""), .decline, ["csc_not_provided"]),
-        (ValidationRequest(pan: visa, cscIndicator: 0), .decline, ["csc_not_provided"]),
-        (ValidationRequest(pan: visa, csc: "12"), .retry, ["csc_P"]),
-        (ValidationRequest(pan: visa, csc: "I"), .retry, ["csc_P"]),
-        (ValidationRequest(pan: visa, csc: "X"), .review, ["csc_S"]),
-        (ValidationRequest(pan: visa, csc: "123"), .review, ["csc_U"]),
-        (ValidationRequest(pan: visa, address: Address(street: "1 A St", postalCode: "12345"),
-                           onFileAddress: Address(street: "1 A St", postalCode: "12345")), .accept, []),
-        (ValidationRequest(pan: visa, address: Address(street: "2 A St", postalCode: "12345"),
-                           onFileAddress: Address(street: "1 A St", postalCode: "12345")), .review, ["avs_Z"]),
-        (ValidationRequest(pan: visa, address: Address(street: "2 A St", postalCode: "12345")), .review, ["avs_U"]),
-    ])
+    @Test(
+        "defaults per check",
+        arguments: [
+            (ValidationRequest(pan: "4111111111111112"), Action.decline, ["luhn_failed"]),
+            (ValidationRequest(pan: "6200000000000006"), .review, ["unionpay_luhn_failed"]),
+            (ValidationRequest(pan: "1234567812345670"), .review, ["brand_unknown"]),
+            (ValidationRequest(pan: "4111111111111111110"), .accept, []),
+            (ValidationRequest(pan: "411111111111116"), .decline, ["length_invalid"]),
+            (ValidationRequest(pan: visa, expiry: "10/26"), .decline, ["expired"]),
+            (ValidationRequest(pan: visa, expiry: "10/2060"), .decline, ["expiry_too_far"]),
+            (ValidationRequest(pan: visa, expiry: "10/60"), .decline, ["expired"]),
+            (ValidationRequest(pan: visa, expiry: "1/26"), .decline, ["expiry_malformed"]),
+            (ValidationRequest(pan: visa, csc: ""), .decline, ["csc_not_provided"]),
+            (ValidationRequest(pan: visa, cscIndicator: 0), .decline, ["csc_not_provided"]),
+            (ValidationRequest(pan: visa, csc: "12"), .retry, ["csc_P"]),
+            (ValidationRequest(pan: visa, csc: "I"), .retry, ["csc_P"]),
+            (ValidationRequest(pan: visa, csc: "X"), .review, ["csc_S"]),
+            (ValidationRequest(pan: visa, csc: "123"), .review, ["csc_U"]),
+            (
+                ValidationRequest(
+                    pan: visa,
+                    address: Address(street: "1 A St", postalCode: "12345"),
+                    onFileAddress: Address(street: "1 A St", postalCode: "12345")
+                ), .accept, []
+            ),
+            (
+                ValidationRequest(
+                    pan: visa,
+                    address: Address(street: "2 A St", postalCode: "12345"),
+                    onFileAddress: Address(street: "1 A St", postalCode: "12345")
+                ), .review, ["avs_Z"]
+            ),
+            (ValidationRequest(pan: visa, address: Address(street: "2 A St", postalCode: "12345")), .review, ["avs_U"]),
+        ]
+    )
     func defaults(request: ValidationRequest, action: Action, reasons: [String]) throws {
         let result = try validate(request)
         #expect(result.action == action)
@@ -50,17 +68,25 @@ struct DecisionPolicyTests {
     @Test("the overall action is the most severe; every non-accept reason is listed")
     func mostSevere() throws {
         let request = ValidationRequest(
-            pan: "4111111111111112", expiry: "10/26", csc: "X",
+            pan: "4111111111111112",
+            expiry: "10/26",
+            csc: "X",
             address: Address(street: "9 B St", postalCode: "99999"),
-            onFileAddress: Address(street: "1 A St", postalCode: "12345"))
+            onFileAddress: Address(street: "1 A St", postalCode: "12345")
+        )
         let result = try validate(request)
         #expect(result.action == .decline)
         #expect(result.reasons.names == ["luhn_failed", "expired", "csc_S", "avs_N"])
         // Every check is still reported after the Luhn failure.
         #expect(result.expiry == .expired && result.csc?.result == .S && result.avs?.code == .N)
 
-        let retryOverReview = try validate(ValidationRequest(pan: Self.visa, csc: "I",
-                                                             address: Address(postalCode: "1")))
+        let retryOverReview = try validate(
+            ValidationRequest(
+                pan: Self.visa,
+                csc: "I",
+                address: Address(postalCode: "1")
+            )
+        )
         #expect(retryOverReview.action == .retry)
         #expect(retryOverReview.reasons.names == ["csc_P", "avs_U"])
     }
@@ -71,8 +97,12 @@ struct DecisionPolicyTests {
         try policy.set(.decline, forReasonNamed: "avs_N")
         try policy.set(.accept, forReasonNamed: "csc_U")
         policy[.brandUnknown] = .decline
-        let request = ValidationRequest(pan: Self.visa, csc: "123", address: Address(postalCode: "99999"),
-                                        onFileAddress: Address(postalCode: "12345"))
+        let request = ValidationRequest(
+            pan: Self.visa,
+            csc: "123",
+            address: Address(postalCode: "99999"),
+            onFileAddress: Address(postalCode: "12345")
+        )
         #expect(try validate(request).action == .review)
         let overridden = try validate(request, policy: policy)
         #expect(overridden.action == .decline)
@@ -107,8 +137,12 @@ struct DecisionPolicyTests {
         #expect(expiryOnly.pan == nil && expiryOnly.expiry == .valid && expiryOnly.action == .accept)
         let cscOnly = try validate(ValidationRequest(csc: "1234"))
         #expect(cscOnly.csc?.formatValid == true)
-        let avsOnly = try validate(ValidationRequest(address: Address(street: "1 A St", postalCode: "12345-6789"),
-                                                     onFileAddress: Address(street: "1 A St", postalCode: "123456789")))
+        let avsOnly = try validate(
+            ValidationRequest(
+                address: Address(street: "1 A St", postalCode: "12345-6789"),
+                onFileAddress: Address(street: "1 A St", postalCode: "123456789")
+            )
+        )
         #expect(avsOnly.avs?.code == .X && avsOnly.action == .accept)
     }
 
@@ -122,8 +156,11 @@ struct DecisionPolicyTests {
 
     @Test("international mode changes G into a real comparison")
     func internationalOption() throws {
-        let request = ValidationRequest(pan: Self.visa, address: Address(street: "10 Downing St", postalCode: "SW1A 2AA"),
-                                        onFileAddress: Address(street: "10 Downing Street", postalCode: "SW1A2AA", country: "GB"))
+        let request = ValidationRequest(
+            pan: Self.visa,
+            address: Address(street: "10 Downing St", postalCode: "SW1A 2AA"),
+            onFileAddress: Address(street: "10 Downing Street", postalCode: "SW1A2AA", country: "GB")
+        )
         #expect(try validate(request).avs?.code == .G)
         let international = try validate(request, options: AVSOptions(international: true))
         #expect(international.avs?.code == .D && international.action == .accept)

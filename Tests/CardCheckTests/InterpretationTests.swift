@@ -31,12 +31,15 @@ struct InterpretationTests {
         #expect(!meaning.meaning.isEmpty && !meaning.advice.isEmpty)
     }
 
-    @Test("the seed's recommended AVS actions", arguments: [
-        ("X", Action.accept), ("Y", .accept), ("D", .accept), ("M", .accept), ("A", .review), ("W", .review),
-        ("Z", .review), ("N", .review), ("U", .review), ("G", .review), ("R", .retry), ("S", .review),
-        ("C", .review), ("B", .review), ("P", .review), ("I", .review), ("E", .review), ("H", .review),
-        ("K", .review), ("J", .accept), ("Q", .accept), ("V", .accept),
-    ] as [(Character, Action)])
+    @Test(
+        "the seed's recommended AVS actions",
+        arguments: [
+            ("X", Action.accept), ("Y", .accept), ("D", .accept), ("M", .accept), ("A", .review), ("W", .review),
+            ("Z", .review), ("N", .review), ("U", .review), ("G", .review), ("R", .retry), ("S", .review),
+            ("C", .review), ("B", .review), ("P", .review), ("I", .review), ("E", .review), ("H", .review),
+            ("K", .review), ("J", .accept), ("Q", .accept), ("V", .accept),
+        ] as [(Character, Action)]
+    )
     func avsActions(letter: Character, action: Action) throws {
         let code = try #require(AVSCode(letter: letter))
         // The policy's defaults are made from this table, so the table is what is checked here; that the
@@ -44,10 +47,13 @@ struct InterpretationTests {
         #expect(Interpretation.avs(code).recommendedAction == action)
     }
 
-    @Test("every CSC result has a meaning and the seed's action", arguments: [
-        ("M", Action.accept), ("N", .decline), ("P", .retry), ("S", .review), ("U", .review), ("D", .decline),
-        ("I", .retry), ("X", .review),
-    ] as [(Character, Action)])
+    @Test(
+        "every CSC result has a meaning and the seed's action",
+        arguments: [
+            ("M", Action.accept), ("N", .decline), ("P", .retry), ("S", .review), ("U", .review), ("D", .decline),
+            ("I", .retry), ("X", .review),
+        ] as [(Character, Action)]
+    )
     func cscResults(letter: Character, action: Action) throws {
         let code = try #require(CSCResult(letter: letter))
         let meaning = Interpretation.csc(code)

@@ -30,8 +30,10 @@ struct LuhnTests {
         }
     }
 
-    @Test("every adjacent transposition except 09<->90 is detected; 09<->90 is Luhn's known blind spot",
-          arguments: validPANs)
+    @Test(
+        "every adjacent transposition except 09<->90 is detected; 09<->90 is Luhn's known blind spot",
+        arguments: validPANs
+    )
     func transpositions(pan: String) throws {
         let digits = Array(pan)
         for position in digits.indices.dropLast() where digits[position] != digits[position + 1] {

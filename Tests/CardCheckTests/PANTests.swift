@@ -13,15 +13,18 @@ struct PANTests {
         #expect(plain.digits == "4111111111111111")
     }
 
-    @Test("anything else is a typed error naming the position, never a silent strip", arguments: [
-        ("4111 1111 1111 111a", ValidationError.panInvalidCharacter(position: 19)),
-        ("4111.1111.1111.1111", .panInvalidCharacter(position: 5)),
-        ("4111\t1111111111111", .panInvalidCharacter(position: 5)),
-        ("４１１１111111111111", .panInvalidCharacter(position: 1)),
-        ("", .panEmpty), ("  - ", .panEmpty),
-        ("41111111111", .panLength(digits: 11)), ("41111111111111111111", .panLength(digits: 20)),
-        (String(repeating: "4", count: 400), .panLength(digits: 400)),
-    ])
+    @Test(
+        "anything else is a typed error naming the position, never a silent strip",
+        arguments: [
+            ("4111 1111 1111 111a", ValidationError.panInvalidCharacter(position: 19)),
+            ("4111.1111.1111.1111", .panInvalidCharacter(position: 5)),
+            ("4111\t1111111111111", .panInvalidCharacter(position: 5)),
+            ("４１１１111111111111", .panInvalidCharacter(position: 1)),
+            ("", .panEmpty), ("  - ", .panEmpty),
+            ("41111111111", .panLength(digits: 11)), ("41111111111111111111", .panLength(digits: 20)),
+            (String(repeating: "4", count: 400), .panLength(digits: 400)),
+        ]
+    )
     func errors(text: String, error: ValidationError) {
         #expect(throws: error) { try PAN(text) }
     }
@@ -37,16 +40,19 @@ struct PANTests {
         }
     }
 
-    @Test("masking shows at most the first six and the last four, and hides at least six", arguments: [
-        ("4111111111111111", "411111******1111"),
-        ("378282246310005", "37828******0005"),
-        ("30569309025904", "3056******5904"),
-        ("6304000000000000", "630400******0000"),
-        ("4222222222222", "422******2222"),
-        ("501800000009", "50******0009"),
-        ("6011000990139424123", "601100*********4123"),
-        ("0000000000000000", "000000******0000"),
-    ])
+    @Test(
+        "masking shows at most the first six and the last four, and hides at least six",
+        arguments: [
+            ("4111111111111111", "411111******1111"),
+            ("378282246310005", "37828******0005"),
+            ("30569309025904", "3056******5904"),
+            ("6304000000000000", "630400******0000"),
+            ("4222222222222", "422******2222"),
+            ("501800000009", "50******0009"),
+            ("6011000990139424123", "601100*********4123"),
+            ("0000000000000000", "000000******0000"),
+        ]
+    )
     func masking(pan: String, masked: String) throws {
         let parsed = try PAN(pan)
         #expect(parsed.masked.description == masked)

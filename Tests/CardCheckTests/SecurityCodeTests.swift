@@ -25,9 +25,14 @@ struct SecurityCodeTests {
     func matrixPerBrand(brand: Brand) throws {
         for item in Self.matrix(length: brand.securityCodeLength) {
             let check = try SecurityCodeRules.check(
-                entered: item.entered, indicator: item.indicator.flatMap(CSCPresence.init(indicator:)), brand: brand)
-            #expect(check == CSCCheck(presence: item.presence, formatValid: item.format, result: item.result),
-                    "\(brand.name) \(String(describing: item.entered)) \(String(describing: item.indicator))")
+                entered: item.entered,
+                indicator: item.indicator.flatMap(CSCPresence.init(indicator:)),
+                brand: brand
+            )
+            #expect(
+                check == CSCCheck(presence: item.presence, formatValid: item.format, result: item.result),
+                "\(brand.name) \(String(describing: item.entered)) \(String(describing: item.indicator))"
+            )
         }
     }
 
@@ -50,12 +55,15 @@ struct SecurityCodeTests {
         #expect(try SecurityCodeRules.check(entered: nil, indicator: nil, brand: .visa) == nil)
     }
 
-    @Test("a value that contradicts the indicator is an error", arguments: [
-        ("123", CSCPresence.notProvided, CSCPresence.provided), ("123", .illegible, .provided),
-        ("123", .notOnCard, .provided), ("X", .provided, .notOnCard), ("X", .illegible, .notOnCard),
-        ("I", .notOnCard, .illegible), ("I", .provided, .illegible), ("", .provided, .notProvided),
-        ("X", .notProvided, .notOnCard),
-    ])
+    @Test(
+        "a value that contradicts the indicator is an error",
+        arguments: [
+            ("123", CSCPresence.notProvided, CSCPresence.provided), ("123", .illegible, .provided),
+            ("123", .notOnCard, .provided), ("X", .provided, .notOnCard), ("X", .illegible, .notOnCard),
+            ("I", .notOnCard, .illegible), ("I", .provided, .illegible), ("", .provided, .notProvided),
+            ("X", .notProvided, .notOnCard),
+        ]
+    )
     func contradictions(entered: String, indicator: CSCPresence, stated: CSCPresence) {
         #expect(throws: ValidationError.cscContradiction(indicator: indicator, entered: stated)) {
             try SecurityCodeRules.check(entered: entered, indicator: indicator, brand: .visa)
@@ -79,14 +87,18 @@ struct SecurityCodeTests {
     func errorsDoNotLeak() throws {
         do {
             _ = try standardValidator.validate(
-                ValidationRequest(pan: "4111111111111111", csc: "987", cscIndicator: 9), today: november2026)
+                ValidationRequest(pan: "4111111111111111", csc: "987", cscIndicator: 9),
+                today: november2026
+            )
             Issue.record("expected a contradiction")
         } catch {
             #expect(!error.description.contains("987"))
         }
         do {
             _ = try standardValidator.validate(
-                ValidationRequest(pan: "4111111111111111", csc: "987", cscIndicator: 7), today: november2026)
+                ValidationRequest(pan: "4111111111111111", csc: "987", cscIndicator: 7),
+                today: november2026
+            )
             Issue.record("expected an invalid indicator")
         } catch {
             #expect(error == .cscIndicatorInvalid(7))

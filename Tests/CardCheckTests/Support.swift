@@ -70,8 +70,15 @@ struct ReferenceBrandTable {
                 return Array(bounds[0]...bounds.last!)
             }
             let code = cells[3].components(separatedBy: ", ")
-            rows.append(Row(name: name, ranges: ranges, lengths: lengths, codeName: code[0],
-                            codeLength: Int(code[1].prefix(1))!))
+            rows.append(
+                Row(
+                    name: name,
+                    ranges: ranges,
+                    lengths: lengths,
+                    codeName: code[0],
+                    codeLength: Int(code[1].prefix(1))!
+                )
+            )
         }
         self.rows = rows
     }
@@ -94,7 +101,6 @@ struct ReferenceBrandTable {
 
     func row(named name: String) -> Row { rows.first { $0.name == name }! }
 }
-
 
 extension YearMonth {
     static func at(_ year: Int, _ month: Int) -> YearMonth { YearMonth(year: year, month: month)! }

@@ -1,7 +1,7 @@
 import CardCheck
 import CardCheckServer
-import CardCheckWire
 import CardCheckTestSupport
+import CardCheckWire
 import Foundation
 import NIOCore
 import Testing
@@ -47,8 +47,14 @@ func decodeFrames(_ buffer: ByteBuffer, maximum: Int = WireFormat.defaultMaximum
 
 let vectorResponder = Responder(
     validator: Validator(),
-    hello: HelloResponse(serverName: "cardcheckd", serverVersion: "0.1.0", maximumFrameSize: 16_384, maximumInFlight: 256),
-    exposition: { "cardcheck_uptime_seconds 0.0\n" })
+    hello: HelloResponse(
+        serverName: "cardcheckd",
+        serverVersion: "0.1.0",
+        maximumFrameSize: 16_384,
+        maximumInFlight: 256
+    ),
+    exposition: { "cardcheck_uptime_seconds 0.0\n" }
+)
 let vectorMonth = YearMonth(year: 2026, month: 11)!
 
 @Suite("Wire protocol vectors")
@@ -74,9 +80,13 @@ struct WireVectorTests {
     func clientEncoding() throws {
         let full = WireVectors.shared.vectors[0]
         let request = ValidationRequest(
-            pan: "4111 1111 1111 1111", expiry: "12/30", csc: "123", cscIndicator: 1,
+            pan: "4111 1111 1111 1111",
+            expiry: "12/30",
+            csc: "123",
+            cscIndicator: 1,
             address: Address(street: "123 Main St", postalCode: "12345", country: "US"),
-            onFileAddress: Address(street: "123 Main Street", postalCode: "12345-6789", country: "US"))
+            onFileAddress: Address(street: "123 Main Street", postalCode: "12345-6789", country: "US")
+        )
         var fields = ByteBuffer()
         try ValidateCodec.write(request, to: &fields)
         var frame = ByteBuffer()
@@ -91,10 +101,16 @@ struct WireVectorTests {
         #expect(frame.opcode == Opcode.validate.responseOpcode && frame.requestID == 0x0102_0304)
         let decoded = try ValidateCodec.readResult(frame.fields)
         let expected = try Validator().validate(
-            ValidationRequest(pan: "4111 1111 1111 1111", expiry: "12/30", csc: "123", cscIndicator: 1,
-                              address: Address(street: "123 Main St", postalCode: "12345", country: "US"),
-                              onFileAddress: Address(street: "123 Main Street", postalCode: "12345-6789", country: "US")),
-            today: vectorMonth)
+            ValidationRequest(
+                pan: "4111 1111 1111 1111",
+                expiry: "12/30",
+                csc: "123",
+                cscIndicator: 1,
+                address: Address(street: "123 Main St", postalCode: "12345", country: "US"),
+                onFileAddress: Address(street: "123 Main Street", postalCode: "12345-6789", country: "US")
+            ),
+            today: vectorMonth
+        )
         #expect(decoded == expected)
 
         for vector in WireVectors.shared.vectors {
@@ -102,9 +118,12 @@ struct WireVectorTests {
             switch response.opcode {
             case Opcode.validate.responseOpcode: _ = try ValidateCodec.readResult(response.fields)
             case WireFormat.errorOpcode: _ = try WireError(fields: response.fields)
-            case Opcode.hello.responseOpcode: #expect(try HelloResponse(fields: response.fields).maximumFrameSize == 16_384)
-            case Opcode.interpret.responseOpcode: #expect(try InterpretResponse(fields: response.fields).action == .review)
-            case Opcode.cscVerify.responseOpcode: #expect(try SecurityCodeCodec.verification(fields: response.fields) == .noKey)
+            case Opcode.hello.responseOpcode:
+                #expect(try HelloResponse(fields: response.fields).maximumFrameSize == 16_384)
+            case Opcode.interpret.responseOpcode:
+                #expect(try InterpretResponse(fields: response.fields).action == .review)
+            case Opcode.cscVerify.responseOpcode:
+                #expect(try SecurityCodeCodec.verification(fields: response.fields) == .noKey)
             default: break
             }
         }
@@ -129,7 +148,9 @@ struct FramingTests {
     func oversized() {
         var decoder = FrameDecoder(maximumFrameSize: 1_024)
         var input = ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0xFF])  // 4 GiB - 1, and nothing after it
-        #expect(throws: FramingError.frameTooLarge(length: UInt32.max, maximum: 1_024)) { try decoder.decode(buffer: &input) }
+        #expect(throws: FramingError.frameTooLarge(length: UInt32.max, maximum: 1_024)) {
+            try decoder.decode(buffer: &input)
+        }
         #expect(FramingError.frameTooLarge(length: 1, maximum: 0).wireError.closesConnection)
     }
 
@@ -173,8 +194,12 @@ struct FramingTests {
         for _ in 0..<2_000 {
             let length = Int.random(in: 0..<64, using: &generator)
             let body = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            let frame = Frame(opcode: UInt8.random(in: 1...5, using: &generator), flags: .random(in: 0...3, using: &generator),
-                              requestID: 42, fields: ByteBuffer(bytes: body))
+            let frame = Frame(
+                opcode: UInt8.random(in: 1...5, using: &generator),
+                flags: .random(in: 0...3, using: &generator),
+                requestID: 42,
+                fields: ByteBuffer(bytes: body)
+            )
             var output = ByteBuffer()
             _ = vectorResponder.respond(to: frame, today: vectorMonth, into: &output)
             let responses = (try? decodeFrames(output)) ?? []
@@ -234,7 +259,9 @@ struct SecretWipeTests {
                 let value = Array(bytes[(offset + 3)..<(offset + 3 + length)])
                 let tag = bytes[offset]
                 fields += 1
-                let isCode = (frame.opcode == Opcode.validate.rawValue && tag == 0x03) || (frame.opcode == Opcode.cscVerify.rawValue && tag == 0x04)
+                let isCode =
+                    (frame.opcode == Opcode.validate.rawValue && tag == 0x03)
+                    || (frame.opcode == Opcode.cscVerify.rawValue && tag == 0x04)
                 if isCode { values.append(value) }
                 offset += 3 + length
             }
@@ -242,21 +269,36 @@ struct SecretWipeTests {
         }
 
         let cases: [(Frame, String, expectError: Bool)] = [
-            (validate, "123", false), (verify, "213", false), (broken, "456", true), (twice, "789", true), (oldVersion, "789", true),
+            (validate, "123", false), (verify, "213", false), (broken, "456", true), (twice, "789", true),
+            (oldVersion, "789", true),
         ]
         for (frame, code, expectError) in cases {
             let before = codeFields(frame)
-            #expect(!before.values.isEmpty && before.values.allSatisfy { $0 == Array(code.utf8) }, "request \(frame.requestID)")
+            #expect(
+                !before.values.isEmpty && before.values.allSatisfy { $0 == Array(code.utf8) },
+                "request \(frame.requestID)"
+            )
             var answer = ByteBuffer()
             let outcome = vectorResponder.respond(to: frame, today: vectorMonth, into: &answer)
-            #expect((outcome.error != nil) == expectError, "request \(frame.requestID): \(String(describing: outcome.error))")
+            #expect(
+                (outcome.error != nil) == expectError,
+                "request \(frame.requestID): \(String(describing: outcome.error))"
+            )
             // Read again through the same storage: every code field is zeros, the others are as they were.
-            #expect(frame.fields.readableBytesView.containsSubsequence(Array("4114585553881637".utf8))
+            #expect(
+                frame.fields.readableBytesView.containsSubsequence(Array("4114585553881637".utf8))
                     || frame.fields.readableBytesView.containsSubsequence(Array("4111 1111 1111 1111".utf8))
-                    || frame.fields.readableBytesView.containsSubsequence(Array("4111111111111111".utf8)))
+                    || frame.fields.readableBytesView.containsSubsequence(Array("4111111111111111".utf8))
+            )
             let after = codeFields(frame)
-            #expect(after.values.count == before.values.count && after.fields == before.fields, "request \(frame.requestID)")
-            #expect(after.values.allSatisfy { $0 == [UInt8](repeating: 0, count: code.utf8.count) }, "request \(frame.requestID)")
+            #expect(
+                after.values.count == before.values.count && after.fields == before.fields,
+                "request \(frame.requestID)"
+            )
+            #expect(
+                after.values.allSatisfy { $0 == [UInt8](repeating: 0, count: code.utf8.count) },
+                "request \(frame.requestID)"
+            )
         }
     }
 }

@@ -19,9 +19,12 @@ enum Inputs {
 
     static let requests: [ValidationRequest] = pans.enumerated().map { index, pan in
         ValidationRequest(
-            pan: pan, expiry: index % 2 == 0 ? "12/29" : "0731", csc: index % 7 == 0 ? "X" : "123",
+            pan: pan,
+            expiry: index % 2 == 0 ? "12/29" : "0731",
+            csc: index % 7 == 0 ? "X" : "123",
             address: Address(street: "\(100 + index % 50) Main St", postalCode: "12345-6789"),
-            onFileAddress: Address(street: "\(100 + index % 40) Main Street", postalCode: "12345"))
+            onFileAddress: Address(street: "\(100 + index % 40) Main Street", postalCode: "12345")
+        )
     }
 
     /// The requests' bytes laid out in one buffer, as a decoder finds them in a received frame, and the
@@ -29,8 +32,11 @@ enum Inputs {
     /// Never freed: it lives as long as the benchmark process.
     nonisolated(unsafe) static let frame: (buffer: UnsafeMutableRawBufferPointer, fields: [RequestFields]) = {
         let size = requests.reduce(0) { total, request in
-            total + [request.pan, request.expiry, request.csc, request.address.street, request.address.postalCode,
-                     request.onFileAddress?.street, request.onFileAddress?.postalCode]
+            total
+                + [
+                    request.pan, request.expiry, request.csc, request.address.street, request.address.postalCode,
+                    request.onFileAddress?.street, request.onFileAddress?.postalCode,
+                ]
                 .reduce(0) { $0 + ($1?.utf8.count ?? 0) }
         }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
@@ -46,10 +52,18 @@ enum Inputs {
         }
         let fields = requests.map { request in
             RequestFields(
-                pan: place(request.pan), expiry: place(request.expiry), csc: place(request.csc),
-                address: AddressFields(street: place(request.address.street), postalCode: place(request.address.postalCode)),
-                onFileAddress: AddressFields(street: place(request.onFileAddress?.street),
-                                             postalCode: place(request.onFileAddress?.postalCode)))
+                pan: place(request.pan),
+                expiry: place(request.expiry),
+                csc: place(request.csc),
+                address: AddressFields(
+                    street: place(request.address.street),
+                    postalCode: place(request.address.postalCode)
+                ),
+                onFileAddress: AddressFields(
+                    street: place(request.onFileAddress?.street),
+                    postalCode: place(request.onFileAddress?.postalCode)
+                )
+            )
         }
         return (buffer, fields)
     }()
@@ -60,7 +74,8 @@ enum Inputs {
 /// validation.
 extension PANCheck {
     @inline(__always) var digest: Int {
-        Int(masked.leading) &+ Int(masked.last4) &+ Int(brand?.rawValue ?? 0) &+ (luhnValid ? 1 : 0) &+ (lengthValid ? 2 : 0)
+        Int(masked.leading) &+ Int(masked.last4) &+ Int(brand?.rawValue ?? 0) &+ (luhnValid ? 1 : 0)
+            &+ (lengthValid ? 2 : 0)
     }
 }
 
