@@ -255,11 +255,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// Room for the answers to a full inline batch; a buffer that had to grow past it is not kept.
     static let spareOutputCapacity = 4096
 
-    /// What answers this connection's requests: copied from the `ResponderSource` once per reload.
-    struct Serving: Sendable {
-        var responder: Responder
-        var permissions: PeerPermissions
-        var generation: UInt64
+    /// What answers this connection's requests: made from the `ResponderSource` once per reload. A final
+    /// class of `let`s, so that handing it to a batch is one retain and the responder is used in place
+    /// (a copied `Responder` retains each reference it holds).
+    final class Serving: Sendable {
+        let responder: Responder
+        let permissions: PeerPermissions
+        let generation: UInt64
 
         init(_ current: ResponderSource.Current, peer: PeerCredentials) {
             responder = current.responder

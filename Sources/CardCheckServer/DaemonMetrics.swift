@@ -103,9 +103,9 @@ final class PrometheusRendering: Sendable {
                 counter?.reset()
                 counter?.increment(by: Int64(value))
             }
-            for (counter, value) in zip(requests, statistics.requests) { set(counter, value.load(ordering: .relaxed)) }
-            for (counter, value) in zip(errors, statistics.errors) { set(counter, value.load(ordering: .relaxed)) }
-            for (counter, value) in zip(refusals, statistics.refusals) { set(counter, value.load(ordering: .relaxed)) }
+            for (counter, value) in zip(requests, statistics.requests.values) { set(counter, value) }
+            for (counter, value) in zip(errors, statistics.errors.values) { set(counter, value) }
+            for (counter, value) in zip(refusals, statistics.refusals.values) { set(counter, value) }
             set(reloadsSucceeded, statistics.reloadsSucceeded.load(ordering: .relaxed))
             set(reloadsFailed, statistics.reloadsFailed.load(ordering: .relaxed))
             set(acceptedConnections, Int(statistics.acceptedConnections.load(ordering: .relaxed)))

@@ -15,11 +15,11 @@ final class DaemonStatistics: Sendable {
     let openConnections = ManagedAtomic<UInt64>(0)
     let acceptedConnections = ManagedAtomic<UInt64>(0)
     /// Requests answered by operation and outcome, at `BatchTally.slot(operation, outcome)`.
-    let requests: [ManagedAtomic<Int>]
+    let requests: AtomicCounters
     /// Error responses sent by `WireError.Kind` raw value, refusals and framing errors included.
-    let errors: [ManagedAtomic<Int>]
+    let errors: AtomicCounters
     /// Connections refused, by `WireError.Kind` raw value (not_permitted, overloaded).
-    let refusals: [ManagedAtomic<Int>]
+    let refusals: AtomicCounters
     let reloadsSucceeded = ManagedAtomic<Int>(0)
     let reloadsFailed = ManagedAtomic<Int>(0)
     /// Request latency by operation.
@@ -28,9 +28,9 @@ final class DaemonStatistics: Sendable {
 
     init(workerQueues: Int, version: String) {
         self.workerQueues = workerQueues
-        requests = (0..<BatchTally.slots).map { _ in ManagedAtomic(0) }
-        errors = (0..<BatchTally.errorSlots).map { _ in ManagedAtomic(0) }
-        refusals = (0..<BatchTally.errorSlots).map { _ in ManagedAtomic(0) }
+        requests = AtomicCounters(count: BatchTally.slots)
+        errors = AtomicCounters(count: BatchTally.errorSlots)
+        refusals = AtomicCounters(count: BatchTally.errorSlots)
         latency = LatencyHistogram(
             name: "cardcheck_request_duration_seconds",
             help: "Time from reading a request to its answer being written out",
@@ -51,23 +51,23 @@ final class DaemonStatistics: Sendable {
             let slot = used.trailingZeroBitCount
             used &= used - 1
             let count = tally.counts[slot]
-            requests[slot].wrappingIncrement(by: count, ordering: .relaxed)
+            requests.add(count, at: slot)
             latency.record(nanoseconds, count: count, operation: slot / BatchTally.outcomes)
         }
         guard tally.errorResponses > 0 else { return }
         for kind in 1..<BatchTally.errorSlots where tally.errors[kind] > 0 {
-            errors[kind].wrappingIncrement(by: tally.errors[kind], ordering: .relaxed)
+            errors.add(tally.errors[kind], at: kind)
         }
     }
 
     /// An error response sent outside a batch (a framing error at the end of a connection).
-    func recordError(_ kind: WireError.Kind) { errors[Int(kind.rawValue)].wrappingIncrement(ordering: .relaxed) }
+    func recordError(_ kind: WireError.Kind) { errors.add(1, at: Int(kind.rawValue)) }
 
     func recordAccepted() { acceptedConnections.wrappingIncrement(ordering: .relaxed) }
 
     /// A connection refused with `kind` (not permitted, or over the limit): a refusal and an error sent.
     func recordRefusal(_ kind: WireError.Kind) {
-        refusals[Int(kind.rawValue)].wrappingIncrement(ordering: .relaxed)
+        refusals.add(1, at: Int(kind.rawValue))
         recordError(kind)
     }
 
@@ -77,11 +77,7 @@ final class DaemonStatistics: Sendable {
 
     // MARK: Readings
 
-    static func sum(_ counters: [ManagedAtomic<Int>]) -> UInt64 {
-        UInt64(counters.reduce(0) { $0 + $1.load(ordering: .relaxed) })
-    }
-
-    var requestsAnswered: UInt64 { Self.sum(requests) }
+    var requestsAnswered: UInt64 { UInt64(requests.sum) }
 
     var uptimeSeconds: Double { max(0, Date().timeIntervalSince(started)) }
 
@@ -91,16 +87,16 @@ final class DaemonStatistics: Sendable {
         stats.uptimeSeconds = UInt64(uptimeSeconds)
         stats.openConnections = openConnections.load(ordering: .relaxed)
         stats.acceptedConnections = acceptedConnections.load(ordering: .relaxed)
-        stats.refusedConnections = Self.sum(refusals)
+        stats.refusedConnections = UInt64(refusals.sum)
         stats.requestsAnswered = requestsAnswered
         // Validations answered with an action; a VALIDATE answered with an error counts as an error.
         let validate = BatchTally.index(of: .validate)
         stats.validateRequests = UInt64(
             Action.allCases.reduce(0) {
-                $0 + requests[BatchTally.slot(validate, BatchTally.outcome(of: $1))].load(ordering: .relaxed)
+                $0 + requests[BatchTally.slot(validate, BatchTally.outcome(of: $1))]
             }
         )
-        stats.errorsSent = Self.sum(errors)
+        stats.errorsSent = UInt64(errors.sum)
         stats.workerQueues = UInt64(workerQueues)
         return stats
     }

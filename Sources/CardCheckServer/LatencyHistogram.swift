@@ -15,8 +15,9 @@ final class LatencyHistogram: Sendable {
     /// Upper bounds in nanoseconds, ascending; a last bucket (+Inf) follows them.
     let bounds: [Int64]
     /// Per series: one counter per bound plus +Inf, **not** cumulative (a count lands in one bucket).
-    private let counts: [ManagedAtomic<Int>]
-    private let sums: [ManagedAtomic<Int64>]
+    private let counts: AtomicCounters
+    /// Per series, the sum of the latencies in nanoseconds.
+    private let sums: AtomicCounters
 
     init(name: String, help: String, operations: [String], bounds: [Duration]) {
         self.name = name
@@ -24,16 +25,16 @@ final class LatencyHistogram: Sendable {
         self.operations = operations
         self.bounds = bounds.map(\.nanoseconds)
         precondition(zip(self.bounds, self.bounds.dropFirst()).allSatisfy { $0 < $1 }, "bounds must ascend")
-        counts = (0..<operations.count * (bounds.count + 1)).map { _ in ManagedAtomic(0) }
-        sums = operations.map { _ in ManagedAtomic(0) }
+        counts = AtomicCounters(count: operations.count * (bounds.count + 1))
+        sums = AtomicCounters(count: operations.count)
     }
 
     /// `count` requests of operation `operation` (an index into `operations`) each took `nanoseconds`.
     func record(_ nanoseconds: Int64, count: Int, operation: Int) {
         var bucket = 0
         while bucket < bounds.count && bounds[bucket] < nanoseconds { bucket += 1 }
-        counts[operation * (bounds.count + 1) + bucket].wrappingIncrement(by: count, ordering: .relaxed)
-        sums[operation].wrappingIncrement(by: nanoseconds &* Int64(count), ordering: .relaxed)
+        counts.add(count, at: operation * (bounds.count + 1) + bucket)
+        sums.add(Int(nanoseconds) &* count, at: operation)
     }
 
     /// The observations of one series: cumulative counts per bound, then the total, and the sum in ns.
@@ -41,11 +42,11 @@ final class LatencyHistogram: Sendable {
         var running = 0
         var cumulative: [Int] = []
         for bucket in 0...bounds.count {
-            running += counts[operation * (bounds.count + 1) + bucket].load(ordering: .relaxed)
+            running += counts[operation * (bounds.count + 1) + bucket]
             cumulative.append(running)
         }
         let total = cumulative.removeLast()
-        return (cumulative, total, sums[operation].load(ordering: .relaxed))
+        return (cumulative, total, Int64(sums[operation]))
     }
 
     /// The Prometheus text for every series. A series counts from its +Inf bucket, so `_count` and
