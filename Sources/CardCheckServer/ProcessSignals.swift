@@ -18,9 +18,14 @@ enum ProcessSignals {
     }
 
     /// Call first thing in `main`, before anything starts a thread.
+    ///
+    /// A disposition inherited as `SIG_IGN` (a daemon started under `nohup` ignores SIGHUP) would make
+    /// the kernel discard the signal before `sigwait` could take it: reloads would be lost for good. So
+    /// each is reset to `SIG_DFL`, which never acts while the signal is blocked everywhere.
     static func block() {
         var signals = set
         pthread_sigmask(SIG_BLOCK, &signals, nil)
+        for signal in handled { Glibc.signal(signal, SIG_DFL) }
     }
 
     /// Starts the thread that takes the blocked signals and hands each to `handler` (on that thread).

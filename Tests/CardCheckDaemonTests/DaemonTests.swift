@@ -478,10 +478,16 @@ struct EarlySignalTests {
 
     /// A SIGTERM must never be lost to a thread that ignores it: the stop signals are blocked in every
     /// thread (one thread takes them with sigwait) and never set to SIG_IGN. Read from /proc, this holds
-    /// deterministically, where a timing race could hide from a test that merely sends signals.
+    /// deterministically, where a timing race could hide from a test that merely sends signals. The
+    /// daemon is started with SIGHUP and SIGTERM ignored, as `nohup` and some supervisors leave them: it
+    /// must not inherit that.
     @Test("SIGTERM and SIGHUP are blocked in every thread but the one that waits for them, and never ignored")
     func signalMasks() throws {
-        let daemon = try DaemonProcess()
+        let previous = (signal(SIGHUP, SIG_IGN), signal(SIGTERM, SIG_IGN))
+        let started = Result { try DaemonProcess() }
+        signal(SIGHUP, previous.0)
+        signal(SIGTERM, previous.1)
+        let daemon = try started.get()
         let tasks = try FileManager.default.contentsOfDirectory(
             atPath: "/proc/\(daemon.process.processIdentifier)/task"
         )
