@@ -130,7 +130,8 @@ public struct ConfigurationKey: Sendable {
             reloadable: false,
             doc: """
                 Seconds a connection may send nothing before it is closed, and the longest one frame may take to \
-                arrive (0: never).
+                arrive (0: never). A peer that stops reading its answers is no longer read either, so it is \
+                closed the same way once this passes.
                 """
         ),
         bool("avs_strict", \.avsStrict, doc: "Address verification: compare the words of street lines too."),
