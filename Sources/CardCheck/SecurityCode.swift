@@ -95,7 +95,11 @@ public enum CSCResult: UInt8, Sendable, Hashable, CaseIterable {
 /// "illegible", or empty) and the presence indicator, reconciled and checked against the brand.
 public enum SecurityCodeRules {
     /// What the entered value says about presence.
-    @usableFromInline enum Entry { case empty, noCode, illegible, digits(count: Int), malformed }
+    @usableFromInline enum Entry {
+        case empty, noCode, illegible
+        case digits(count: Int)
+        case malformed
+    }
 
     @inlinable static func classify(_ bytes: UnsafeBufferPointer<UInt8>) -> Entry {
         if bytes.isEmpty { return .empty }

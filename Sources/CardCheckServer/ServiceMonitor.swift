@@ -56,7 +56,7 @@ final class ServiceMonitor: @unchecked Sendable {
 
     func stop() {
         queue.sync {
-            timers.forEach { $0.cancel() }
+            for timer in timers { timer.cancel() }
             timers.removeAll()
         }
     }

@@ -168,7 +168,8 @@ public struct FieldReader {
         }
         self.cursor = cursor
         guard let (tag, range) = try found.get() else { return nil }
-        let value = buffer.getSlice(at: buffer.readerIndex + range.lowerBound, length: range.count)!  // in bounds: checked
+        // In bounds: the cursor checked the range against the frame.
+        let value = buffer.getSlice(at: buffer.readerIndex + range.lowerBound, length: range.count)!
         return (tag, FieldValue(bytes: value))
     }
 }

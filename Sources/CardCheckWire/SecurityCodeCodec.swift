@@ -7,7 +7,13 @@ import NIOCore
 public enum SecurityCodeCodec {
     @usableFromInline
     enum RequestTag: UInt8 {
-        case pan = 0x01, expiry = 0x02, serviceCode = 0x03, csc = 0x04
+        case pan = 0x01
+        case expiry = 0x02
+        case serviceCode = 0x03
+        case csc = 0x04
+
+        /// The name of field `tag` in PROTOCOL.md; nil for a tag this request lacks.
+        static func name(of tag: UInt8) -> String? { RequestTag(rawValue: tag)?.name }
 
         var name: String {
             switch self {
@@ -20,7 +26,10 @@ public enum SecurityCodeCodec {
     }
 
     enum ResponseTag: UInt8 {
-        case code = 0x01, keyName = 0x02, keyCheckValue = 0x03, result = 0x04
+        case code = 0x01
+        case keyName = 0x02
+        case keyCheckValue = 0x03
+        case result = 0x04
     }
 
     /// A request as the client builds it.
@@ -80,7 +89,7 @@ public enum SecurityCodeCodec {
         var expiry: UnsafeBufferPointer<UInt8>?
         var serviceCode: UnsafeBufferPointer<UInt8>?
         var csc: UnsafeBufferPointer<UInt8>?
-        try RawFields.forEach(in: bytes, names: { RequestTag(rawValue: $0)?.name }) { (tag, value) throws(WireError) in
+        try RawFields.forEach(in: bytes, names: RequestTag.name(of:)) { (tag, value) throws(WireError) in
             guard let known = RequestTag(rawValue: tag) else { return }  // unknown: skipped
             switch known {
             case .pan: pan = value

@@ -5,9 +5,19 @@ import NIOCore
 public enum ValidateCodec {
     @usableFromInline
     enum RequestTag: UInt8 {
-        case pan = 0x01, expiry = 0x02, csc = 0x03, cscIndicator = 0x04
-        case street = 0x10, postalCode = 0x11, country = 0x12
-        case onFileStreet = 0x20, onFilePostalCode = 0x21, onFileCountry = 0x22
+        case pan = 0x01
+        case expiry = 0x02
+        case csc = 0x03
+        case cscIndicator = 0x04
+        case street = 0x10
+        case postalCode = 0x11
+        case country = 0x12
+        case onFileStreet = 0x20
+        case onFilePostalCode = 0x21
+        case onFileCountry = 0x22
+
+        /// The name of field `tag` in PROTOCOL.md, which errors carry; nil for a tag this request lacks.
+        @usableFromInline static func name(of tag: UInt8) -> String? { RequestTag(rawValue: tag)?.name }
 
         /// The field's name in PROTOCOL.md, which errors carry.
         @usableFromInline var name: String {
@@ -27,10 +37,19 @@ public enum ValidateCodec {
     }
 
     enum ResponseTag: UInt8 {
-        case maskedPAN = 0x01, luhnValid = 0x02, brand = 0x03, lengthValid = 0x04, expiry = 0x05
-        case cscPresence = 0x06, cscFormatValid = 0x07, cscResult = 0x08
-        case avsResult = 0x09, avsStreetMatch = 0x0A, avsPostalMatch = 0x0B
-        case action = 0x0C, reasons = 0x0D
+        case maskedPAN = 0x01
+        case luhnValid = 0x02
+        case brand = 0x03
+        case lengthValid = 0x04
+        case expiry = 0x05
+        case cscPresence = 0x06
+        case cscFormatValid = 0x07
+        case cscResult = 0x08
+        case avsResult = 0x09
+        case avsStreetMatch = 0x0A
+        case avsPostalMatch = 0x0B
+        case action = 0x0C
+        case reasons = 0x0D
 
         /// The field's name in PROTOCOL.md.
         var name: String {
@@ -105,7 +124,7 @@ public enum ValidateCodec {
     @inlinable
     static func parseRequest(_ bytes: UnsafeBufferPointer<UInt8>) throws(WireError) -> RequestFields {
         var request = RequestFields()
-        try RawFields.forEach(in: bytes, names: { RequestTag(rawValue: $0)?.name }) { (tag, value) throws(WireError) in
+        try RawFields.forEach(in: bytes, names: RequestTag.name(of:)) { (tag, value) throws(WireError) in
             guard let known = RequestTag(rawValue: tag) else { return }  // unknown: skipped
             switch known {
             case .pan: request.pan = value

@@ -44,7 +44,8 @@ struct BenchTests {
         // The daemon saw exactly those requests.
         let stats = try BuiltBinary.run("cardcheck", ["stats", "--socket", daemon.socketPath, "--json"])
         let answered = try #require(try report(stats.stdout)["requests_answered"] as? Int)
-        #expect((4_000...4_002).contains(answered), "\(stats.stdout)")  // the bench's, the STATS itself, a readiness PING
+        // The bench's, the STATS itself, a readiness PING.
+        #expect((4_000...4_002).contains(answered), "\(stats.stdout)")
         #expect(daemon.stop() == 0)
     }
 

@@ -406,7 +406,8 @@ struct ConfigurationFileTests {
             else { return nil }
             return String(line.dropFirst())
         }
-        #expect(uncommented.count == ConfigurationKey.all.count - 1)  // all but workers, whose default is the core count
+        // All but workers, whose default is the core count.
+        #expect(uncommented.count == ConfigurationKey.all.count - 1)
         var configuration = Configuration()
         try configuration.apply(file: uncommented.joined(separator: "\n"), name: "defaults")
         #expect(configuration == Configuration())
