@@ -204,7 +204,11 @@ public struct Responder: Sendable {
                     throw WireError(kind: .missingField, field: "csc", message: "CSC_VERIFY needs the code to check")
                 }
                 try checkLuhn(request.pan)
-                guard !isAmericanExpress(request.pan) else { return .noKey }  // U: the method is not public
+                // U for American Express, whatever its code's length: the method is not public.
+                guard !isAmericanExpress(request.pan) else { return .noKey }
+                guard code.count == 3 else {
+                    throw WireError.invalid("csc", "a card verification value is 3 digits for this card")
+                }
                 return securityCodes?.verifyCode(
                     code,
                     pan: request.pan,

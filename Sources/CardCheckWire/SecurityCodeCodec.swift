@@ -116,8 +116,10 @@ public enum SecurityCodeCodec {
             }
             service = digits
         }
-        if let csc, threeDigits(csc) == nil {
-            throw WireError.invalid("csc", "a card verification value is 3 digits")  // never the value itself
+        // Three digits, or four (American Express's CID, which CSC_VERIFY answers U); the responder holds
+        // each brand to its own length. The message never carries the value itself.
+        if let csc, !(3...4).contains(csc.count) || !csc.allSatisfy({ $0 &- 0x30 < 10 }) {
+            throw WireError.invalid("csc", "a card verification value is 3 digits")
         }
         return Parsed(pan: card, expiry: month, serviceCode: service, csc: csc)
     }

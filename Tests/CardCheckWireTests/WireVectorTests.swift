@@ -310,3 +310,38 @@ extension Collection where Element == UInt8 {
         return (0...(haystack.count - needle.count)).contains { Array(haystack[$0..<$0 + needle.count]) == needle }
     }
 }
+
+@Suite("CSC_VERIFY and the card's own code length")
+struct SecurityCodeLengthTests {
+    func verify(_ pan: String, _ csc: String) throws -> Frame {
+        var fields = ByteBuffer()
+        SecurityCodeCodec.Request(pan: pan, expiry: "12/28", csc: csc).write(to: &fields)
+        var output = ByteBuffer()
+        _ = vectorResponder.respond(
+            to: Frame(opcode: Opcode.cscVerify.rawValue, requestID: 9, fields: fields),
+            today: vectorMonth,
+            into: &output
+        )
+        return try #require(try decodeFrames(output).first)
+    }
+
+    @Test("American Express: a 4-digit CID (or 3 digits) is answered U, as PROTOCOL.md says")
+    func americanExpress() throws {
+        for csc in ["1234", "123"] {
+            let answer = try verify("378282246310005", csc)
+            #expect(answer.opcode == Opcode.cscVerify.responseOpcode, "\(csc)")
+            #expect(try SecurityCodeCodec.verification(fields: answer.fields) == .noKey)
+        }
+    }
+
+    @Test("other brands: 4 digits is invalid_field on csc; 5 digits or letters for any brand too")
+    func otherBrands() throws {
+        for (pan, csc) in [("4111111111111111", "1234"), ("378282246310005", "12345"), ("4111111111111111", "12a")] {
+            let answer = try verify(pan, csc)
+            #expect(answer.opcode == WireFormat.errorOpcode, "\(pan) \(csc)")
+            let error = try WireError(fields: answer.fields)
+            #expect(error.kind == .invalidField && error.field == "csc", "\(error)")
+            #expect(!error.message.contains(csc))
+        }
+    }
+}
