@@ -79,6 +79,7 @@ let package = Package(
             dependencies: [
                 "CardCheck",
                 "CardCheckCrypto",
+                "CardCheckJSON",
                 "CardCheckWire",
                 "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -146,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "CardCheckDaemonTests",
             dependencies: [
-                "CardCheck", "CardCheckWire", "CardCheckClient", "CardCheckCrypto", "CardCheckLoad",
+                "CardCheck", "CardCheckWire", "CardCheckClient", "CardCheckCrypto", "CardCheckJSON", "CardCheckLoad",
                 "CardCheckServer", "CardCheckTestSupport", "cardcheckd", "cardcheck",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

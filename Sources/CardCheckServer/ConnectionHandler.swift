@@ -1,5 +1,6 @@
 import Atomics
 import CardCheck
+import CardCheckJSON
 import CardCheckWire
 import Foundation
 import Logging
@@ -234,7 +235,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
         case .close(let reason, let finalError):
             if let finalError {
                 var buffer = context.channel.allocator.buffer(capacity: 128)
-                Responder.write(finalError, requestID: 0, into: &buffer)
+                if machine.speaksJSONLines {
+                    buffer.writeString(JSONLineResult.render(finalError) + "\n")
+                } else {
+                    Responder.write(finalError, requestID: 0, into: &buffer)
+                }
                 shared.statistics.recordError(finalError.kind)
                 context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
             }

@@ -75,16 +75,21 @@ struct ConnectionStateMachine {
     private(set) var lastReadAt: NIODeadline
     /// Since when part of a frame has been waiting for the rest; nil when none is.
     private var partialFrameSince: NIODeadline?
-    /// Splits the byte stream into frames right here: no extra pipeline step, no boxing per frame.
-    private var frames: NIOSingleStepByteToMessageProcessor<FrameDecoder>
+    /// Splits the byte stream into frames (or JSON lines) right here: no extra pipeline step, no boxing
+    /// per frame.
+    private var frames: NIOSingleStepByteToMessageProcessor<ConnectionDecoder>
 
     init(limits: Limits, maximumFrameSize: Int, now: NIODeadline) {
         self.limits = limits
         lastReadAt = now
-        frames = NIOSingleStepByteToMessageProcessor(FrameDecoder(maximumFrameSize: maximumFrameSize))
+        frames = NIOSingleStepByteToMessageProcessor(ConnectionDecoder(maximumFrameSize: maximumFrameSize))
     }
 
     var isClosed: Bool { state == .closed }
+    /// The peer chose JSON Lines (its first byte was `{`, the rule ``ConnectionDecoder`` follows): errors
+    /// of the connection's own go out as JSON lines too.
+    private(set) var speaksJSONLines = false
+    private var formatKnown = false
     var isWritable: Bool { writable }
 
     // MARK: Events
@@ -94,6 +99,10 @@ struct ConnectionStateMachine {
     mutating func bytesRead(_ buffer: ByteBuffer, now: NIODeadline) -> FramingError? {
         guard state == .serving || isDraining else { return nil }
         lastReadAt = now
+        if !formatKnown, let first = buffer.readableBytesView.first {
+            formatKnown = true
+            speaksJSONLines = first == UInt8(ascii: "{")
+        }
         var failure: FramingError?
         do {
             try frames.process(buffer: buffer) { pending.append($0) }

@@ -90,10 +90,11 @@ final class DaemonStatistics: Sendable {
         stats.refusedConnections = UInt64(refusals.sum)
         stats.requestsAnswered = requestsAnswered
         // Validations answered with an action; a VALIDATE answered with an error counts as an error.
-        let validate = BatchTally.index(of: .validate)
+        // Binary and JSON Lines validations alike.
+        let validations = [BatchTally.index(of: .validate), BatchTally.jsonLineIndex]
         stats.validateRequests = UInt64(
-            Action.allCases.reduce(0) {
-                $0 + requests[BatchTally.slot(validate, BatchTally.outcome(of: $1))]
+            validations.reduce(0) { total, operation in
+                Action.allCases.reduce(total) { $0 + requests[BatchTally.slot(operation, BatchTally.outcome(of: $1))] }
             }
         )
         stats.errorsSent = UInt64(errors.sum)
@@ -111,14 +112,16 @@ final class DaemonStatistics: Sendable {
 /// handed to `DaemonStatistics.record` once per batch.
 struct BatchTally: ~Copyable {
     static let operations: [Opcode] = [.hello, .ping, .validate, .interpret, .stats, .cscGenerate, .cscVerify]
+    /// The index of JSON Lines validations (`op="validate_jsonl"`), after the binary operations.
+    static let jsonLineIndex = operations.count
     /// The `op` label of each operation index; the last stands for an unknown operation.
-    static let operationNames = operations.map { $0.name.lowercased() } + ["unknown"]
+    static let operationNames = operations.map { $0.name.lowercased() } + ["validate_jsonl", "unknown"]
     /// Outcomes per operation: ok, error, then the four actions of `VALIDATE`.
     static let outcomes = 6
     static let ok = 0
     static let error = 1
-    /// (operations.count + 1 for unknown) * outcomes.
-    static let slots = 48
+    /// (operations.count + 1 for JSON lines + 1 for unknown) * outcomes; at most 64 (`usedSlots`).
+    static let slots = 54
     /// WireError.Kind raw values 1...9.
     static let errorSlots = 10
 
@@ -134,11 +137,11 @@ struct BatchTally: ~Copyable {
 
     /// Index of an operation in `operations`; the last index stands for an unknown one.
     static func index(of opcode: Opcode?) -> Int {
-        guard let opcode, let index = operations.firstIndex(of: opcode) else { return operations.count }
+        guard let opcode, let index = operations.firstIndex(of: opcode) else { return operationNames.count - 1 }
         return index
     }
 
-    var counts = InlineArray<48, Int>(repeating: 0)
+    var counts = InlineArray<54, Int>(repeating: 0)
     var errors = InlineArray<10, Int>(repeating: 0)
     var total = 0
     var errorResponses = 0
@@ -147,7 +150,7 @@ struct BatchTally: ~Copyable {
 
     mutating func add(_ outcome: Responder.Outcome) {
         total += 1
-        let operation = Self.index(of: outcome.opcode)
+        let operation = outcome.isJSONLine ? Self.jsonLineIndex : Self.index(of: outcome.opcode)
         if let error = outcome.error {
             errorResponses += 1
             errors[Int(error.kind.rawValue)] += 1

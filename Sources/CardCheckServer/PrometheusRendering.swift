@@ -49,7 +49,7 @@ final class PrometheusRendering: Sendable {
         var requests = [Counter?](repeating: nil, count: BatchTally.slots)
         for (operation, name) in BatchTally.operationNames.enumerated() {
             let outcomes =
-                operation == BatchTally.index(of: .validate)
+                operation == BatchTally.index(of: .validate) || operation == BatchTally.jsonLineIndex
                 ? [BatchTally.error] + Action.allCases.map(BatchTally.outcome(of:))
                 : [BatchTally.ok, BatchTally.error]
             for outcome in outcomes {

@@ -1,4 +1,6 @@
 import CardCheck
+import CardCheckCrypto
+import CardCheckJSON
 import CardCheckWire
 import NIOCore
 
@@ -48,6 +50,8 @@ public struct Responder: Sendable {
         public var error: WireError?
         /// The recommended action of an answered `VALIDATE`.
         public var action: Action?
+        /// The request was a JSON line (a `VALIDATE` in Protocol/JSONLINES.md's form).
+        public var isJSONLine = false
         /// The connection must be closed once the response is written.
         public var closesConnection: Bool { error?.closesConnection ?? false }
     }
@@ -60,10 +64,45 @@ public struct Responder: Sendable {
         permissions: PeerPermissions = [],
         into output: inout ByteBuffer
     ) -> Outcome {
+        if frame.isJSONLine { return answerJSONLine(frame, today: today, into: &output) }
         let outcome = answer(frame, today: today, permissions: permissions, into: &output)
         // An answered VALIDATE zeroed its code where it parsed it (no second walk of the fields on the
         // hot path); every other path walks the fields once more here.
         if outcome.opcode != .validate || outcome.error != nil { frame.wipeSecurityCodes() }
+        return outcome
+    }
+
+    /// A JSON Lines request: the output line `cardcheck validate --local` would write for it (with this
+    /// daemon's policy and AVS options), newline-terminated. The line's bytes are zeroed in the frame
+    /// once read, and the text made from them is wiped; the JSON decoder's own transient copies are
+    /// freed, not wiped (the binary protocol never copies a code).
+    private func answerJSONLine(_ frame: Frame, today: YearMonth, into output: inout ByteBuffer) -> Outcome {
+        var line = String(buffer: frame.fields)
+        frame.fields.withUnsafeReadableBytes { SecretBytes.zero($0.assumingMemoryBound(to: UInt8.self)) }
+        defer { SecretText.wipe(&line) }
+        var outcome = Outcome(opcode: .validate, isJSONLine: true)
+        let rendered: String
+        do {
+            let request = try JSONLineRequest.parse(line)
+            do {
+                let result = try validators.configured.validate(request, today: today)
+                outcome.action = result.action
+                rendered = JSONLineResult.render(result)
+            } catch {
+                outcome.error = WireError(error)
+                rendered = JSONLineResult.render(.validation(error))
+            }
+        } catch {
+            outcome.error = WireError(
+                kind: .invalidField,
+                code: error.code,
+                field: error.field,
+                message: error.description
+            )
+            rendered = JSONLineResult.render(error)
+        }
+        output.writeString(rendered)
+        output.writeInteger(UInt8(ascii: "\n"))
         return outcome
     }
 

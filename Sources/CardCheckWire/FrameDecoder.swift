@@ -71,10 +71,13 @@ public enum FramingError: Error, Hashable, CustomStringConvertible {
     case frameTooLarge(length: UInt32, maximum: Int)
     case frameTooShort(length: UInt32)
     case badMagic(UInt8)
+    /// A JSON Lines connection's line is longer than the maximum frame.
+    case lineTooLong(maximum: Int)
 
     public var wireError: WireError {
         switch self {
         case .frameTooLarge: WireError(kind: .frameTooLarge, code: "frame_too_large", message: description)
+        case .lineTooLong: WireError(kind: .frameTooLarge, code: "line_too_long", message: description)
         case .frameTooShort, .badMagic: WireError(kind: .malformed, code: "malformed_stream", message: description)
         }
     }
@@ -85,6 +88,8 @@ public enum FramingError: Error, Hashable, CustomStringConvertible {
             "frame length \(length) exceeds the maximum of \(maximum) bytes"
         case let .frameTooShort(length):
             "frame length \(length) is shorter than the \(WireFormat.headerSize)-byte header"
+        case let .lineTooLong(maximum):
+            "a line is longer than the maximum of \(maximum) bytes"
         case let .badMagic(byte):
             "version byte 0x\(String(byte, radix: 16)) lacks the 0xC magic: not a cardcheck stream"
         }

@@ -1,4 +1,6 @@
 import CardCheck
+import CardCheckJSON
+import CardCheckTestSupport
 import CardCheckWire
 import Foundation
 import Logging
@@ -296,5 +298,81 @@ struct CountersTests {
         #expect(text.contains("cardcheck_requests_total{op=\"validate\",outcome=\"error\"} 1"), "\(text)")
         #expect(text.contains("# HELP cardcheck_requests_total"))
         #expect(Self.total("cardcheck_request_duration_seconds_count", in: text) == 4)
+    }
+}
+
+/// JSON Lines on the same socket, in process: a connection whose first byte is `{` is answered line for
+/// line with exactly what `cardcheck validate --local` writes.
+@Suite("JSON Lines on the socket, in process (EmbeddedChannel)")
+struct JSONLinesConnectionTests {
+    static func expected(_ lines: [String]) -> [String] {
+        let local = JSONLinesValidator(validator: Validator(), today: YearMonth(unixTime: Int64(time(nil))))
+        return lines.map { local.process($0).output }
+    }
+
+    static func received(_ harness: ConnectionHandlerTests.Harness) throws -> [String] {
+        let text = String(decoding: try harness.writes().flatMap { $0 }, as: UTF8.self)
+        #expect(text.isEmpty || text.hasSuffix("\n"))
+        return text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+    }
+
+    @Test("the example cards, one read: one output line each, in order, as validate --local writes them")
+    func examples() throws {
+        let lines = try RepositoryFile.text("Protocol/examples/cards.jsonl").split(separator: "\n").map(String.init)
+        let harness = try ConnectionHandlerTests.Harness()
+        try harness.send(Array((lines.joined(separator: "\n") + "\n").utf8))
+        #expect(try Self.received(harness) == Self.expected(lines))
+        #expect(harness.channel.isActive)
+        let text = harness.statistics.exposition(queueDepths: [0])
+        let counted = text.split(separator: "\n").filter {
+            $0.hasPrefix("cardcheck_requests_total{op=\"validate_jsonl\"")
+        }
+        .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+        #expect(counted == Double(lines.count), "\(text)")
+        #expect(harness.statistics.snapshot.requestsAnswered == UInt64(lines.count))
+    }
+
+    @Test("lines split across reads, CRLF endings, bad JSON and unknown keys: each answered on its line")
+    func splitAndErrors() throws {
+        let lines = [
+            #"{"pan":"4111111111111111"}"#, #"{"pan":"4111111111111111","colour":"red"}"#, "{not json",
+            #"{"csc":"123"}"#,
+        ]
+        let harness = try ConnectionHandlerTests.Harness()
+        let bytes = Array(lines.joined(separator: "\r\n").utf8) + Array("\r\n".utf8)
+        for chunk in stride(from: 0, to: bytes.count, by: 7) {
+            try harness.send(Array(bytes[chunk..<min(chunk + 7, bytes.count)]))
+        }
+        let answers = try Self.received(harness)
+        #expect(answers == Self.expected(lines))
+        #expect(answers[1].contains("unknown_key") && answers[2].contains("invalid_json"), "\(answers)")
+    }
+
+    @Test("a line longer than the maximum frame: an error line (line_too_long), then the close")
+    func lineTooLong() throws {
+        let harness = try ConnectionHandlerTests.Harness()
+        try harness.send(Array((#"{"pan":"4111111111111111"}"# + "\n").utf8))
+        try harness.send(Array(("{\"street\":\"" + String(repeating: "x", count: 20_000)).utf8))
+        let answers = try Self.received(harness)
+        #expect(answers.count == 2)
+        #expect(answers.first == Self.expected([#"{"pan":"4111111111111111"}"#]).first)
+        #expect(answers.last?.hasPrefix(#"{"error":{"code":"line_too_long""#) == true, "\(answers)")
+        #expect(!harness.channel.isActive)
+    }
+
+    @Test("the code in a JSON line is zeros in the connection's buffer once answered")
+    func wipesTheLine() throws {
+        var line = ByteBuffer(string: #"{"pan":"4111111111111111","csc":"987"}"#)
+        let frame = Frame(version: Frame.jsonLineVersion, opcode: Opcode.validate.rawValue, requestID: 0, fields: line)
+        var output = ByteBuffer()
+        let outcome = Responder(validator: Validator()).respond(
+            to: frame,
+            today: YearMonth(year: 2026, month: 12)!,
+            into: &output
+        )
+        #expect(outcome.isJSONLine && outcome.action != nil)
+        #expect(frame.fields.readableBytesView.allSatisfy { $0 == 0 })
+        line = frame.fields
+        #expect(!String(buffer: output).contains("987"))
     }
 }

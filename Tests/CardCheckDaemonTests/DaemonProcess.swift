@@ -99,7 +99,8 @@ final class DaemonProcess: @unchecked Sendable {
 }
 
 /// A plain blocking Unix-socket connection, for sending bytes no well-behaved client would.
-final class RawConnection {
+// @unchecked: a socket descriptor; one thread may send while another receives.
+final class RawConnection: @unchecked Sendable {
     let descriptor: Int32
 
     init(_ path: String) throws {

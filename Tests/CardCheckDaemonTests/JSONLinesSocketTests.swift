@@ -1,0 +1,78 @@
+import CardCheckTestSupport
+import Foundation
+import Testing
+
+/// JSON Lines on the daemon's own socket, end to end: what a gateway in any language, or a person with
+/// `socat - UNIX-CONNECT:run/cardcheck.sock`, sees.
+@Suite("JSON Lines on cardcheckd's socket", .serialized)
+struct JSONLinesSocketTests {
+    /// Sends `input` (with a reader on another thread, so a large input cannot deadlock on full
+    /// buffers) and returns the output lines once `count` have arrived or the connection closed.
+    func exchange(_ daemon: DaemonProcess, _ input: String, expecting count: Int) throws -> [String] {
+        let connection = try RawConnection(daemon.socketPath)
+        let writer = Thread { connection.send(Array(input.utf8)) }
+        writer.start()
+        var received: [UInt8] = []
+        eventually(within: 60, every: 0) {
+            let chunk = connection.receive(atLeast: 1)
+            received += chunk
+            return chunk.isEmpty || received.filter { $0 == UInt8(ascii: "\n") }.count >= count
+        }
+        return String(decoding: received, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    @Test("the example cards: the same lines, byte for byte, as cardcheck validate --local")
+    func examples() throws {
+        let daemon = try DaemonProcess()
+        let examples = try RepositoryFile.text("Protocol/examples/cards.jsonl")
+        let local = try BuiltBinary.run("cardcheck", ["validate", "--local"], input: examples)
+        let expected = local.lines
+        #expect(expected.count == examples.split(separator: "\n").count)
+        #expect(try exchange(daemon, examples, expecting: expected.count) == expected)
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test("5,000 generated lines pipelined in one write (worker batches too): every answer, in order, as --local")
+    func pipelined() throws {
+        let daemon = try DaemonProcess()
+        var random = SeededGenerator(seed: 14)
+        var lines: [String] = []
+        for index in 0..<5_000 {
+            let digits = (0..<16).map { _ in String(random.next() % 10) }.joined()
+            let pan = index % 3 == 0 ? "4111111111111111" : (index % 3 == 1 ? "378282246310005" : digits)
+            let csc = String(format: "%0\(index % 2 == 0 ? 3 : 4)d", Int(random.next() % 1_000))
+            let expiry = String(format: "%02d/%02d", Int(random.next() % 12) + 1, Int(random.next() % 15) + 20)
+            lines.append(
+                #"{"pan":"\#(pan)","expiry":"\#(expiry)","csc":"\#(csc)","street":"\#(index) Main St","postal_code":"12345","on_file_street":"\#(index % 7) Main Street","on_file_postal_code":"12345"}"#
+            )
+        }
+        let input = lines.joined(separator: "\n") + "\n"
+        let local = try BuiltBinary.run("cardcheck", ["validate", "--local"], input: input)
+        let answers = try exchange(daemon, input, expecting: lines.count)
+        #expect(answers.count == lines.count)
+        #expect(
+            answers == local.lines,
+            "the first difference: \(zip(answers, local.lines).first { $0 != $1 }.map { "\($0)" } ?? "none")"
+        )
+        #expect(daemon.stop() == 0)
+        #expect(!daemon.logShows("4111111111111111"))
+    }
+
+    @Test("a line over max_frame: an error line with line_too_long, then the close; other clients still served")
+    func lineTooLong() throws {
+        let daemon = try DaemonProcess(configuration: ["max_frame = 1024"])
+        let answers = try exchange(
+            daemon,
+            #"{"pan":"4111111111111111"}"# + "\n{\"street\":\"" + String(repeating: "x", count: 4_000),
+            expecting: 2
+        )
+        #expect(answers.count == 2)
+        #expect(answers.last?.hasPrefix(#"{"error":{"code":"line_too_long""#) == true, "\(answers)")
+        #expect(
+            try exchange(daemon, #"{"pan":"4111111111111111"}"# + "\n", expecting: 1).first?.contains(
+                #""luhn_valid":true"#
+            ) == true
+        )
+        #expect(daemon.stop() == 0)
+    }
+}
