@@ -233,15 +233,14 @@ final class ConnectionHandler: ChannelDuplexHandler {
         case .read:
             context.read()
         case .close(let reason, let finalError):
+            var last = context.channel.allocator.buffer(capacity: finalError == nil ? 0 : 128)
             if let finalError {
-                var buffer = context.channel.allocator.buffer(capacity: 128)
                 if machine.speaksJSONLines {
-                    buffer.writeString(JSONLineResult.render(finalError) + "\n")
+                    last.writeString(JSONLineResult.render(finalError) + "\n")
                 } else {
-                    Responder.write(finalError, requestID: 0, into: &buffer)
+                    Responder.write(finalError, requestID: 0, into: &last)
                 }
                 shared.statistics.recordError(finalError.kind)
-                context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
             }
             switch reason {
             case .finished: logger.debug("connection finished")
@@ -251,7 +250,28 @@ final class ConnectionHandler: ChannelDuplexHandler {
             }
             idleCheck?.cancel()
             drainCheck?.cancel()
-            context.close(promise: nil)
+            switch reason {
+            case .finished, .errorAnswered:
+                closeWhenWritten(last, context: context)
+            case .idle, .incompleteFrame:
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    /// Closes once every answer is written: a close fails the writes still queued in the channel (up to
+    /// the high water mark when the peer reads slowly), and the peer was promised every answer. Writes
+    /// complete in order, so `last`'s (maybe empty) write completing means all of them did. A peer that
+    /// stops reading altogether is closed after `idle_timeout` (or the drain limit) all the same.
+    private func closeWhenWritten(_ last: ByteBuffer, context: ChannelHandlerContext) {
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(last), promise: written)
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let patience = shared.limits.idleTimeout > .zero ? shared.limits.idleTimeout : Server.drainLimit
+        let giveUp = context.eventLoop.scheduleTask(in: patience) { bound.value.close(promise: nil) }
+        written.futureResult.whenComplete { _ in
+            giveUp.cancel()
+            bound.value.close(promise: nil)
         }
     }
 

@@ -95,12 +95,37 @@ struct ValidateCommand: AsyncParsableCommand {
 
     /// Pipelines windows of lines to the daemon and prints their answers in input order.
     private func runDaemonLines() async throws -> Int {
+        guard let first = readLine(strippingNewline: true) else { return 0 }
+        // The daemon's own JSON Lines: the lines go as they are and the answers come back as they are,
+        // the same bytes --local writes. The binary path remains for what JSON Lines on the socket does
+        // not carry (the AVS flags, which the daemon's configuration sets there) and for input whose
+        // first byte would not choose JSON Lines.
+        if engine.flags.isEmpty && first.utf8.first == UInt8(ascii: "{") {
+            do throws(JSONLinesStream.Failure) {
+                return try JSONLinesStream(
+                    socketPath: engine.daemon.socket.socket,
+                    timeout: engine.daemon.timeout.seconds
+                )
+                .run(first: first)
+            } catch {
+                Terminal.printError("cardcheck: \(error)")
+                throw ExitCode(69)
+            }
+        }
+        return try await runDaemonLinesFramed(first: first)
+    }
+
+    /// Pipelines windows of lines to the daemon over the binary protocol and prints their answers in input
+    /// order.
+    private func runDaemonLinesFramed(first: String) async throws -> Int {
+        var first: String? = first
         let client = engine.client()
         defer { Task { await client.close() } }
         var failures = 0
         var done = false
         while !done {
-            var window: [String] = []
+            var window: [String] = first.map { [$0] } ?? []
+            first = nil
             while window.count < ValidateCommand.window, let line = readLine(strippingNewline: true) {
                 window.append(line)
             }

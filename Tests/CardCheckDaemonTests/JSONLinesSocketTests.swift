@@ -75,4 +75,28 @@ struct JSONLinesSocketTests {
         )
         #expect(daemon.stop() == 0)
     }
+
+    @Test("a client that half-closes and reads slowly still gets every answer before the close")
+    func halfCloseSlowReader() throws {
+        let daemon = try DaemonProcess()
+        let connection = try RawConnection(daemon.socketPath)
+        let count = 20_000
+        let input = Array(String(repeating: #"{"pan":"4111111111111111","expiry":"12/30"}"# + "\n", count: count).utf8)
+        let writer = Thread {
+            connection.send(input)
+            shutdown(connection.descriptor, Int32(SHUT_WR))
+        }
+        writer.start()
+        usleep(500_000)  // let the answers pile up in the daemon, then read them slowly
+        var lines = 0
+        var buffer = [UInt8](repeating: 0, count: 4_096)
+        while true {
+            let read = buffer.withUnsafeMutableBytes { recv(connection.descriptor, $0.baseAddress, $0.count, 0) }
+            if read <= 0 { break }
+            lines += buffer[0..<read].filter { $0 == UInt8(ascii: "\n") }.count
+            usleep(500)
+        }
+        #expect(lines == count, "\(count - lines) answers were lost at the close")
+        #expect(daemon.stop() == 0)
+    }
 }

@@ -51,6 +51,7 @@ struct MetricsTests {
         let daemon = try DaemonProcess(configuration: ["workers = 2"])
         let examples = try RepositoryFile.text("Protocol/examples/cards.jsonl")
         let local = try BuiltBinary.run("cardcheck", ["validate", "--local"], input: examples)
+        // Through the daemon, `cardcheck validate` speaks JSON Lines on the socket: op="validate_jsonl".
         let remote = try BuiltBinary.run("cardcheck", ["validate", "--socket", daemon.socketPath], input: examples)
         #expect(remote.stdout == local.stdout)
         var expected: [String: Double] = [:]
@@ -72,14 +73,14 @@ struct MetricsTests {
         let exposition = try Exposition(text)
         for action in Action.allCases {
             #expect(
-                exposition[#"cardcheck_requests_total{op="validate",outcome="\#(action.name)"}"#] == expected[
+                exposition[#"cardcheck_requests_total{op="validate_jsonl",outcome="\#(action.name)"}"#] == expected[
                     action.name
                 ] ?? 0,
                 "\(action.name)"
             )
         }
         let validateErrors = expected["error"] ?? 0
-        #expect(exposition[#"cardcheck_requests_total{op="validate",outcome="error"}"#] == validateErrors)
+        #expect(exposition[#"cardcheck_requests_total{op="validate_jsonl",outcome="error"}"#] == validateErrors)
         #expect(exposition[#"cardcheck_requests_total{op="interpret",outcome="ok"}"#] == 1)
         #expect(exposition[#"cardcheck_requests_total{op="unknown",outcome="error"}"#] == 1)
         #expect(exposition[#"cardcheck_errors_total{kind="unknown_operation"}"#] == 1)
@@ -89,9 +90,9 @@ struct MetricsTests {
         // Latency: one observation per VALIDATE, cumulative buckets in microseconds up to a second.
         let validations = Double(local.lines.count)
         #expect(exposition.types["cardcheck_request_duration_seconds"] == "histogram")
-        #expect(exposition[#"cardcheck_request_duration_seconds_count{op="validate"}"#] == validations)
-        #expect((exposition[#"cardcheck_request_duration_seconds_sum{op="validate"}"#] ?? 0) > 0)
-        let buckets = exposition.buckets("cardcheck_request_duration_seconds", #"op="validate""#)
+        #expect(exposition[#"cardcheck_request_duration_seconds_count{op="validate_jsonl"}"#] == validations)
+        #expect((exposition[#"cardcheck_request_duration_seconds_sum{op="validate_jsonl"}"#] ?? 0) > 0)
+        let buckets = exposition.buckets("cardcheck_request_duration_seconds", #"op="validate_jsonl""#)
         #expect(buckets.first?.bound == 0.000005 && buckets.last?.bound == .infinity, "\(buckets)")
         #expect(buckets.last?.count == validations)
         #expect(zip(buckets, buckets.dropFirst()).allSatisfy { $0.count <= $1.count }, "\(buckets)")
