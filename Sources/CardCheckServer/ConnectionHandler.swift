@@ -221,6 +221,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
                         handler.machine.batchAnswered(count: frames.count, closeError: closeError),
                         context: context
                     )
+                    // Frames that arrived while this batch was out waited for its answers: now theirs.
+                    handler.answer(handler.machine.readComplete(), context: context)
                 }
             }
         }

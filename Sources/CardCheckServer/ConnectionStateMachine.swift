@@ -10,6 +10,8 @@ import NIOCore
 ///   a peer that sends and never reads fills its own socket, not the daemon's memory. What one read
 ///   cycle brings is still answered, so unsent output stays within the write buffer's high water mark
 ///   plus one cycle's answers.
+/// - Answers leave in the order the requests arrived: at most one batch is with the workers at a time,
+///   and frames read meanwhile wait in `pending` (JSON Lines needs the order; binary clients get it too).
 /// - Every frame received before the input ends, a framing error or a drain is answered, in order,
 ///   before the connection closes; a framing error's own response goes last.
 /// - A frame begun must be finished within the idle timeout, even if its bytes keep dribbling in.
@@ -119,9 +121,10 @@ struct ConnectionStateMachine {
         return failure
     }
 
-    /// The channel's read burst is over: what to do with the frames it brought.
+    /// The channel's read burst is over, or a worker batch came back: what to do with the frames
+    /// waiting. Nothing while a batch is with the workers: its answers go first.
     mutating func readComplete() -> Batch {
-        guard !pending.isEmpty, state != .closed else { return .none }
+        guard !pending.isEmpty, state != .closed, inFlight == 0 else { return .none }
         // A small batch costs less to answer than to hand to a worker queue and back (two thread
         // wake-ups). Big batches (a client pipelining hard) go to the workers, so that they spread over
         // the cores and never hold the loop's other connections.
@@ -228,7 +231,7 @@ struct ConnectionStateMachine {
     }
 
     private var mayRead: Bool {
-        (state == .serving || isDraining) && writable && inFlight < limits.maxInFlight
+        (state == .serving || isDraining) && writable && inFlight + pending.count < limits.maxInFlight
     }
 
     private mutating func releaseHeldRead() -> Action {

@@ -230,6 +230,21 @@ struct ConnectionStateMachineTests {
         #expect(read)
     }
 
+    @Test("answers keep the requests' order: frames read while a worker batch is out wait for it")
+    func orderBehindWorkers() {
+        var machine = Self.machine(maxInFlight: 64)
+        _ = machine.bytesRead(Self.pings(5), now: Self.start)
+        guard case .workers(let first) = machine.readComplete() else {
+            Issue.record("no worker batch")
+            return
+        }
+        _ = machine.bytesRead(Self.pings(1), now: Self.start)
+        #expect(machine.readComplete() == .none, "a small batch overtook the worker batch")
+        #expect(machine.pending.count == 1)
+        #expect(machine.batchAnswered(count: first.count, closeError: nil) == .none)
+        #expect(machine.readComplete() == .inline)
+    }
+
     @Test("not writable and at the limit: the read waits for both")
     func bothConditions() {
         var machine = Self.machine()

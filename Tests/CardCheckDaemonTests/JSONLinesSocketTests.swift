@@ -10,7 +10,20 @@ struct JSONLinesSocketTests {
     /// buffers) and returns the output lines once `count` have arrived or the connection closed.
     func exchange(_ daemon: DaemonProcess, _ input: String, expecting count: Int) throws -> [String] {
         let connection = try RawConnection(daemon.socketPath)
-        let writer = Thread { connection.send(Array(input.utf8)) }
+        // Chunks of varying size with pauses, so that big reads (worker batches) and small ones
+        // (answered inline) interleave: the answers must still come in order.
+        let writer = Thread {
+            let bytes = Array(input.utf8)
+            var offset = 0
+            var step = 0
+            while offset < bytes.count {
+                let size = [40_000, 300, 5_000, 90][step % 4]
+                connection.send(Array(bytes[offset..<min(offset + size, bytes.count)]))
+                offset += size
+                step += 1
+                if step % 4 == 1 { usleep(200) }
+            }
+        }
         writer.start()
         var received: [UInt8] = []
         eventually(within: 60, every: 0) {
@@ -32,7 +45,7 @@ struct JSONLinesSocketTests {
         #expect(daemon.stop() == 0)
     }
 
-    @Test("5,000 generated lines pipelined in one write (worker batches too): every answer, in order, as --local")
+    @Test("5,000 generated lines pipelined in chunks of varying size (worker and inline batches interleave): every answer, in order, as --local")
     func pipelined() throws {
         let daemon = try DaemonProcess()
         var random = SeededGenerator(seed: 14)
