@@ -45,7 +45,9 @@ struct JSONLinesSocketTests {
         #expect(daemon.stop() == 0)
     }
 
-    @Test("5,000 generated lines pipelined in chunks of varying size (worker and inline batches interleave): every answer, in order, as --local")
+    @Test(
+        "5,000 generated lines pipelined in chunks of varying size (worker and inline batches interleave): every answer, in order, as --local"
+    )
     func pipelined() throws {
         let daemon = try DaemonProcess()
         var random = SeededGenerator(seed: 14)
