@@ -32,11 +32,17 @@ public enum JSONLineResult {
     }
 
     public static func render(_ error: JSONLineError) -> String {
+        render(errorCode: error.code, field: error.field, message: error.description)
+    }
+
+    /// An error object: `{"error":{"code":…,"field":…,"message":…}}`, the one form every error line has
+    /// (a line's own, or the daemon's about the connection, such as `line_too_long`).
+    public static func render(errorCode code: String, field: String?, message: String) -> String {
         var json = JSONWriter()
         json.add("error") { detail in
-            detail.add("code", error.code)
-            detail.add("field", error.field)
-            detail.add("message", error.description)
+            detail.add("code", code)
+            detail.add("field", field)
+            detail.add("message", message)
         }
         return json.finished
     }

@@ -5,12 +5,6 @@ extension JSONLineResult {
     /// A connection-level error (a line too long) as a JSON Lines connection receives it: one error
     /// object on its own line, in the form `cardcheck validate` writes errors.
     static func render(_ error: WireError) -> String {
-        var json = JSONWriter()
-        json.add("error") { detail in
-            detail.add("code", error.code)
-            detail.add("field", error.field)
-            detail.add("message", error.message)
-        }
-        return json.finished
+        render(errorCode: error.code, field: error.field, message: error.message)
     }
 }
