@@ -1,35 +1,34 @@
 import CardCheckWire
 import NIOCore
 
-/// Splits a connection's bytes into requests, in the format its first byte chose: `{` starts a JSON
-/// Lines connection (one request object per line, Protocol/JSONLINES.md), anything else the binary
-/// protocol (Protocol/PROTOCOL.md). A JSON line travels as a ``Frame`` whose version is
+/// Splits a connection's bytes into requests, in the format its first byte chose (``Format/chosen(by:)``,
+/// applied once by ``ConnectionStateMachine``): `{` starts a JSON Lines connection (one request object
+/// per line, Protocol/JSONLINES.md), anything else the binary protocol (Protocol/PROTOCOL.md). A JSON line travels as a ``Frame`` whose version is
 /// ``Frame/jsonLineVersion`` (never a binary version: those carry the `0xC` magic) and whose fields are the
 /// line's bytes, so batching, back-pressure, drain and the counters are the same for both.
 struct ConnectionDecoder: NIOSingleStepByteToMessageDecoder {
     typealias InboundOut = Frame
 
     enum Format: Equatable {
-        case undecided
         case binary
         case jsonLines
+
+        /// The format a connection whose first byte is `first` speaks for the rest of its life.
+        static func chosen(by first: UInt8) -> Format { first == UInt8(ascii: "{") ? .jsonLines : .binary }
     }
 
-    private(set) var format = Format.undecided
+    let format: Format
     private var frames: FrameDecoder
     /// The longest line, newline excluded: the binary protocol's maximum frame.
     let maximumLineLength: Int
 
-    init(maximumFrameSize: Int) {
+    init(_ format: Format, maximumFrameSize: Int) {
+        self.format = format
         frames = FrameDecoder(maximumFrameSize: maximumFrameSize)
         maximumLineLength = maximumFrameSize
     }
 
     mutating func decode(buffer: inout ByteBuffer) throws -> Frame? {
-        if format == .undecided {
-            guard let first = buffer.readableBytesView.first else { return nil }
-            format = first == UInt8(ascii: "{") ? .jsonLines : .binary
-        }
         guard format == .jsonLines else { return try frames.decode(buffer: &buffer) }
         let bytes = buffer.readableBytesView
         guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) else {

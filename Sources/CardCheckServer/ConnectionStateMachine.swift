@@ -70,7 +70,7 @@ struct ConnectionStateMachine {
     private(set) var inFlight = 0
     private var writable = true
     /// A read was asked for and held back.
-    private(set) var readHeldBack = false
+    private var readHeldBack = false
     /// A framing error to send once every earlier answer is out.
     private var finalError: WireError?
     /// When the peer last sent anything; a batch's latency counts from it.
@@ -84,7 +84,8 @@ struct ConnectionStateMachine {
     init(limits: Limits, maximumFrameSize: Int, now: NIODeadline) {
         self.limits = limits
         lastReadAt = now
-        frames = NIOSingleStepByteToMessageProcessor(ConnectionDecoder(maximumFrameSize: maximumFrameSize))
+        self.maximumFrameSize = maximumFrameSize
+        frames = NIOSingleStepByteToMessageProcessor(ConnectionDecoder(.binary, maximumFrameSize: maximumFrameSize))
     }
 
     var isClosed: Bool { state == .closed }
@@ -92,7 +93,7 @@ struct ConnectionStateMachine {
     /// of the connection's own go out as JSON lines too.
     private(set) var speaksJSONLines = false
     private var formatKnown = false
-    var isWritable: Bool { writable }
+    private let maximumFrameSize: Int
 
     // MARK: Events
 
@@ -102,8 +103,14 @@ struct ConnectionStateMachine {
         guard state == .serving || isDraining else { return nil }
         lastReadAt = now
         if !formatKnown, let first = buffer.readableBytesView.first {
+            // Decided once, before any byte is decoded: the decoder never asks again.
             formatKnown = true
-            speaksJSONLines = first == UInt8(ascii: "{")
+            if ConnectionDecoder.Format.chosen(by: first) == .jsonLines {
+                speaksJSONLines = true
+                frames = NIOSingleStepByteToMessageProcessor(
+                    ConnectionDecoder(.jsonLines, maximumFrameSize: maximumFrameSize)
+                )
+            }
         }
         var failure: FramingError?
         do {
@@ -176,7 +183,7 @@ struct ConnectionStateMachine {
     mutating func inputClosed() -> Batch {
         guard state != .closed, state != .finishing else { return .none }
         state = .finishing
-        return flushPending()
+        return readComplete()
     }
 
     /// The daemon is stopping: go on reading until the peer's queued bytes are read, then finish.
@@ -194,7 +201,7 @@ struct ConnectionStateMachine {
         let quiet = inFlight == 0 && pending.isEmpty && !kernelHoldsInput
         guard readingTooLong || quiet else { return nil }
         state = .finishing
-        return flushPending()
+        return readComplete()
     }
 
     /// The idle timer: close a connection that is idle, or whose frame has been arriving for too long.
@@ -238,10 +245,5 @@ struct ConnectionStateMachine {
         guard readHeldBack, mayRead else { return .none }
         readHeldBack = false
         return .read
-    }
-
-    /// What is pending, as a batch, when the stream ends.
-    private mutating func flushPending() -> Batch {
-        readComplete()
     }
 }

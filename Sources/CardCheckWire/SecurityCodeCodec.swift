@@ -3,7 +3,8 @@ import NIOCore
 
 /// `CSC_GENERATE` and `CSC_VERIFY`: card verification values under the issuer's keys, for any service
 /// code. Request fields: 0x01 pan, 0x02 expiry (as `VALIDATE`: `MMYY`, `MM/YY`, `MM/YYYY`), 0x03 service
-/// code (3 digits, default `000`: the printed CVV2/CVC2), and for `CSC_VERIFY` 0x04 csc (3 digits).
+/// code (3 digits, default `000`: the printed CVV2/CVC2), and for `CSC_VERIFY` 0x04 csc (3 digits; 3 or 4
+/// for American Express, which is answered U).
 public enum SecurityCodeCodec {
     @usableFromInline
     enum RequestTag: UInt8 {

@@ -76,17 +76,20 @@ struct WireVectorTests {
         #expect(WireVectors.shared.vectors[0].request.count / 2 < 200)
     }
 
+    /// The request of the first vector (the full card), as PROTOCOL.md's meaning gives it.
+    static let fullCard = ValidationRequest(
+        pan: "4111 1111 1111 1111",
+        expiry: "12/30",
+        csc: "123",
+        cscIndicator: 1,
+        address: Address(street: "123 Main St", postalCode: "12345", country: "US"),
+        onFileAddress: Address(street: "123 Main Street", postalCode: "12345-6789", country: "US")
+    )
+
     @Test("encoding the request meaning gives the vector's bytes (the client side)")
     func clientEncoding() throws {
         let full = WireVectors.shared.vectors[0]
-        let request = ValidationRequest(
-            pan: "4111 1111 1111 1111",
-            expiry: "12/30",
-            csc: "123",
-            cscIndicator: 1,
-            address: Address(street: "123 Main St", postalCode: "12345", country: "US"),
-            onFileAddress: Address(street: "123 Main Street", postalCode: "12345-6789", country: "US")
-        )
+        let request = Self.fullCard
         var fields = ByteBuffer()
         try ValidateCodec.write(request, to: &fields)
         var frame = ByteBuffer()
@@ -101,14 +104,7 @@ struct WireVectorTests {
         #expect(frame.opcode == Opcode.validate.responseOpcode && frame.requestID == 0x0102_0304)
         let decoded = try ValidateCodec.readResult(frame.fields)
         let expected = try Validator().validate(
-            ValidationRequest(
-                pan: "4111 1111 1111 1111",
-                expiry: "12/30",
-                csc: "123",
-                cscIndicator: 1,
-                address: Address(street: "123 Main St", postalCode: "12345", country: "US"),
-                onFileAddress: Address(street: "123 Main Street", postalCode: "12345-6789", country: "US")
-            ),
+            Self.fullCard,
             today: vectorMonth
         )
         #expect(decoded == expected)
