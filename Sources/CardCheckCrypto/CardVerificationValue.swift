@@ -1,7 +1,7 @@
 import CardCheck
 
 /// The issuers' card verification value algorithm (Visa CVV/CVV2/iCVV, Mastercard CVC/CVC2, and the
-/// same for Discover and JCB): see ../shared/reference/csc-algorithm.md and Protocol/vectors/csc.json.
+/// same for Discover and JCB): see ../shared/reference/csc-algorithm.md and Tests/CardCheckCryptoTests/cvv-algorithm.json.
 public enum CardVerificationValue {
     /// The service code of the value printed on the card (CVV2/CVC2).
     public static let printedServiceCode: UInt16 = 0

@@ -4,7 +4,7 @@ import CardCheckTestSupport
 import Foundation
 import Testing
 
-/// Protocol/vectors/csc.json: the published vectors and our own (the A–F pass, 13 and 19 digits).
+/// Tests/CardCheckCryptoTests/cvv-algorithm.json: the published vectors and our own (the A–F pass, 13 and 19 digits).
 struct CSCVectors: Decodable {
     struct Vector: Decodable {
         var name: String
@@ -23,7 +23,7 @@ struct CSCVectors: Decodable {
 
     static let shared: CSCVectors = try! JSONDecoder().decode(
         CSCVectors.self,
-        from: RepositoryFile.data("Protocol/vectors/csc.json")
+        from: RepositoryFile.data("Tests/CardCheckCryptoTests/cvv-algorithm.json")
     )
 }
 

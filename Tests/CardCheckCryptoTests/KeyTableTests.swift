@@ -8,7 +8,7 @@ struct KeyTableTests {
     /// A published test key without odd parity: loaded with parity=any.
     static let otherKey = "4C37C8319D76ADAB58D9431543C2165B"
 
-    /// 4114585553881637 expiring 12/2028 has CVV2 213 under the test key (Protocol/vectors/csc.json).
+    /// 4114585553881637 expiring 12/2028 has CVV2 213 under the test key (Tests/CardCheckCryptoTests/cvv-algorithm.json).
     static let card = "4114585553881637"
 
     func validate(_ validator: Validator, pan: String, expiry: String = "12/28", csc: String) throws -> ValidationResult

@@ -7,7 +7,7 @@ import Testing
 @Suite("cardcheckd card verification keys", .serialized)
 struct KeyLoadingTests {
     static let testKey = "0123456789ABCDEFFEDCBA9876543210"
-    /// CVV2 213 for 12/28 under the test key (Protocol/vectors/csc.json).
+    /// CVV2 213 for 12/28 under the test key (Tests/CardCheckCryptoTests/cvv-algorithm.json).
     static let card = #"{"pan":"4114585553881637","expiry":"12/28","csc":"%@"}"#
 
     func cscResult(_ daemon: DaemonProcess, _ code: String) throws -> String {

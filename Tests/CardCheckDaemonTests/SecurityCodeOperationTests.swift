@@ -32,7 +32,7 @@ struct SecurityCodeOperationTests {
         let daemon = try daemon(["csc_generate_users = \(getuid())"], directory: directory)
         let client = CardCheckClient(socketPath: daemon.socketPath)
 
-        // Protocol/vectors/csc.json: 4114585553881637, YYMM 2812, service code 000 → 213 under the test key.
+        // Tests/CardCheckCryptoTests/cvv-algorithm.json: 4114585553881637, YYMM 2812, service code 000 → 213 under the test key.
         let printed = try await client.generateSecurityCode(.init(pan: "4114585553881637", expiry: "12/28"))
         #expect(printed.code == "213" && printed.key == KeyIdentity(name: "new", checkValue: "08D7B4"))
         // iCVV and a card's own service code differ from the printed code, as the algorithm says.

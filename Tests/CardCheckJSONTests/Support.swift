@@ -12,10 +12,9 @@ enum Binary {
 struct JSONLinesVectors: Decodable {
     struct Vector: Decodable {
         var name: String
-        var input: String
-        var output: String
+        var request: String
+        var response: String
     }
-    var today: String
     var vectors: [Vector]
 
     static let shared: JSONLinesVectors = {
