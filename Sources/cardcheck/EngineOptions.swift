@@ -1,6 +1,7 @@
 import ArgumentParser
 import CardCheck
 import CardCheckClient
+import CardCheckCrypto
 import CardCheckWire
 import Foundation
 
@@ -25,15 +26,30 @@ struct EngineOptions: ParsableArguments {
     )
     var today: YearMonth?
 
+    @Option(
+        help: ArgumentHelp(
+            "With --local: verify security codes with this key file, as the daemon's `keys` setting does.",
+            valueName: "file"
+        )
+    )
+    var keys: String?
+
     func validate() throws {
         if today != nil && !local { throw ValidationError("--today needs --local: the daemon uses its own clock") }
+        if keys != nil && !local { throw ValidationError("--keys needs --local: the daemon uses its own keys") }
     }
 
     /// The month expiry dates are judged against.
     var month: YearMonth { today ?? YearMonth(unixTime: Int64(Date().timeIntervalSince1970)) }
 
-    func validator() -> Validator {
-        Validator(avsOptions: AVSOptions(strictStreet: avsStrict, international: avsInternational))
+    func validator() throws -> Validator {
+        var validator = Validator(avsOptions: AVSOptions(strictStreet: avsStrict, international: avsInternational))
+        if let keys {
+            do { validator.securityCodes = try KeyFile.load(keys, ownership: .any) } catch {
+                throw ValidationError("--keys \(error)")
+            }
+        }
+        return validator
     }
 
     var flags: ValidateFlags {

@@ -24,7 +24,7 @@ struct InterpretCommand: AsyncParsableCommand {
         let request = InterpretRequest(avs: avs, csc: csc)
         let response: InterpretResponse
         if engine.local {
-            response = InterpretResponse(request, policy: engine.validator().policy)
+            response = InterpretResponse(request, policy: try engine.validator().policy)
         } else {
             let client = engine.client()
             do { response = try await client.interpret(avs: request.avs, csc: request.csc) } catch {

@@ -59,8 +59,9 @@ struct ValidateCommand: AsyncParsableCommand {
         let outcome: Result<ValidationResult, JSONLineError>
         if engine.local {
             let today = engine.month
+            let validator = try engine.validator()
             do throws(CardCheck.ValidationError) {
-                outcome = .success(try engine.validator().validate(request, today: today))
+                outcome = .success(try validator.validate(request, today: today))
             } catch {
                 outcome = .failure(.validation(error))
             }
@@ -83,7 +84,7 @@ struct ValidateCommand: AsyncParsableCommand {
     }
 
     private func runLocalLines() throws -> Int {
-        let lines = JSONLinesValidator(validator: engine.validator(), today: engine.month)
+        let lines = JSONLinesValidator(validator: try engine.validator(), today: engine.month)
         var failures = 0
         while let line = readLine(strippingNewline: true) {
             let (output, failed) = lines.process(line)
