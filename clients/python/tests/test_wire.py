@@ -1,0 +1,50 @@
+"""Unit tests of the codec, without a daemon."""
+import unittest
+
+import cardcheck
+from cardcheck import _wire
+
+
+class WireTests(unittest.TestCase):
+    def test_frames_split_anywhere(self):
+        data = _wire.frame(0x82, 7, _wire.field(1, b"hi")) * 3
+        reader = _wire.FrameReader()
+        frames = [frame for byte in data for frame in reader.feed(bytes([byte]))]
+        self.assertEqual([f.request_id for f in frames], [7, 7, 7])
+        self.assertEqual(frames[0].fields, [(1, b"hi")])
+
+    def test_bad_streams_are_protocol_errors(self):
+        for data in (b"\x00\x00\x00\x03abc", b"HTTP/1.1 400 Bad Request\r\n\r\n", b"\x00\x00\x00\x08\x41\x82\x00\x00\x00\x00\x00\x01"):
+            with self.assertRaises(cardcheck.ProtocolError):
+                _wire.FrameReader().feed(data)
+
+    def test_a_field_past_its_frame(self):
+        with self.assertRaises(cardcheck.ProtocolError):
+            _wire.FrameReader().feed(_wire.frame(0x83, 1, b"\x01\x00\x09abc"))
+
+    def test_truncated_fields_and_bad_values(self):
+        with self.assertRaises(cardcheck.ProtocolError):
+            _wire.parse_fields(b"\x01\x00\x09abc")
+        bad_bool = _wire.Frame(0xC1, 0x83, 0, 1, [(2, b"\x05"), (0x0C, b"\x00"), (0x0D, bytes(8))])
+        with self.assertRaises(cardcheck.ProtocolError):
+            _wire.decode_validate(bad_bool)
+        no_action = _wire.Frame(0xC1, 0x83, 0, 1, [(0x0D, bytes(8))])
+        with self.assertRaises(cardcheck.ProtocolError):
+            _wire.decode_validate(no_action)
+
+    def test_request_types_are_checked_without_echoing_values(self):
+        with self.assertRaises(TypeError) as caught:
+            cardcheck.ValidateRequest(pan=4111111111111111)
+        self.assertNotIn("4111", str(caught.exception))
+        with self.assertRaises(TypeError):
+            cardcheck.ValidateRequest(csc_indicator="1")
+
+    def test_repr_hides_pan_and_code(self):
+        text = repr(cardcheck.ValidateRequest(pan="4111 1111 1111 1111", csc="123", postal_code="12345"))
+        self.assertNotIn("1111 1111", text)
+        self.assertNotIn("123'", text)
+        self.assertIn("411111", text)
+
+
+if __name__ == "__main__":
+    unittest.main()
