@@ -1,0 +1,3 @@
+module github.com/cardcheck/cardcheck/clients/go
+
+go 1.19

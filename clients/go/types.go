@@ -1,0 +1,360 @@
+package cardcheck
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Reasons in the order of Protocol/JSONLINES.md: bit n of the wire's reason mask is Reasons[n].
+var Reasons = func() []string {
+	names := []string{"luhn_failed", "unionpay_luhn_failed", "brand_unknown", "length_invalid",
+		"expiry_malformed", "expired", "expiry_too_far", "csc_not_provided"}
+	for _, letter := range "DIMNPSUX" {
+		names = append(names, "csc_"+string(letter))
+	}
+	for letter := 'A'; letter <= 'Z'; letter++ {
+		names = append(names, "avs_"+string(letter))
+	}
+	return names
+}()
+
+// Action is the recommended action, least to most severe.
+type Action uint8
+
+const (
+	Accept Action = iota
+	Review
+	Retry
+	Decline
+)
+
+func (a Action) String() string {
+	switch a {
+	case Accept:
+		return "accept"
+	case Review:
+		return "review"
+	case Retry:
+		return "retry"
+	case Decline:
+		return "decline"
+	}
+	return fmt.Sprintf("action(%d)", uint8(a))
+}
+
+// Brand is a card brand name of Protocol/JSONLINES.md; a brand this client does not know yet keeps its name.
+type Brand string
+
+const (
+	Visa            Brand = "visa"
+	Mastercard      Brand = "mastercard"
+	AmericanExpress Brand = "american-express"
+	DinersClub      Brand = "diners-club"
+	Discover        Brand = "discover"
+	JCB             Brand = "jcb"
+	UnionPay        Brand = "unionpay"
+	Maestro         Brand = "maestro"
+	Elo             Brand = "elo"
+	Mir             Brand = "mir"
+	Hiper           Brand = "hiper"
+	Hipercard       Brand = "hipercard"
+	Naranja         Brand = "naranja"
+	Verve           Brand = "verve"
+	Troy            Brand = "troy"
+	Switch          Brand = "switch"
+	Solo            Brand = "solo"
+)
+
+// ExpiryStatus is the wire's expiry outcome.
+type ExpiryStatus uint8
+
+const (
+	ExpiryValid ExpiryStatus = iota
+	ExpiryMalformed
+	ExpiryExpired
+	ExpiryTooFarAhead
+)
+
+// CSCPresence says whether a code was given, and if not, why.
+type CSCPresence uint8
+
+const (
+	CSCNotProvided CSCPresence = 0
+	CSCProvided    CSCPresence = 1
+	CSCIllegible   CSCPresence = 2
+	CSCNotOnCard   CSCPresence = 9
+)
+
+func (p CSCPresence) String() string {
+	switch p {
+	case CSCNotProvided:
+		return "not_provided"
+	case CSCProvided:
+		return "provided"
+	case CSCIllegible:
+		return "illegible"
+	case CSCNotOnCard:
+		return "not_on_card"
+	}
+	return fmt.Sprintf("csc_presence(%d)", uint8(p))
+}
+
+// AVSFlag is how one part of an address compared (INTERPRET).
+type AVSFlag uint8
+
+const (
+	AVSMatch AVSFlag = iota
+	AVSNoMatch
+	AVSNotChecked
+	AVSNotSupported
+)
+
+func (f AVSFlag) String() string {
+	return [...]string{"match", "no_match", "not_checked", "not_supported"}[f&3]
+}
+
+// ValidateRequest has the JSON Lines request keys; nil means absent. String and Int make the pointers.
+// Its String and GoString never show the PAN in full nor the code.
+type ValidateRequest struct {
+	PAN              *string
+	Expiry           *string
+	CSC              *string
+	CSCIndicator     *int
+	Street           *string
+	PostalCode       *string
+	Country          *string
+	OnFileStreet     *string
+	OnFilePostalCode *string
+	OnFileCountry    *string
+	// The AVS options of the VALIDATE flags.
+	StrictStreet     bool
+	InternationalAVS bool
+}
+
+// String returns a pointer to s, for the optional fields of requests.
+func String(s string) *string { return &s }
+
+// Int returns a pointer to i, for CSCIndicator.
+func Int(i int) *int { return &i }
+
+func maskPAN(pan string) string {
+	digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, pan)
+	if len(digits) < 12 {
+		return "…"
+	}
+	return digits[:6] + "…" + digits[len(digits)-4:]
+}
+
+func (r ValidateRequest) String() string {
+	var parts []string
+	if r.PAN != nil {
+		parts = append(parts, "PAN:"+maskPAN(*r.PAN))
+	}
+	if r.CSC != nil {
+		parts = append(parts, "CSC:<hidden>")
+	}
+	add := func(name string, value *string) {
+		if value != nil {
+			parts = append(parts, fmt.Sprintf("%s:%q", name, *value))
+		}
+	}
+	add("Expiry", r.Expiry)
+	if r.CSCIndicator != nil {
+		parts = append(parts, fmt.Sprintf("CSCIndicator:%d", *r.CSCIndicator))
+	}
+	add("Street", r.Street)
+	add("PostalCode", r.PostalCode)
+	add("Country", r.Country)
+	add("OnFileStreet", r.OnFileStreet)
+	add("OnFilePostalCode", r.OnFilePostalCode)
+	add("OnFileCountry", r.OnFileCountry)
+	return "ValidateRequest{" + strings.Join(parts, " ") + "}"
+}
+
+// GoString keeps %#v from printing the pointers' targets.
+func (r ValidateRequest) GoString() string { return r.String() }
+
+// ValidateResult has the JSON Lines result keys; nil where the check was not asked.
+// MarshalJSON gives exactly the JSON Lines result object: its keys, in order, and values.
+type ValidateResult struct {
+	MaskedPAN      *string
+	LuhnValid      *bool
+	Brand          *Brand
+	LengthValid    *bool
+	Expiry         *ExpiryStatus
+	CSCPresence    *CSCPresence
+	CSCFormatValid *bool
+	CSCResult      *string
+	AVSResult      *string
+	AVSStreetMatch *bool
+	AVSPostalMatch *bool
+	Action         Action
+	Reasons        []string
+}
+
+// ExpiryValid is the JSON Lines expiry_valid: nil when no expiry was given.
+func (r *ValidateResult) ExpiryValid() *bool {
+	if r.Expiry == nil {
+		return nil
+	}
+	valid := *r.Expiry == ExpiryValid
+	return &valid
+}
+
+// MarshalJSON writes the JSON Lines result object, byte for byte as cardcheck validate writes it.
+func (r *ValidateResult) MarshalJSON() ([]byte, error) {
+	var out bytes.Buffer
+	out.WriteByte('{')
+	key := func(name string, value interface{}) {
+		if out.Len() > 1 {
+			out.WriteByte(',')
+		}
+		out.WriteString(`"` + name + `":`)
+		encoded, _ := json.Marshal(value)
+		out.Write(encoded)
+	}
+	var brand, presence *string
+	if r.Brand != nil {
+		brand = String(string(*r.Brand))
+	}
+	if r.CSCPresence != nil {
+		presence = String(r.CSCPresence.String())
+	}
+	reasons := r.Reasons
+	if reasons == nil {
+		reasons = []string{}
+	}
+	key("masked_pan", r.MaskedPAN)
+	key("luhn_valid", r.LuhnValid)
+	key("brand", brand)
+	key("length_valid", r.LengthValid)
+	key("expiry_valid", r.ExpiryValid())
+	key("csc_presence", presence)
+	key("csc_format_valid", r.CSCFormatValid)
+	key("csc_result", r.CSCResult)
+	key("avs_result", r.AVSResult)
+	key("avs_street_match", r.AVSStreetMatch)
+	key("avs_postal_match", r.AVSPostalMatch)
+	key("action", r.Action.String())
+	key("reasons", reasons)
+	out.WriteByte('}')
+	return out.Bytes(), nil
+}
+
+// Hello is the server's HELLO answer.
+type Hello struct {
+	ServerName, ServerVersion string
+	ProtocolVersion           uint8
+	MaxFrame, MaxInFlight     uint32
+}
+
+// Interpretation is the meaning of AVS and CSC result letters (INTERPRET); nil where not asked.
+type Interpretation struct {
+	AVSMeaning *string
+	AVSStreet  *AVSFlag
+	AVSPostal  *AVSFlag
+	AVSAction  *Action
+	AVSAdvice  *string
+	CSCMeaning *string
+	CSCAction  *Action
+	CSCAdvice  *string
+	Action     Action
+}
+
+// Stats are the daemon's counters (STATS); nil where the server sent none.
+type Stats struct {
+	UptimeSeconds, OpenConnections, ConnectionsAccepted, ConnectionsRefused *uint64
+	Requests, ValidateRequests, Errors, WorkerQueues                        *uint64
+}
+
+// GeneratedCode is a code made with the issuer's key (CSC_GENERATE). Its String hides the code.
+type GeneratedCode struct {
+	Code, Key, KCV string
+}
+
+func (g GeneratedCode) String() string { return "GeneratedCode{Key:" + g.Key + " KCV:" + g.KCV + "}" }
+
+// GoString keeps %#v from printing the code.
+func (g GeneratedCode) GoString() string { return g.String() }
+
+// Verification is M (match), N (no match) or U (no key covers the card); with M, the key that matched.
+type Verification struct {
+	Result, Key, KCV string
+}
+
+// ErrorKind is an error kind of Protocol/PROTOCOL.md.
+type ErrorKind uint8
+
+const (
+	KindMalformed ErrorKind = 1 + iota
+	KindFrameTooLarge
+	KindUnsupportedVersion
+	KindUnknownOperation
+	KindMissingField
+	KindInvalidField
+	KindOverloaded
+	KindNotPermitted
+	KindInternal
+)
+
+func (k ErrorKind) String() string {
+	names := [...]string{"malformed", "frame_too_large", "unsupported_version", "unknown_operation",
+		"missing_field", "invalid_field", "overloaded", "not_permitted", "internal"}
+	if k >= 1 && int(k) <= len(names) {
+		return names[k-1]
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// ServerError is cardcheckd's error answer. Its message never holds a PAN digit or a code.
+type ServerError struct {
+	Kind      ErrorKind
+	Code      string
+	Field     string // empty when the error is about no one field
+	Message   string
+	RequestID uint32
+}
+
+func (e *ServerError) Error() string {
+	text := "cardcheckd: " + e.Kind.String() + ": " + e.Code
+	if e.Field != "" {
+		text += " (" + e.Field + ")"
+	}
+	if e.Message != "" {
+		text += ": " + e.Message
+	}
+	return text
+}
+
+// ClosesConnection says whether the server closes the connection after this error.
+func (e *ServerError) ClosesConnection() bool {
+	return e.RequestID == 0 || e.Kind == KindFrameTooLarge || e.Kind == KindOverloaded ||
+		e.Code == "malformed_stream" || e.Code == "not_permitted"
+}
+
+// ProtocolError is a response this client cannot read; the connection is closed, the next call opens one.
+type ProtocolError struct{ Reason string }
+
+func (e *ProtocolError) Error() string { return "cardcheck: protocol error: " + e.Reason }
+
+// ConnectionError says cardcheckd could not be reached, or the connection kept breaking.
+type ConnectionError struct {
+	Path   string
+	Reason string
+}
+
+func (e *ConnectionError) Error() string { return "cardcheck: " + e.Path + ": " + e.Reason }
+
+// TimeoutError is no answer within the call's deadline. The connection stays usable.
+type TimeoutError struct{}
+
+func (TimeoutError) Error() string   { return "cardcheck: no answer from cardcheckd in time" }
+func (TimeoutError) Timeout() bool   { return true }
+func (TimeoutError) Temporary() bool { return true }
