@@ -1,0 +1,88 @@
+package dev.cardcheck;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The JSON Lines result: its keys as accessors ({@code maskedPan()}, {@code expiryValid()}...), null where
+ * the check was not asked. {@link #asMap()} and {@link #toJsonLine()} are exactly the JSON Lines object.
+ */
+public final class ValidateResult {
+    private final String maskedPan;
+    private final Boolean luhnValid;
+    private final String brandName;
+    private final Boolean lengthValid;
+    private final ExpiryStatus expiry;
+    private final CscPresence cscPresence;
+    private final Boolean cscFormatValid;
+    private final String cscResult, avsResult;
+    private final Boolean avsStreetMatch, avsPostalMatch;
+    private final Action action;
+    private final List<String> reasons;
+
+    ValidateResult(String maskedPan, Boolean luhnValid, String brandName, Boolean lengthValid, ExpiryStatus expiry,
+            CscPresence cscPresence, Boolean cscFormatValid, String cscResult, String avsResult,
+            Boolean avsStreetMatch, Boolean avsPostalMatch, Action action, List<String> reasons) {
+        this.maskedPan = maskedPan;
+        this.luhnValid = luhnValid;
+        this.brandName = brandName;
+        this.lengthValid = lengthValid;
+        this.expiry = expiry;
+        this.cscPresence = cscPresence;
+        this.cscFormatValid = cscFormatValid;
+        this.cscResult = cscResult;
+        this.avsResult = avsResult;
+        this.avsStreetMatch = avsStreetMatch;
+        this.avsPostalMatch = avsPostalMatch;
+        this.action = action;
+        this.reasons = Collections.unmodifiableList(reasons);
+    }
+
+    public String maskedPan() { return maskedPan; }
+    public Boolean luhnValid() { return luhnValid; }
+    /** The brand, or null for none or a brand this client does not know (see {@link #brandName()}). */
+    public Brand brand() { return brandName == null ? null : Brand.named(brandName); }
+    public String brandName() { return brandName; }
+    public Boolean lengthValid() { return lengthValid; }
+    public ExpiryStatus expiryStatus() { return expiry; }
+    public Boolean expiryValid() { return expiry == null ? null : expiry == ExpiryStatus.VALID; }
+    public CscPresence cscPresence() { return cscPresence; }
+    public Boolean cscFormatValid() { return cscFormatValid; }
+    public String cscResult() { return cscResult; }
+    public String avsResult() { return avsResult; }
+    public Boolean avsStreetMatch() { return avsStreetMatch; }
+    public Boolean avsPostalMatch() { return avsPostalMatch; }
+    public Action action() { return action; }
+    public List<String> reasons() { return reasons; }
+
+    /** The JSON Lines result object: its keys in order, with JSON values (String, Boolean, List, null). */
+    public Map<String, Object> asMap() {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("masked_pan", maskedPan);
+        map.put("luhn_valid", luhnValid);
+        map.put("brand", brandName);
+        map.put("length_valid", lengthValid);
+        map.put("expiry_valid", expiryValid());
+        map.put("csc_presence", cscPresence == null ? null : cscPresence.jsonName());
+        map.put("csc_format_valid", cscFormatValid);
+        map.put("csc_result", cscResult);
+        map.put("avs_result", avsResult);
+        map.put("avs_street_match", avsStreetMatch);
+        map.put("avs_postal_match", avsPostalMatch);
+        map.put("action", action.jsonName());
+        map.put("reasons", reasons);
+        return map;
+    }
+
+    /** The JSON Lines result line, byte for byte as {@code cardcheck validate} writes it. */
+    public String toJsonLine() {
+        return Json.write(asMap());
+    }
+
+    @Override
+    public String toString() {
+        return "ValidateResult" + toJsonLine();
+    }
+}
