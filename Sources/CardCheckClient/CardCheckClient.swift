@@ -10,35 +10,32 @@ import NIOPosix
 /// lost its connection is sent again on a new one until its timeout (every operation is idempotent).
 public final class CardCheckClient: Sendable {
     public let socketPath: String
-    public let timeout: TimeAmount
+    /// How long one request may take, reconnects and resends included.
+    public let timeout: Duration
     /// Whether a request whose connection broke or was refused is tried again until its timeout (a
     /// long-lived gateway process riding out a daemon restart), or only once more at once (a command
     /// that should say "no daemon" without waiting).
     public let reconnects: Bool
-    private let group: EventLoopGroup
+    private let group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     private let nextID = ManagedAtomic<UInt32>(0)
     private let connection = NIOLockedValueBox<EventLoopFuture<Connection>?>(nil)
 
-    public init(
-        socketPath: String,
-        timeout: TimeAmount = .seconds(5),
-        reconnects: Bool = true,
-        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
-    ) {
+    public init(socketPath: String, timeout: Duration = .seconds(5), reconnects: Bool = true) {
         self.socketPath = socketPath
         self.timeout = timeout
         self.reconnects = reconnects
-        self.group = group
     }
 
     // MARK: Operations
 
     public func validate(
         _ request: ValidationRequest,
-        flags: ValidateFlags = []
+        options: ValidateOptions = []
     ) async throws(CardCheckClientError) -> ValidationResult {
-        let frame = try await call(.validate, flags: flags.rawValue) { buffer throws(CardCheckClientError) in
-            do throws(WireError) { try ValidateCodec.write(request, to: &buffer) } catch { throw .server(error) }
+        let frame = try await call(.validate, flags: options.rawValue) { buffer throws(CardCheckClientError) in
+            do throws(WireError) { try ValidateCodec.write(request, to: &buffer) } catch {
+                throw .server(CardCheckServerError(error))
+            }
         }
         return try decode { () throws(WireError) in try ValidateCodec.readResult(frame.fields) }
     }
@@ -46,14 +43,14 @@ public final class CardCheckClient: Sendable {
     public func interpret(
         avs: AVSCode? = nil,
         csc: CSCResult? = nil
-    ) async throws(CardCheckClientError) -> InterpretResponse {
+    ) async throws(CardCheckClientError) -> Interpretation {
         let frame = try await call(.interpret) { InterpretRequest(avs: avs, csc: csc).write(to: &$0) }
-        return try decode { () throws(WireError) in try InterpretResponse(fields: frame.fields) }
+        return Interpretation(wire: try decode { () throws(WireError) in try InterpretResponse(fields: frame.fields) })
     }
 
-    public func hello(clientName: String = "CardCheckClient") async throws(CardCheckClientError) -> HelloResponse {
+    public func hello(clientName: String = "CardCheckClient") async throws(CardCheckClientError) -> ServerInfo {
         let frame = try await call(.hello) { HelloRequest(clientName: clientName).write(to: &$0) }
-        return try decode { () throws(WireError) in try HelloResponse(fields: frame.fields) }
+        return ServerInfo(try decode { () throws(WireError) in try HelloResponse(fields: frame.fields) })
     }
 
     /// Sends a PING and returns the round-trip time.
@@ -63,9 +60,9 @@ public final class CardCheckClient: Sendable {
         return ContinuousClock.now - start
     }
 
-    public func stats() async throws(CardCheckClientError) -> StatsResponse {
+    public func stats() async throws(CardCheckClientError) -> Statistics {
         let frame = try await call(.stats) { _ in }
-        return try decode { () throws(WireError) in try StatsResponse(fields: frame.fields) }
+        return Statistics(try decode { () throws(WireError) in try StatsResponse(fields: frame.fields) })
     }
 
     /// The daemon's metrics in the Prometheus text exposition format.
@@ -75,21 +72,28 @@ public final class CardCheckClient: Sendable {
     }
 
     /// Makes a card verification value under the daemon's key for the card's range (`CSC_GENERATE`; only
-    /// for peers the daemon lists in `csc_generate_users` or `csc_generate_groups`).
+    /// for peers the daemon lists in `csc_generate_users` or `csc_generate_groups`). `expiry` is the card's
+    /// date (`MMYY`, `MM/YY`, `MM/YYYY`); `serviceCode` `000` is the printed code, `999` the chip's iCVV.
     public func generateSecurityCode(
-        _ request: SecurityCodeCodec.Request
-    ) async throws(CardCheckClientError) -> SecurityCodeCodec.Generated {
-        var request = request
-        request.csc = nil
-        let frame = try await call(.cscGenerate) { [request] in request.write(to: &$0) }
-        return try decode { () throws(WireError) in try SecurityCodeCodec.Generated(fields: frame.fields) }
+        pan: String,
+        expiry: String,
+        serviceCode: String = "000"
+    ) async throws(CardCheckClientError) -> GeneratedSecurityCode {
+        let request = SecurityCodeCodec.Request(pan: pan, expiry: expiry, serviceCode: serviceCode)
+        let frame = try await call(.cscGenerate) { request.write(to: &$0) }
+        let generated = try decode { () throws(WireError) in try SecurityCodeCodec.Generated(fields: frame.fields) }
+        return GeneratedSecurityCode(code: generated.code, key: generated.key)
     }
 
     /// Checks a card verification value under the daemon's keys (`CSC_VERIFY`): M with the key that
     /// matched, N, or U when no key covers the card.
     public func verifySecurityCode(
-        _ request: SecurityCodeCodec.Request
+        pan: String,
+        expiry: String,
+        csc: String,
+        serviceCode: String = "000"
     ) async throws(CardCheckClientError) -> SecurityCodeVerification {
+        let request = SecurityCodeCodec.Request(pan: pan, expiry: expiry, serviceCode: serviceCode, csc: csc)
         let frame = try await call(.cscVerify) { request.write(to: &$0) }
         return try decode { () throws(WireError) in try SecurityCodeCodec.verification(fields: frame.fields) }
     }
@@ -124,7 +128,7 @@ public final class CardCheckClient: Sendable {
         // request's timeout: a daemon restart (systemd's Restart=, an operator's restart) costs the caller
         // latency, not an error. Answers are matched by id on their own connection, so a retry can never
         // pick up another request's answer.
-        let deadline = NIODeadline.now() + timeout
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout / .nanoseconds(1)))
         var pause = TimeAmount.zero
         var attempt = 0
         while true {
@@ -133,7 +137,7 @@ public final class CardCheckClient: Sendable {
                 let frame = try await send(bytes, id: id, timeout: max(deadline - .now(), .milliseconds(1)))
                 if frame.opcode == WireFormat.errorOpcode {
                     throw CardCheckClientError.server(
-                        try decode { () throws(WireError) in try WireError(fields: frame.fields) }
+                        CardCheckServerError(try decode { () throws(WireError) in try WireError(fields: frame.fields) })
                     )
                 }
                 guard frame.opcode == opcode.responseOpcode else {

@@ -1,5 +1,3 @@
-import CardCheckWire
-
 /// Why a request to cardcheckd did not get an answer.
 public enum CardCheckClientError: Error, Sendable, CustomStringConvertible {
     /// The socket could not be reached (no daemon, wrong path, no permission).
@@ -9,7 +7,7 @@ public enum CardCheckClientError: Error, Sendable, CustomStringConvertible {
     /// No answer within the timeout.
     case timedOut
     /// The daemon answered with an error response.
-    case server(WireError)
+    case server(CardCheckServerError)
     /// The daemon's answer could not be read.
     case protocolViolation(String)
 

@@ -61,11 +61,6 @@ struct CSCOptions: ParsableArguments {
         }
     }
 
-    /// The request for cardcheckd (which applies its key's digit order itself): the expiry as the card
-    /// prints it (MM/YY).
-    func request(csc: String? = nil) -> SecurityCodeCodec.Request {
-        SecurityCodeCodec.Request(pan: pan, expiry: expiry.printed, serviceCode: serviceCode.text, csc: csc)
-    }
 
     func client() -> CardCheckClient { daemon.client() }
 
@@ -145,8 +140,17 @@ struct GenerateCSCCommand: AsyncParsableCommand {
             return
         }
         let client = options.client()
-        let generated: SecurityCodeCodec.Generated
-        do { generated = try await client.generateSecurityCode(options.request()) } catch { throw Terminal.fail(error) }
+        // cardcheckd applies its key's digit order itself: it gets the expiry as the card prints it (MM/YY).
+        let generated: CardCheckClient.GeneratedSecurityCode
+        do {
+            generated = try await client.generateSecurityCode(
+                pan: options.pan,
+                expiry: options.expiry.printed,
+                serviceCode: options.serviceCode.text
+            )
+        } catch {
+            throw Terminal.fail(error)
+        }
         await client.close()
         options.print(code: generated.code, result: nil, key: generated.key)
     }
@@ -185,7 +189,14 @@ struct VerifyCSCCommand: AsyncParsableCommand {
             verification = matched.map { .match($0.identity) } ?? .noMatch
         } else {
             let client = options.client()
-            do { verification = try await client.verifySecurityCode(options.request(csc: csc)) } catch {
+            do {
+                verification = try await client.verifySecurityCode(
+                    pan: options.pan,
+                    expiry: options.expiry.printed,
+                    csc: csc,
+                    serviceCode: options.serviceCode.text
+                )
+            } catch {
                 throw Terminal.fail(error)
             }
             await client.close()

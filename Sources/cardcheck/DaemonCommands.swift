@@ -69,7 +69,7 @@ struct StatsCommand: AsyncParsableCommand {
             }
             return
         }
-        let stats: StatsResponse
+        let stats: CardCheckClient.Statistics
         do { stats = try await client.stats() } catch { throw Terminal.fail(error) }
         await client.close()
         if output.asJSON {

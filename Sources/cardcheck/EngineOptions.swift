@@ -52,8 +52,8 @@ struct EngineOptions: ParsableArguments {
         return validator
     }
 
-    var flags: ValidateFlags {
-        var flags: ValidateFlags = []
+    var flags: CardCheckClient.ValidateOptions {
+        var flags: CardCheckClient.ValidateOptions = []
         if avsStrict { flags.insert(.strictStreet) }
         if avsInternational { flags.insert(.internationalAVS) }
         return flags

@@ -167,7 +167,7 @@ struct ValidateCommand: AsyncParsableCommand {
         -> Result<ValidationResult, JSONLineError>
     {
         do {
-            return .success(try await client.validate(request, flags: engine.flags))
+            return .success(try await client.validate(request, options: engine.flags))
         } catch let .server(error) where [.invalidField, .missingField].contains(error.kind) {
             return .failure(.remote(code: error.code, field: error.field, message: error.message))
         } catch {

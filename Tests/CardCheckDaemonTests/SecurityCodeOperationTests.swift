@@ -33,38 +33,32 @@ struct SecurityCodeOperationTests {
         let client = CardCheckClient(socketPath: daemon.socketPath)
 
         // Tests/CardCheckCryptoTests/cvv-algorithm.json: 4114585553881637, YYMM 2812, service code 000 → 213 under the test key.
-        let printed = try await client.generateSecurityCode(.init(pan: "4114585553881637", expiry: "12/28"))
+        let printed = try await client.generateSecurityCode(pan: "4114585553881637", expiry: "12/28")
         #expect(printed.code == "213" && printed.key == KeyIdentity(name: "new", checkValue: "08D7B4"))
         // iCVV and a card's own service code differ from the printed code, as the algorithm says.
-        let chip = try await client.generateSecurityCode(
-            .init(pan: "4114585553881637", expiry: "12/2028", serviceCode: "999")
-        )
-        let stripe = try await client.generateSecurityCode(
-            .init(pan: "4114585553881637", expiry: "1228", serviceCode: "101")
-        )
+        let chip = try await client.generateSecurityCode(pan: "4114585553881637", expiry: "12/2028", serviceCode: "999")
+        let stripe = try await client.generateSecurityCode(pan: "4114585553881637", expiry: "1228", serviceCode: "101")
         #expect(chip.code != "213" || stripe.code != "213")
         #expect(chip.code.count == 3 && stripe.code.count == 3)
 
-        let match = try await client.verifySecurityCode(.init(pan: "4114585553881637", expiry: "12/28", csc: "213"))
+        let match = try await client.verifySecurityCode(pan: "4114585553881637", expiry: "12/28", csc: "213")
         #expect(match == .match(KeyIdentity(name: "new", checkValue: "08D7B4")))
-        let chipMatch = try await client.verifySecurityCode(
-            .init(pan: "4114585553881637", expiry: "12/28", serviceCode: "999", csc: chip.code)
-        )
+        let chipMatch = try await client.verifySecurityCode(pan: "4114585553881637", expiry: "12/28", csc: chip.code, serviceCode: "999")
         #expect(chipMatch.result == .M)
         // The old key's code, computed in this process with the engine's crypto (the daemon is another process).
         let old = try CardVerificationKey(hex: Self.otherKey, requireOddParity: false)
         let pan = try PAN("4114585553881637")
         let oldCode = CardVerificationValue.code(key: old, pan: pan, expiryDigits: 2812, serviceCode: 0).description
         let wrongCode = ["214", "215", "216"].first { $0 != oldCode }!
-        let wrong = try await client.verifySecurityCode(.init(pan: "4114585553881637", expiry: "12/28", csc: wrongCode))
+        let wrong = try await client.verifySecurityCode(pan: "4114585553881637", expiry: "12/28", csc: wrongCode)
         #expect(wrong == .noMatch)
-        let uncovered = try await client.verifySecurityCode(.init(pan: "4111111111111111", expiry: "12/28", csc: "123"))
+        let uncovered = try await client.verifySecurityCode(pan: "4111111111111111", expiry: "12/28", csc: "123")
         #expect(uncovered == .noKey)
-        let amex = try await client.verifySecurityCode(.init(pan: "378282246310005", expiry: "12/28", csc: "123"))
+        let amex = try await client.verifySecurityCode(pan: "378282246310005", expiry: "12/28", csc: "123")
         #expect(amex == .noKey)
 
         // Rotation: a code made under the old key verifies and names it.
-        let rotated = try await client.verifySecurityCode(.init(pan: "4114585553881637", expiry: "12/28", csc: oldCode))
+        let rotated = try await client.verifySecurityCode(pan: "4114585553881637", expiry: "12/28", csc: oldCode)
         guard case .match(let key) = rotated else {
             Issue.record("\(rotated)")
             return
@@ -73,16 +67,16 @@ struct SecurityCodeOperationTests {
 
         // Typed errors, and the connection keeps answering.
         await #expect(throws: CardCheckClientError.self) {
-            _ = try await client.generateSecurityCode(.init(pan: "4114585553881638", expiry: "12/28"))
+            _ = try await client.generateSecurityCode(pan: "4114585553881638", expiry: "12/28")
         }
         await #expect(throws: CardCheckClientError.self) {
-            _ = try await client.generateSecurityCode(.init(pan: "4111111111111111", expiry: "12/28"))
+            _ = try await client.generateSecurityCode(pan: "4111111111111111", expiry: "12/28")
         }
         await #expect(throws: CardCheckClientError.self) {
-            _ = try await client.verifySecurityCode(.init(pan: "4114585553881637", expiry: "13/28", csc: "213"))
+            _ = try await client.verifySecurityCode(pan: "4114585553881637", expiry: "13/28", csc: "213")
         }
         #expect(
-            try await client.verifySecurityCode(.init(pan: "4114585553881637", expiry: "12/28", csc: "213")).result
+            try await client.verifySecurityCode(pan: "4114585553881637", expiry: "12/28", csc: "213").result
                 == .M
         )
         await client.close()
@@ -100,7 +94,7 @@ struct SecurityCodeOperationTests {
         let daemon = try daemon([], directory: directory)
         let client = CardCheckClient(socketPath: daemon.socketPath)
         do {
-            _ = try await client.generateSecurityCode(.init(pan: "4114585553881637", expiry: "12/28"))
+            _ = try await client.generateSecurityCode(pan: "4114585553881637", expiry: "12/28")
             Issue.record("generated without being listed")
         } catch let error {
             guard case .server(let wire) = error else {
@@ -111,7 +105,7 @@ struct SecurityCodeOperationTests {
         }
         // Refused the operation, not the connection: verification still answers on it.
         #expect(
-            try await client.verifySecurityCode(.init(pan: "4114585553881637", expiry: "12/28", csc: "213")).result
+            try await client.verifySecurityCode(pan: "4114585553881637", expiry: "12/28", csc: "213").result
                 == .M
         )
 
@@ -122,10 +116,10 @@ struct SecurityCodeOperationTests {
             encoding: .utf8
         )
         kill(daemon.process.processIdentifier, SIGHUP)
-        var generated: SecurityCodeCodec.Generated?
+        var generated: CardCheckClient.GeneratedSecurityCode?
         for _ in 0..<50 where generated == nil {
             usleep(100_000)
-            generated = try? await client.generateSecurityCode(.init(pan: "4114585553881637", expiry: "12/28"))
+            generated = try? await client.generateSecurityCode(pan: "4114585553881637", expiry: "12/28")
         }
         #expect(generated?.code == "213")
         await client.close()

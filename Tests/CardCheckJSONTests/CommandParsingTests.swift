@@ -27,6 +27,8 @@ struct CommandParsingTests {
         #expect(local.engine.today == YearMonth(year: 2026, month: 11))
         #expect(local.engine.month == YearMonth(year: 2026, month: 11))
         #expect(refusal(ValidateCommand.self, ["--today", "2026-11"])?.contains("--today needs --local") == true)
+        #expect(try ValidateCommand.parse(["--local", "--keys", "/etc/cardcheck/keys"]).engine.keys == "/etc/cardcheck/keys")
+        #expect(refusal(ValidateCommand.self, ["--keys", "k"])?.contains("--keys needs --local") == true)
         #expect(refusal(ValidateCommand.self, ["--local", "--today", "2026-13"])?.contains("2026-13") == true)
         #expect(refusal(ValidateCommand.self, ["--local", "--today", "26-11"]) != nil)
         let daemon = try ValidateCommand.parse(["--socket", "/run/x.sock", "--timeout", "0.25"])
@@ -72,7 +74,6 @@ struct CommandParsingTests {
         #expect(verify.options.expiry.printed == "12/28")
         #expect(verify.options.expiry.month == YearMonth(year: 2028, month: 12))
         #expect(verify.options.serviceCode.text == "000")
-        #expect(verify.options.request(csc: "123").expiry == "12/28")
         #expect(
             refusal(VerifyCSCCommand.self, ["--pan", "4111111111111111", "--expiry", "2813", "--csc", "123"]) != nil
         )
