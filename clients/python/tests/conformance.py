@@ -282,6 +282,36 @@ def restart_midway(path, restart, cards, expected):
         check(client.reconnects >= 1, "restart: the client reconnected")
 
 
+def restart_midway_async(path, restart, cards, expected):
+    """The same through AsyncClient: 4 tasks keep validating while the daemon restarts."""
+    async def run():
+        async with cardcheck.AsyncClient(path, timeout=10) as client:
+            stop, results, errors = asyncio.Event(), [], []
+
+            async def caller(offset):
+                index = offset
+                while not stop.is_set():
+                    try:
+                        answer = line((await client.validate(request_from_line(cards[index % len(cards)]))).as_dict())
+                    except cardcheck.ServerError as error:
+                        answer = error_line(error)
+                    except cardcheck.CardCheckError as error:
+                        errors.append(repr(error))
+                        answer = None
+                    results.append(answer == expected[index % len(cards)])
+                    index += 4
+            tasks = [asyncio.ensure_future(caller(i)) for i in range(4)]
+            await asyncio.sleep(0.3)
+            process = await asyncio.create_subprocess_shell(restart)
+            check(await process.wait() == 0, "async restart: the restart command")
+            await asyncio.sleep(0.5)
+            stop.set()
+            await asyncio.gather(*tasks)
+            check(not errors and results and all(results), f"async restart: {len(errors)} errors {errors[:2]}")
+            check(client.reconnects >= 1, "async restart: the client reconnected")
+    asyncio.run(run())
+
+
 class FakeServer:
     """A Unix socket server that answers each connection with `behaviour(connection)`."""
 
@@ -301,7 +331,13 @@ class FakeServer:
             except OSError:
                 return
             self.connections.append(connection)
-            threading.Thread(target=behaviour, args=(connection,), daemon=True).start()
+
+            def run(connection=connection):
+                try:
+                    behaviour(connection)
+                except OSError:
+                    pass  # closed by close(): the test is over
+            threading.Thread(target=run, daemon=True).start()
 
     def close(self):
         self.sock.close()
@@ -384,6 +420,34 @@ def error_kinds(path):
             check(error.kind == cardcheck.ErrorKind.NOT_PERMITTED and error.closes_connection, f"refusal: {error}")
     refusing.close()
 
+    # The same faults through AsyncClient: a timeout, a ProtocolError, a refusal; never a hang.
+    async def async_faults():
+        silent_server = FakeServer(lambda connection: connection.recv(65536) and time.sleep(30))
+        async with cardcheck.AsyncClient(silent_server.path, timeout=0.3) as client:
+            try:
+                await client.ping()
+                check(False, "async, a silent server: an answer")
+            except cardcheck.Timeout:
+                check(True, "async, a silent server: Timeout")
+        silent_server.close()
+        garbage_server = FakeServer(garbage)
+        async with cardcheck.AsyncClient(garbage_server.path, timeout=2) as client:
+            try:
+                await client.ping()
+                check(False, "async, garbage: an answer")
+            except cardcheck.ProtocolError:
+                check(True, "async, garbage: ProtocolError")
+        garbage_server.close()
+        refusing_server = FakeServer(refuse)
+        async with cardcheck.AsyncClient(refusing_server.path, timeout=2) as client:
+            try:
+                await client.validate(pan="4111111111111111")
+                check(False, "async, refusal: an answer")
+            except cardcheck.ServerError as error:
+                check(error.kind == cardcheck.ErrorKind.NOT_PERMITTED, f"async, refusal: {error}")
+        refusing_server.close()
+    asyncio.run(async_faults())
+
     # Nobody listening: ConnectionFailed within the timeout.
     started = time.monotonic()
     try:
@@ -408,6 +472,7 @@ def main():
         jsonl_vectors(jsonl, client)
     generated = generated_cards(path, cards, expected)
     restart_midway(path, os.environ["CARDCHECK_RESTART"], cards, expected)
+    restart_midway_async(path, os.environ["CARDCHECK_RESTART"], cards, expected)
     error_kinds(path)
     print(f"python: {CHECKS[0]} checks ({len(wire['vectors'])} wire vectors, {len(jsonl['vectors'])} JSON Lines "
           f"vectors, {generated} generated cards twice), {len(FAILURES)} failed")
