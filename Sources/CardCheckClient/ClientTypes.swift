@@ -153,7 +153,12 @@ public struct CardCheckServerError: Error, Sendable, Hashable, CustomStringConve
     }
 
     init(_ error: WireError) {
-        self.init(kind: Kind(rawValue: error.kind.name) ?? .internal, code: error.code, field: error.field, message: error.message)
+        self.init(
+            kind: Kind(rawValue: error.kind.name) ?? .internal,
+            code: error.code,
+            field: error.field,
+            message: error.message
+        )
     }
 
     public var description: String { "\(kind.rawValue) (\(code)): \(message)" }

@@ -23,7 +23,9 @@ final class ResponseRouter: ChannelInboundHandler, @unchecked Sendable {
             promise.succeed(frame)
         } else if frame.requestID == 0, frame.opcode == WireFormat.errorOpcode {
             // A connection-level refusal (not permitted, overloaded): every pending request gets it.
-            let error = (try? WireError(fields: frame.fields)).map { CardCheckClientError.server(CardCheckServerError($0)) } ?? .connectionClosed
+            let error =
+                (try? WireError(fields: frame.fields)).map { CardCheckClientError.server(CardCheckServerError($0)) }
+                ?? .connectionClosed
             refusal = error
             failAll(error)
         }

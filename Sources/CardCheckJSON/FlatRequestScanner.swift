@@ -117,7 +117,9 @@ enum FlatRequestScanner {
                     guard let unit = hex4() else { return nil }
                     if (0xD800...0xDBFF).contains(unit) {
                         // A surrogate pair: the low half must follow as its own \u escape.
-                        guard index + 1 < bytes.count, bytes[index] == 0x5C, bytes[index + 1] == 0x75 else { return nil }
+                        guard index + 1 < bytes.count, bytes[index] == 0x5C, bytes[index + 1] == 0x75 else {
+                            return nil
+                        }
                         index += 2
                         guard let low = hex4(), (0xDC00...0xDFFF).contains(low),
                             let scalar = Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))

@@ -61,7 +61,6 @@ struct CSCOptions: ParsableArguments {
         }
     }
 
-
     func client() -> CardCheckClient { daemon.client() }
 
     /// The card and the keys that cover it (--local).

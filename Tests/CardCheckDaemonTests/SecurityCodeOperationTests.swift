@@ -43,7 +43,12 @@ struct SecurityCodeOperationTests {
 
         let match = try await client.verifySecurityCode(pan: "4114585553881637", expiry: "12/28", csc: "213")
         #expect(match == .match(KeyIdentity(name: "new", checkValue: "08D7B4")))
-        let chipMatch = try await client.verifySecurityCode(pan: "4114585553881637", expiry: "12/28", csc: chip.code, serviceCode: "999")
+        let chipMatch = try await client.verifySecurityCode(
+            pan: "4114585553881637",
+            expiry: "12/28",
+            csc: chip.code,
+            serviceCode: "999"
+        )
         #expect(chipMatch.result == .M)
         // The old key's code, computed in this process with the engine's crypto (the daemon is another process).
         let old = try CardVerificationKey(hex: Self.otherKey, requireOddParity: false)

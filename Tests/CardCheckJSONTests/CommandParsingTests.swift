@@ -27,7 +27,9 @@ struct CommandParsingTests {
         #expect(local.engine.today == YearMonth(year: 2026, month: 11))
         #expect(local.engine.month == YearMonth(year: 2026, month: 11))
         #expect(refusal(ValidateCommand.self, ["--today", "2026-11"])?.contains("--today needs --local") == true)
-        #expect(try ValidateCommand.parse(["--local", "--keys", "/etc/cardcheck/keys"]).engine.keys == "/etc/cardcheck/keys")
+        #expect(
+            try ValidateCommand.parse(["--local", "--keys", "/etc/cardcheck/keys"]).engine.keys == "/etc/cardcheck/keys"
+        )
         #expect(refusal(ValidateCommand.self, ["--keys", "k"])?.contains("--keys needs --local") == true)
         #expect(refusal(ValidateCommand.self, ["--local", "--today", "2026-13"])?.contains("2026-13") == true)
         #expect(refusal(ValidateCommand.self, ["--local", "--today", "26-11"]) != nil)

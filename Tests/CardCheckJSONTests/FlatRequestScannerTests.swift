@@ -16,13 +16,19 @@ struct FlatRequestScannerTests {
     @Test("the example and vector lines take the fast path and give the decoder's requests")
     func commonLines() throws {
         let examples = try String(contentsOf: RepositoryFile.url("Protocol/examples/cards.jsonl"), encoding: .utf8)
-        let lines = examples.split(separator: "\n").map(String.init)
-            + JSONLinesVectors.shared.vectors.map(\.request).filter { !$0.contains("cvv") && $0 != "{}" && $0.hasPrefix("{") }
+        let lines =
+            examples.split(separator: "\n").map(String.init)
+            + JSONLinesVectors.shared.vectors.map(\.request).filter {
+                !$0.contains("cvv") && $0 != "{}" && $0.hasPrefix("{")
+            }
         var fast = 0
         for line in lines {
             if let request = FlatRequestScanner.request(line) {
                 fast += 1
-                #expect(outcome { () throws(JSONLineError) in try JSONLineRequest.decode(line) } == .success(request), "\(line)")
+                #expect(
+                    outcome { () throws(JSONLineError) in try JSONLineRequest.decode(line) } == .success(request),
+                    "\(line)"
+                )
             }
         }
         #expect(fast >= lines.count - 3, "\(fast) of \(lines.count) lines took the fast path")

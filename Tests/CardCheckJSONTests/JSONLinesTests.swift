@@ -46,13 +46,22 @@ struct JSONLinesTests {
         #expect(writer.finished.contains("\\u0007"))
     }
 
-    @Test("every control character, quotes and backslashes at the ends and in runs: JSONSerialization reads back the text")
+    @Test(
+        "every control character, quotes and backslashes at the ends and in runs: JSONSerialization reads back the text"
+    )
     func escapingRoundTrip() throws {
-        let alphabet: [Character] = (0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) } + ["\"", "\\", "a", "é", "🂡", " "]
+        let alphabet: [Character] =
+            (0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) } + ["\"", "\\", "a", "é", "🂡", " "]
         var generator = SystemRandomNumberGenerator()
         var texts = ["", "\"", "\\\\", "\u{01}\u{1F}", "x\""]
         for _ in 0..<2_000 {
-            texts.append(String((0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }))
+            texts.append(
+                String(
+                    (0..<Int.random(in: 0...12, using: &generator)).map { _ in
+                        alphabet.randomElement(using: &generator)!
+                    }
+                )
+            )
         }
         for text in texts {
             var writer = JSONWriter()

@@ -191,7 +191,12 @@ struct WireVectorTests {
         #expect(frames.count == open.count)
         var output = ByteBuffer()
         for frame in frames {
-            _ = vectorResponder.respond(to: frame, today: vectorMonth, permissions: .generateSecurityCodes, into: &output)
+            _ = vectorResponder.respond(
+                to: frame,
+                today: vectorMonth,
+                permissions: .generateSecurityCodes,
+                into: &output
+            )
         }
         let responses = try decodeFrames(output)
         #expect(responses.map(\.requestID) == frames.map(\.requestID))
