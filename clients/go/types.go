@@ -67,6 +67,41 @@ const (
 	Solo            Brand = "solo"
 )
 
+// CSCResult is a card security code result letter: M match, N no match, P not processed, S should be on
+// the card, U unavailable or no key, and the gateway letters D, I and X.
+type CSCResult string
+
+const (
+	CSCMatch          CSCResult = "M"
+	CSCNoMatch        CSCResult = "N"
+	CSCNotProcessed   CSCResult = "P"
+	CSCShouldBeOnCard CSCResult = "S"
+	CSCUnavailable    CSCResult = "U"
+	CSCSuspicious     CSCResult = "D"
+	CSCFailedData     CSCResult = "I"
+	CSCNoResponse     CSCResult = "X"
+)
+
+// AVSResult is an AVS result letter, A to Z: X Y A W Z N U R G domestic, D B P C I international.
+type AVSResult string
+
+const (
+	AVSExactNine      AVSResult = "X"
+	AVSExactFive      AVSResult = "Y"
+	AVSStreetOnly     AVSResult = "A"
+	AVSNineOnly       AVSResult = "W"
+	AVSFiveOnly       AVSResult = "Z"
+	AVSNoneMatch      AVSResult = "N"
+	AVSUnavailable    AVSResult = "U"
+	AVSRetry          AVSResult = "R"
+	AVSGlobal         AVSResult = "G"
+	AVSIntlBoth       AVSResult = "D"
+	AVSIntlStreet     AVSResult = "B"
+	AVSIntlPostal     AVSResult = "P"
+	AVSIntlNeither    AVSResult = "C"
+	AVSIntlNotChecked AVSResult = "I"
+)
+
 // ExpiryStatus is the wire's expiry outcome.
 type ExpiryStatus uint8
 
@@ -191,8 +226,8 @@ type ValidateResult struct {
 	Expiry         *ExpiryStatus
 	CSCPresence    *CSCPresence
 	CSCFormatValid *bool
-	CSCResult      *string
-	AVSResult      *string
+	CSCResult      *CSCResult
+	AVSResult      *AVSResult
 	AVSStreetMatch *bool
 	AVSPostalMatch *bool
 	Action         Action
@@ -220,7 +255,13 @@ func (r *ValidateResult) MarshalJSON() ([]byte, error) {
 		encoded, _ := json.Marshal(value)
 		out.Write(encoded)
 	}
-	var brand, presence *string
+	var brand, presence, csc, avs *string
+	if r.CSCResult != nil {
+		csc = String(string(*r.CSCResult))
+	}
+	if r.AVSResult != nil {
+		avs = String(string(*r.AVSResult))
+	}
 	if r.Brand != nil {
 		brand = String(string(*r.Brand))
 	}
@@ -238,8 +279,8 @@ func (r *ValidateResult) MarshalJSON() ([]byte, error) {
 	key("expiry_valid", r.ExpiryValid())
 	key("csc_presence", presence)
 	key("csc_format_valid", r.CSCFormatValid)
-	key("csc_result", r.CSCResult)
-	key("avs_result", r.AVSResult)
+	key("csc_result", csc)
+	key("avs_result", avs)
 	key("avs_street_match", r.AVSStreetMatch)
 	key("avs_postal_match", r.AVSPostalMatch)
 	key("action", r.Action.String())
@@ -286,7 +327,8 @@ func (g GeneratedCode) GoString() string { return g.String() }
 
 // Verification is M (match), N (no match) or U (no key covers the card); with M, the key that matched.
 type Verification struct {
-	Result, Key, KCV string
+	Result   CSCResult
+	Key, KCV string
 }
 
 // ErrorKind is an error kind of Protocol/PROTOCOL.md.

@@ -271,6 +271,22 @@ func (m *fieldMap) action(tag uint8, name string) *Action {
 	return &a
 }
 
+func cscResult(letter *string) *CSCResult {
+	if letter == nil {
+		return nil
+	}
+	result := CSCResult(*letter)
+	return &result
+}
+
+func avsResult(letter *string) *AVSResult {
+	if letter == nil {
+		return nil
+	}
+	result := AVSResult(*letter)
+	return &result
+}
+
 func decodeError(f frame) (*ServerError, error) {
 	m := fieldsOf(f)
 	kind, code := m.unsigned(1, 1, "kind"), m.text(2, "code")
@@ -294,7 +310,7 @@ func decodeValidate(f frame) (*ValidateResult, error) {
 	m := fieldsOf(f)
 	r := &ValidateResult{MaskedPAN: m.text(1, "masked_pan"), LuhnValid: m.boolean(2, "luhn_valid"),
 		LengthValid: m.boolean(4, "length_valid"), CSCFormatValid: m.boolean(7, "csc_format_valid"),
-		CSCResult: m.letter(8, "csc_result"), AVSResult: m.letter(9, "avs_result"),
+		CSCResult: cscResult(m.letter(8, "csc_result")), AVSResult: avsResult(m.letter(9, "avs_result")),
 		AVSStreetMatch: m.boolean(0x0A, "avs_street_match"), AVSPostalMatch: m.boolean(0x0B, "avs_postal_match")}
 	if brand := m.text(3, "brand"); brand != nil {
 		b := Brand(*brand)
@@ -424,7 +440,7 @@ func decodeVerification(f frame) (*Verification, error) {
 		m.fail("a CSC_VERIFY response without M, N or U")
 		return nil, m.err
 	}
-	v := &Verification{Result: *result}
+	v := &Verification{Result: CSCResult(*result)}
 	if s := m.text(2, "key"); s != nil {
 		v.Key = *s
 	}

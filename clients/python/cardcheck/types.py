@@ -80,6 +80,29 @@ class Brand(str, enum.Enum):
             return name
 
 
+class CscResult(str, enum.Enum):
+    """A card security code result letter: M match, N no match, P not processed, S should be on the card,
+    U unavailable or no key, and the gateway letters D (suspicious), I (failed validation), X (no response)."""
+    D = "D"
+    I = "I"  # noqa: E741 (the letter's name)
+    M = "M"
+    N = "N"
+    P = "P"
+    S = "S"
+    U = "U"
+    X = "X"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# An AVS result letter, A to Z (the meanings: Protocol/JSONLINES.md, `cardcheck interpret`).
+AvsResult = enum.Enum("AvsResult", {chr(letter): chr(letter) for letter in range(ord("A"), ord("Z") + 1)},
+                      type=str)
+AvsResult.__str__ = lambda self: self.value
+AvsResult.__doc__ = "An AVS result letter, A to Z: X Y A W Z N U R G domestic, D B P C I international."
+
+
 class ErrorKind(enum.IntEnum):
     """The error kinds of Protocol/PROTOCOL.md."""
     MALFORMED = 1
@@ -188,8 +211,8 @@ class ValidateResult:
     expiry: Optional[ExpiryStatus]
     csc_presence: Optional[CscPresence]
     csc_format_valid: Optional[bool]
-    csc_result: Optional[str]
-    avs_result: Optional[str]
+    csc_result: Optional[CscResult]
+    avs_result: Optional[AvsResult]
     avs_street_match: Optional[bool]
     avs_postal_match: Optional[bool]
     action: Action
@@ -209,8 +232,8 @@ class ValidateResult:
             "expiry_valid": self.expiry_valid,
             "csc_presence": None if self.csc_presence is None else str(self.csc_presence),
             "csc_format_valid": self.csc_format_valid,
-            "csc_result": self.csc_result,
-            "avs_result": self.avs_result,
+            "csc_result": None if self.csc_result is None else str(self.csc_result),
+            "avs_result": None if self.avs_result is None else str(self.avs_result),
             "avs_street_match": self.avs_street_match,
             "avs_postal_match": self.avs_postal_match,
             "action": str(self.action),
@@ -263,7 +286,7 @@ class GeneratedCode:
 @dataclass(frozen=True)
 class Verification:
     """`M` match, `N` no match, `U` no key covers the card; with `M`, the key that matched."""
-    result: str
+    result: CscResult
     key: Optional[str] = None
     kcv: Optional[str] = None
 

@@ -112,7 +112,8 @@ def actual_answer(answer):
     if isinstance(answer, (cardcheck.Interpretation,)):
         return {k: (v.name.lower() if hasattr(v, "name") else v) for k, v in vars(answer).items() if v is not None}
     if isinstance(answer, (cardcheck.Hello, cardcheck.GeneratedCode, cardcheck.Verification)):
-        return {k: v for k, v in vars(answer).items() if v is not None}
+        return {k: (str(v) if isinstance(v, cardcheck.CscResult) else v) for k, v in vars(answer).items()
+                if v is not None}
     return answer
 
 

@@ -3,7 +3,7 @@ import struct
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from .types import (
-    Action, Brand, ErrorKind, ExpiryStatus, CscPresence, AvsFlag, ProtocolError, ServerError,
+    Action, AvsResult, Brand, CscResult, ErrorKind, ExpiryStatus, CscPresence, AvsFlag, ProtocolError, ServerError,
     ValidateRequest, ValidateResult, Hello, Interpretation, Stats, GeneratedCode, Verification,
     REASONS,
 )
@@ -174,6 +174,16 @@ def _letter(value: Optional[bytes], name: str) -> Optional[str]:
     return letter
 
 
+def _enum_letter(kind, value: Optional[bytes], name: str):
+    letter = _letter(value, name)
+    if letter is None:
+        return None
+    try:
+        return kind(letter)
+    except ValueError:
+        raise ProtocolError(f"response field {name} is not a result letter") from None
+
+
 def decode_error(frame: Frame) -> ServerError:
     f = _fields(frame)
     if 1 not in f or 2 not in f:
@@ -199,8 +209,8 @@ def decode_validate(frame: Frame) -> ValidateResult:
         expiry=_enum(ExpiryStatus, f.get(0x05), "expiry"),
         csc_presence=_enum(CscPresence, f.get(0x06), "csc_presence"),
         csc_format_valid=_bool(f.get(0x07), "csc_format_valid"),
-        csc_result=_letter(f.get(0x08), "csc_result"),
-        avs_result=_letter(f.get(0x09), "avs_result"),
+        csc_result=_enum_letter(CscResult, f.get(0x08), "csc_result"),
+        avs_result=_enum_letter(AvsResult, f.get(0x09), "avs_result"),
         avs_street_match=_bool(f.get(0x0A), "avs_street_match"),
         avs_postal_match=_bool(f.get(0x0B), "avs_postal_match"),
         action=_enum(Action, f[0x0C], "action"),
@@ -257,4 +267,4 @@ def decode_verification(frame: Frame) -> Verification:
     result = _letter(f.get(4), "result")
     if result not in ("M", "N", "U"):
         raise ProtocolError("a CSC_VERIFY response without M, N or U")
-    return Verification(result, _text(f.get(2), "key"), _text(f.get(3), "kcv"))
+    return Verification(CscResult(result), _text(f.get(2), "key"), _text(f.get(3), "kcv"))

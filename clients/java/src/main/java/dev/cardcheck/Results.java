@@ -28,9 +28,9 @@ public final class Results {
     }
 
     /** CSC_VERIFY: M (match, with the key), N (no match) or U (no key covers the card). */
-    public record Verification(String result, String key, String kcv) {
+    public record Verification(CscResult result, String key, String kcv) {
         public boolean matched() {
-            return "M".equals(result);
+            return result == CscResult.M;
         }
     }
 }

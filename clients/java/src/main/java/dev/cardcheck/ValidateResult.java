@@ -17,13 +17,14 @@ public final class ValidateResult {
     private final ExpiryStatus expiry;
     private final CscPresence cscPresence;
     private final Boolean cscFormatValid;
-    private final String cscResult, avsResult;
+    private final CscResult cscResult;
+    private final AvsResult avsResult;
     private final Boolean avsStreetMatch, avsPostalMatch;
     private final Action action;
     private final List<String> reasons;
 
     ValidateResult(String maskedPan, Boolean luhnValid, String brandName, Boolean lengthValid, ExpiryStatus expiry,
-            CscPresence cscPresence, Boolean cscFormatValid, String cscResult, String avsResult,
+            CscPresence cscPresence, Boolean cscFormatValid, CscResult cscResult, AvsResult avsResult,
             Boolean avsStreetMatch, Boolean avsPostalMatch, Action action, List<String> reasons) {
         this.maskedPan = maskedPan;
         this.luhnValid = luhnValid;
@@ -50,8 +51,8 @@ public final class ValidateResult {
     public Boolean expiryValid() { return expiry == null ? null : expiry == ExpiryStatus.VALID; }
     public CscPresence cscPresence() { return cscPresence; }
     public Boolean cscFormatValid() { return cscFormatValid; }
-    public String cscResult() { return cscResult; }
-    public String avsResult() { return avsResult; }
+    public CscResult cscResult() { return cscResult; }
+    public AvsResult avsResult() { return avsResult; }
     public Boolean avsStreetMatch() { return avsStreetMatch; }
     public Boolean avsPostalMatch() { return avsPostalMatch; }
     public Action action() { return action; }
@@ -67,8 +68,8 @@ public final class ValidateResult {
         map.put("expiry_valid", expiryValid());
         map.put("csc_presence", cscPresence == null ? null : cscPresence.jsonName());
         map.put("csc_format_valid", cscFormatValid);
-        map.put("csc_result", cscResult);
-        map.put("avs_result", avsResult);
+        map.put("csc_result", cscResult == null ? null : cscResult.name());
+        map.put("avs_result", avsResult == null ? null : avsResult.name());
         map.put("avs_street_match", avsStreetMatch);
         map.put("avs_postal_match", avsPostalMatch);
         map.put("action", action.jsonName());

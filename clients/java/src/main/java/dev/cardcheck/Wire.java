@@ -232,7 +232,8 @@ final class Wire {
         return new ValidateResult(f.text(0x01, "masked_pan"), f.bool(0x02, "luhn_valid"), f.text(0x03, "brand"),
                 f.bool(0x04, "length_valid"), expiry == null ? null : ExpiryStatus.fromWire(expiry),
                 presence == null ? null : CscPresence.fromWire(presence), f.bool(0x07, "csc_format_valid"),
-                f.letter(0x08, "csc_result"), f.letter(0x09, "avs_result"), f.bool(0x0A, "avs_street_match"),
+                CscResult.fromLetter(f.letter(0x08, "csc_result")), AvsResult.fromLetter(f.letter(0x09, "avs_result")),
+                f.bool(0x0A, "avs_street_match"),
                 f.bool(0x0B, "avs_postal_match"), action, reasons);
     }
 
@@ -282,6 +283,6 @@ final class Wire {
         Fields f = new Fields(frame);
         String result = f.letter(4, "result");
         if (result == null || !"MNU".contains(result)) throw new ProtocolException("a CSC_VERIFY response without M, N or U");
-        return new Results.Verification(result, f.text(2, "key"), f.text(3, "kcv"));
+        return new Results.Verification(CscResult.valueOf(result), f.text(2, "key"), f.text(3, "kcv"));
     }
 }
