@@ -1,13 +1,20 @@
 import Foundation
 
 /// `cardcheck validate` through the daemon at the daemon's speed: standard input's lines go to cardcheckd
-/// as they are, on a JSON Lines connection (PROTOCOL.md, "JSON Lines on the same socket"), and the
-/// daemon's answer lines come back in order and go to standard output as they are. One thread writes,
-/// this one reads, so the client parses nothing and never waits for an answer before sending on.
+/// as they are, on JSON Lines connections (PROTOCOL.md, "JSON Lines on the same socket"), and the
+/// daemon's answer lines come back and go to standard output as they are, in input order. One thread
+/// writes, this one reads, so the client parses nothing and never waits for an answer before sending on.
+///
+/// The input is cut into chunks (32 KiB, or whatever is ready when standard input pauses) that go to the
+/// connections in turn. Each connection answers in order, so reading the chunks' answers in the order the
+/// chunks were sent, each from its own connection, gives the input's order. Two connections let the
+/// daemon answer two chunks at once on two worker queues: one connection is answered one batch at a time.
 struct JSONLinesStream {
     let socketPath: String
     /// How long an answer may keep the client waiting while lines are outstanding.
     let timeout: Double
+    /// Connections the lines are spread over.
+    var connections = 2
 
     enum Failure: Error, CustomStringConvertible {
         case connect(String, String)
@@ -27,24 +34,30 @@ struct JSONLinesStream {
     /// Sends `first` (which starts with `{`, choosing JSON Lines) and every following line of standard
     /// input; writes every answer to standard output. Returns how many answers are errors.
     func run(first: String) throws(Failure) -> Int {
-        let descriptor = try connect()
-        defer { close(descriptor) }
+        var descriptors: [Int32] = []
+        defer { descriptors.forEach { close($0) } }
+        for _ in 0..<max(1, connections) { descriptors.append(try connect()) }
         var wait = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        for descriptor in descriptors {
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        }
 
-        let sent = LineCount()
-        let writer = Thread {
+        let chunks = ChunkLog()
+        let writer = Thread { [descriptors] in
             var pending = [UInt8]()
             var lines = 0
+            var target = 0
             pending.reserveCapacity(1 << 16)
-            // Lines count as sent once written: only then may the reader expect their answers.
+            // A chunk counts as sent once written: only then may the reader wait for its answers.
             func flush() -> Bool {
                 defer {
                     pending.removeAll(keepingCapacity: true)
                     lines = 0
                 }
-                guard JSONLinesStream.send(descriptor, pending) else { return false }
-                sent.add(lines)
+                guard lines > 0 else { return true }
+                guard JSONLinesStream.send(descriptors[target], pending) else { return false }
+                chunks.append(connection: target, lines: lines)
+                target = (target + 1) % descriptors.count
                 return true
             }
             var line: String? = first
@@ -57,38 +70,52 @@ struct JSONLinesStream {
                 line = readLine(strippingNewline: true)
             }
             _ = flush()
-            sent.finish()
-            shutdown(descriptor, Int32(SHUT_WR))
+            chunks.finish()
+            for descriptor in descriptors { shutdown(descriptor, Int32(SHUT_WR)) }
         }
         writer.start()
 
-        var answers = 0
         var failures = 0
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        var partial = [UInt8]()
+        // Bytes read past the chunk being answered, per connection: the start of its next chunk's answers.
+        var carried = [[UInt8]](repeating: [], count: descriptors.count)
         var output = [UInt8]()
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                if sent.value > answers { throw .timedOut(outstanding: sent.value - answers) }
-                continue  // standard input is slow, not the daemon
+        var partial = [UInt8]()
+        while let (connection, lines) = chunks.next() {
+            var answered = 0
+            var bytes = carried[connection]
+            carried[connection] = []
+            var consumed = 0
+            while true {
+                output.removeAll(keepingCapacity: true)
+                var start = consumed
+                var index = consumed
+                while index < bytes.count, answered < lines {
+                    if bytes[index] == UInt8(ascii: "\n") {
+                        partial.append(contentsOf: bytes[start...index])
+                        if partial.starts(with: JSONLinesStream.errorPrefix) { failures += 1 }
+                        output.append(contentsOf: partial)
+                        partial.removeAll(keepingCapacity: true)
+                        answered += 1
+                        start = index + 1
+                    }
+                    index += 1
+                }
+                JSONLinesStream.writeOut(output)
+                if answered == lines {
+                    carried[connection] = Array(bytes[start...])
+                    break
+                }
+                partial.append(contentsOf: bytes[start...])
+                let count = buffer.withUnsafeMutableBytes { recv(descriptors[connection], $0.baseAddress, $0.count, 0) }
+                if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    throw .timedOut(outstanding: chunks.sentLines - chunks.answeredLines - answered)
+                }
+                if count <= 0 { throw .closed(outstanding: chunks.sentLines - chunks.answeredLines - answered) }
+                bytes = Array(buffer[0..<count])
+                consumed = 0
             }
-            if count <= 0 {
-                if sent.isFinished && sent.value == answers { break }
-                throw .closed(outstanding: sent.value - answers)
-            }
-            output.removeAll(keepingCapacity: true)
-            var start = 0
-            for index in 0..<count where buffer[index] == UInt8(ascii: "\n") {
-                partial.append(contentsOf: buffer[start...index])
-                if partial.starts(with: JSONLinesStream.errorPrefix) { failures += 1 }
-                output.append(contentsOf: partial)
-                partial.removeAll(keepingCapacity: true)
-                answers += 1
-                start = index + 1
-            }
-            partial.append(contentsOf: buffer[start..<count])
-            JSONLinesStream.writeOut(output)
+            chunks.answered(lines)
         }
         return failures
     }
@@ -151,14 +178,42 @@ struct JSONLinesStream {
     }
 }
 
-/// How many lines the writer has sent, and whether it is done; read by the reader thread.
-final class LineCount: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
+/// The chunks the writer has sent, in order (which connection, how many lines), and whether it is done;
+/// the reader takes them one by one, waiting while the writer is behind.
+final class ChunkLog: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var chunks: [(connection: Int, lines: Int)] = []
+    private var taken = 0
     private var finished = false
+    private var sent = 0
+    private var done = 0
 
-    func add(_ lines: Int) { lock.withLock { count += lines } }
-    func finish() { lock.withLock { finished = true } }
-    var value: Int { lock.withLock { count } }
-    var isFinished: Bool { lock.withLock { finished } }
+    func append(connection: Int, lines: Int) {
+        condition.withLock {
+            chunks.append((connection, lines))
+            sent += lines
+            condition.signal()
+        }
+    }
+
+    func finish() {
+        condition.withLock {
+            finished = true
+            condition.signal()
+        }
+    }
+
+    /// The next chunk whose answers to read; nil once every chunk is taken and the writer is done.
+    func next() -> (connection: Int, lines: Int)? {
+        condition.withLock {
+            while taken == chunks.count && !finished { condition.wait() }
+            guard taken < chunks.count else { return nil }
+            defer { taken += 1 }
+            return chunks[taken]
+        }
+    }
+
+    func answered(_ lines: Int) { condition.withLock { done += lines } }
+    var sentLines: Int { condition.withLock { sent } }
+    var answeredLines: Int { condition.withLock { done } }
 }
