@@ -35,7 +35,7 @@ struct JSONLinesStream {
     /// input; writes every answer to standard output. Returns how many answers are errors.
     func run(first: String) throws(Failure) -> Int {
         var descriptors: [Int32] = []
-        defer { descriptors.forEach { close($0) } }
+        defer { for descriptor in descriptors { close(descriptor) } }
         for _ in 0..<max(1, connections) { descriptors.append(try connect()) }
         var wait = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
         for descriptor in descriptors {
