@@ -18,9 +18,10 @@ public enum Brand: UInt8, Sendable, CaseIterable, Hashable, Codable {
     case naranja
     case verve
     case troy
-    /// Legacy UK debit brand, rebranded Maestro in 2002; cards may still be presented.
+    /// Legacy UK debit name, rebranded Maestro in 2002. A legacy name never overrides a live brand: the
+    /// brand table has no range of its own for it (its old ranges are Visa's and Maestro's today).
     case switchUK
-    /// Legacy UK debit brand, withdrawn in 2011.
+    /// Legacy UK debit name, withdrawn in 2011; as ``switchUK``, never answered as a card's brand.
     case solo
 
     /// The stable machine name used in JSON, on the wire and in configuration.
@@ -55,7 +56,7 @@ public enum Brand: UInt8, Sendable, CaseIterable, Hashable, Codable {
     /// The PAN lengths this brand issues (constants: no table to load, no lazy global to guard).
     @inlinable public var validLengths: PANLengths {
         switch self {
-        case .visa: .of(16, 18, 19)
+        case .visa: .of(13, 16, 18, 19)  // 13: older cards and published test numbers (4222222222222)
         case .mastercard: .of(16)
         case .americanExpress: .of(15)
         case .dinersClub: .of(14, 16, 19)
@@ -97,9 +98,12 @@ public enum Brand: UInt8, Sendable, CaseIterable, Hashable, Codable {
 
     @inlinable init(bits: UInt32) { self.bits = bits }
 
-    /// The given lengths (at most three, which is all any brand needs).
-    @inlinable public static func of(_ a: Int, _ b: Int? = nil, _ c: Int? = nil) -> PANLengths {
-        PANLengths(bits: 1 << UInt32(a) | (b.map { 1 << UInt32($0) } ?? 0) | (c.map { 1 << UInt32($0) } ?? 0))
+    /// The given lengths (at most four, which is all any brand needs).
+    @inlinable public static func of(_ a: Int, _ b: Int? = nil, _ c: Int? = nil, _ d: Int? = nil) -> PANLengths {
+        PANLengths(
+            bits: 1 << UInt32(a) | (b.map { 1 << UInt32($0) } ?? 0) | (c.map { 1 << UInt32($0) } ?? 0)
+                | (d.map { 1 << UInt32($0) } ?? 0)
+        )
     }
 
     /// Every length from `low` through `high`.

@@ -3,16 +3,23 @@
 /// Each entry is a brand and a comma-separated list of prefixes. A prefix `a-b` is a numeric range over the
 /// first `len(a)` digits of the PAN (both ends have the same number of digits). When the prefixes of several
 /// brands match a PAN, the **longest** matching prefix wins; between equally long prefixes the narrower range
-/// (the more specific one) wins. Source: shared/reference/brands.md (braintree/credit-card-type v10.3.0 plus
-/// the legacy UK Switch and Solo ranges). Edit here; ``BrandDirectory`` compiles it once at start-up.
+/// (the more specific one) wins. Source: shared/reference/brands.md (braintree/credit-card-type v10.3.0, with
+/// the ranges its cross-check against active_merchant found missing). Edit here; ``BrandDirectory`` compiles
+/// it once at start-up.
+///
+/// Switch and Solo are legacy names and have no rows: a legacy name never overrides a live brand. Their old
+/// ranges (4903, 4905, 4911, 4936; 564182, 633110, 6333, 6759; 6334, 6767) are Visa's and Maestro's today,
+/// and those rows (4; 56-59, 63, 67) answer them with the live brand's lengths.
 public enum BrandTable {
     public static let entries: [(brand: Brand, prefixes: String)] = [
         (.visa, "4"),
         (.mastercard, "51-55, 2221-2229, 223-229, 23-26, 270-271, 2720"),
         (.americanExpress, "34, 37"),
-        (.dinersClub, "300-305, 36, 38, 39"),
+        // 3095: from active_merchant's Diners ranges (not in credit-card-type).
+        (.dinersClub, "300-305, 36, 38, 39, 3095"),
         (.discover, "6011, 644-649, 65"),
-        (.jcb, "2131, 1800, 3528-3589"),
+        // 3088-3094 ... 3337-3349: JCB's ranges in active_merchant, which credit-card-type lacks.
+        (.jcb, "2131, 1800, 3528-3589, 3088-3094, 3096-3102, 3112-3120, 3158-3159, 3337-3349"),
         (
             .unionPay,
             """
@@ -21,12 +28,15 @@ public enum BrandTable {
             """
         ),
         (.maestro, "493698, 500000-504174, 504176-506698, 506779-508999, 56-59, 63, 67, 6"),
+        // Elo's last three (650057-650081, 651680-651704, 636298): its edges per Elo's own BIN file, as
+        // active_merchant cites it, where credit-card-type's end short.
         (
             .elo,
             """
             401178, 401179, 431274, 438935, 451416, 457393, 457631, 457632, 504175, 506699-506778, 509000-509999, \
             627780, 636297, 636368, 650031-650033, 650035-650051, 650405-650439, 650485-650538, 650541-650598, \
-            650700-650718, 650720-650727, 650901-650978, 651652-651679, 655000-655019, 655021-655058
+            650700-650718, 650720-650727, 650901-650978, 651652-651679, 655000-655019, 655021-655058, \
+            650057-650081, 651680-651704, 636298
             """
         ),
         (.mir, "2200-2204"),
@@ -54,7 +64,5 @@ public enum BrandTable {
             65878600-65878601, 65879800, 65880800, 65880900
             """
         ),
-        (.switchUK, "4903, 4905, 4911, 4936, 564182, 633110, 6333, 6759"),
-        (.solo, "6334, 6767"),
     ]
 }

@@ -89,15 +89,38 @@ struct BrandTests {
             ("6011111111111117", .discover), ("6445644564456445", .discover),
             ("3530111333300000", .jcb), ("3566002020360505", .jcb),
             ("6200000000000005", .unionPay), ("8171999927660000", .unionPay),
-            ("6759649826438453", .switchUK), ("6767000000000003", .solo), ("6304000000000000", .maestro),
+            ("6759649826438453", .maestro), ("6767000000000003", .maestro), ("6304000000000000", .maestro),
             ("2200000000000004", .mir), ("6362970000457013", .elo), ("5066991111111118", .elo),
             ("6062826786276634", .hipercard), ("6370950000000005", .hiper), ("5061040000000000005", .verve),
-            ("9792131111111110", .troy), ("5895620000000002", .naranja), ("4903000000000006", .switchUK),
+            ("9792131111111110", .troy), ("5895620000000002", .naranja), ("4903000000000006", .visa),
+            ("4911000000000003", .visa), ("3088000000000009", .jcb),
+            ("3095000000000000", .dinersClub), ("6500570000000000", .elo), ("6362980000000000", .elo),
         ] as [(String, Brand?)]
     )
     func wellKnownCards(pan: String, brand: Brand?) throws {
         let parsed = try PAN(pan)
         #expect(standardValidator.check(parsed).brand == brand)
+    }
+
+    @Test("a legacy name never overrides a live brand: Switch's and Solo's old ranges answer Visa and Maestro")
+    func legacyNamesNeverWin() throws {
+        for prefix in ["4903", "4905", "4911", "4936"] {
+            for length in [13, 16, 18, 19] {
+                let result = standardValidator.check(try PAN(Oracle.pan(prefix: prefix, length: length, fill: "0")))
+                #expect(result.brand == .visa && result.lengthValid, "\(prefix) at \(length) digits")
+            }
+        }
+        // Maestro UK's 6759 and Solo's 6767 at every Maestro length, 12 to 19 (a 12-15-digit card was declined).
+        for prefix in ["564182", "633110", "6333", "6759", "6334", "6767"] {
+            for length in 12...19 {
+                let result = standardValidator.check(try PAN(Oracle.pan(prefix: prefix, length: length, fill: "0")))
+                #expect(result.brand == .maestro && result.lengthValid, "\(prefix) at \(length) digits")
+            }
+        }
+        // PayPal's published 13-digit Visa test card.
+        let paypal = standardValidator.check(try PAN("4222222222222"))
+        #expect(paypal.brand == .visa && paypal.lengthValid && paypal.luhnValid)
+        #expect(BrandDirectory.standard.ranges.allSatisfy { $0.brand != .switchUK && $0.brand != .solo })
     }
 
     @Test("longest prefix wins over shorter ones, and the narrower range breaks a tie")

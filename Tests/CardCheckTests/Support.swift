@@ -61,7 +61,9 @@ struct ReferenceBrandTable {
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
             guard cells.count == 4 else { continue }
             let name = String(cells[0].split(separator: " ")[0])
-            let ranges = cells[1].components(separatedBy: ", ").map { item -> (Int, Int, Int) in
+            // "—": a legacy name with no ranges of its own.
+            let ranges = (cells[1] == "—" ? [] : cells[1].components(separatedBy: ", ")).map {
+                item -> (Int, Int, Int) in
                 let bounds = item.components(separatedBy: "–")
                 return (Int(bounds[0])!, Int(bounds.last!)!, bounds[0].count)
             }
