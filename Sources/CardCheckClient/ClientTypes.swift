@@ -74,7 +74,9 @@ extension CardCheckClient {
             self.action = action
         }
 
-        init(wire response: InterpretResponse) {
+        /// From the wire's answer; `package`, so that `cardcheck interpret --local` shows its in-process
+        /// answer in the same shape without a codec struct entering the public API.
+        package init(wire response: InterpretResponse) {
             avs = response.avs.map {
                 AVSPart(meaning: $0.meaning, street: $0.street, postal: $0.postal, action: $0.action, advice: $0.advice)
             }

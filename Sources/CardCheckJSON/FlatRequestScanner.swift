@@ -187,9 +187,9 @@ enum FlatRequestScanner {
 
         mutating func request() -> ValidationRequest? {
             guard take(0x7B) else { return nil }  // {
-            var values = [String?](repeating: nil, count: Key.allCases.count)
+            var request = ValidationRequest()
+            var onFile = Address()
             var seen = 0
-            var indicator: Int?
             if !take(0x7D) {  // not }
                 repeat {
                     guard let key = key(), seen & (1 << key.rawValue) == 0, take(0x3A) else { return nil }
@@ -201,35 +201,31 @@ enum FlatRequestScanner {
                         if bytes[index] == 0x22 {
                             // As the decoder's path does: the string's text read as a Swift Int.
                             guard let text = string(), let number = Int(text) else { return nil }
-                            indicator = number
+                            request.cscIndicator = number
                         } else {
                             guard let number = integer() else { return nil }
-                            indicator = number
+                            request.cscIndicator = number
                         }
-                    } else {
-                        guard bytes[index] == 0x22, let text = string() else { return nil }
-                        values[key.rawValue] = text
+                        continue
+                    }
+                    guard bytes[index] == 0x22, let text = string() else { return nil }
+                    switch key {
+                    case .pan: request.pan = text
+                    case .expiry: request.expiry = text
+                    case .csc: request.csc = text
+                    case .street: request.address.street = text
+                    case .postalCode: request.address.postalCode = text
+                    case .country: request.address.country = text
+                    case .onFileStreet: onFile.street = text
+                    case .onFilePostalCode: onFile.postalCode = text
+                    case .onFileCountry: onFile.country = text
+                    case .cscIndicator: return nil  // handled above
                     }
                 } while take(0x2C)  // ,
                 guard take(0x7D) else { return nil }
             }
             skipSpace()
             guard index == bytes.count else { return nil }
-            var request = ValidationRequest()
-            request.pan = values[Key.pan.rawValue]
-            request.expiry = values[Key.expiry.rawValue]
-            request.csc = values[Key.csc.rawValue]
-            request.cscIndicator = indicator
-            request.address = Address(
-                street: values[Key.street.rawValue],
-                postalCode: values[Key.postalCode.rawValue],
-                country: values[Key.country.rawValue]
-            )
-            let onFile = Address(
-                street: values[Key.onFileStreet.rawValue],
-                postalCode: values[Key.onFilePostalCode.rawValue],
-                country: values[Key.onFileCountry.rawValue]
-            )
             request.onFileAddress = onFile == Address() ? nil : onFile
             return request
         }

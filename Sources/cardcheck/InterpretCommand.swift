@@ -24,7 +24,9 @@ struct InterpretCommand: AsyncParsableCommand {
         let request = InterpretRequest(avs: avs, csc: csc)
         let response: CardCheckClient.Interpretation
         if engine.local {
-            response = CardCheckClient.Interpretation(InterpretResponse(request, policy: try engine.validator().policy))
+            response = CardCheckClient.Interpretation(
+                wire: InterpretResponse(request, policy: try engine.validator().policy)
+            )
         } else {
             let client = engine.client()
             do { response = try await client.interpret(avs: request.avs, csc: request.csc) } catch {
@@ -65,18 +67,5 @@ struct InterpretCommand: AsyncParsableCommand {
             }
             print("action \(response.action.name)")
         }
-    }
-}
-
-extension CardCheckClient.Interpretation {
-    /// The in-process answer (--local) in the shape of the daemon's.
-    init(_ response: InterpretResponse) {
-        self.init(
-            avs: response.avs.map {
-                AVSPart(meaning: $0.meaning, street: $0.street, postal: $0.postal, action: $0.action, advice: $0.advice)
-            },
-            csc: response.csc.map { CSCPart(meaning: $0.meaning, action: $0.action, advice: $0.advice) },
-            action: response.action
-        )
     }
 }

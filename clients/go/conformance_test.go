@@ -5,7 +5,6 @@ package cardcheck
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -342,9 +341,6 @@ func answerLine(client *Client, text string) string {
 		if serverError.Field != "" {
 			field = serverError.Field
 		}
-		var out bytes.Buffer
-		encoder := json.NewEncoder(&out)
-		encoder.SetEscapeHTML(false)
 		// The JSON Lines error object, keys in its order.
 		code, _ := json.Marshal(serverError.Code)
 		fieldJSON, _ := json.Marshal(field)
