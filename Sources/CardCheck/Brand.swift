@@ -1,93 +1,88 @@
-/// A card brand (scheme), decided from the IIN prefix of the PAN.
+/// A card brand (scheme): its name and the facts the checks need (PAN lengths, security code, Luhn rule).
 ///
-/// Every brand carries the PAN lengths it issues and the name and length of its card security code.
-/// The prefix ranges themselves live in ``BrandTable`` so that they can be edited as data.
-public enum Brand: UInt8, Sendable, CaseIterable, Hashable, Codable {
-    case visa = 1
-    case mastercard
-    case americanExpress
-    case dinersClub
-    case discover
-    case jcb
-    case unionPay
-    case maestro
-    case elo
-    case mir
-    case hiper
-    case hipercard
-    case naranja
-    case verve
-    case troy
-    /// Legacy UK debit name, rebranded Maestro in 2002. A legacy name never overrides a live brand: the
-    /// brand table has no range of its own for it (its old ranges are Visa's and Maestro's today).
-    case switchUK
-    /// Legacy UK debit name, withdrawn in 2011; as ``switchUK``, never answered as a card's brand.
-    case solo
+/// Brands are data: the built-in ones come from `data/brands.csv` (compiled in as ``BuiltInCardData``), and a
+/// brands file declares more at run time (``CardDataFile``). Two brands are the same brand when their names
+/// are, so a brand keeps its identity across reloads.
+public struct Brand: Sendable, Hashable, CustomStringConvertible {
+    /// The stable machine name used in JSON, on the wire and in configuration: `[a-z0-9-]`, 1 to 32 bytes.
+    public let name: String
+    /// What the brand calls its card security code (CVV, CVC, CID, ...).
+    public let securityCodeName: String
+    /// Digits in the card security code (3, or 4 on the front of American Express cards).
+    public let securityCodeLength: Int
+    public let securityCodeLocation: SecurityCodeLocation
+    public let luhn: LuhnRule
+    /// The PAN lengths the brand issues, where a range does not say.
+    public let validLengths: PANLengths
+    /// A legacy name (Switch, Solo) never becomes a card's brand; it is reported beside the live one.
+    public let isLegacy: Bool
 
-    /// The stable machine name used in JSON, on the wire and in configuration.
-    public var name: String {
-        switch self {
-        case .visa: "visa"
-        case .mastercard: "mastercard"
-        case .americanExpress: "american-express"
-        case .dinersClub: "diners-club"
-        case .discover: "discover"
-        case .jcb: "jcb"
-        case .unionPay: "unionpay"
-        case .maestro: "maestro"
-        case .elo: "elo"
-        case .mir: "mir"
-        case .hiper: "hiper"
-        case .hipercard: "hipercard"
-        case .naranja: "naranja"
-        case .verve: "verve"
-        case .troy: "troy"
-        case .switchUK: "switch"
-        case .solo: "solo"
-        }
+    public init(
+        name: String,
+        securityCodeName: String = "CSC",
+        securityCodeLength: Int = 3,
+        securityCodeLocation: SecurityCodeLocation = .back,
+        luhn: LuhnRule = .required,
+        validLengths: PANLengths = .from(12, through: 19),
+        isLegacy: Bool = false
+    ) {
+        self.name = name
+        self.securityCodeName = securityCodeName
+        self.securityCodeLength = securityCodeLength
+        self.securityCodeLocation = securityCodeLocation
+        self.luhn = luhn
+        self.validLengths = validLengths
+        self.isLegacy = isLegacy
     }
 
-    /// Looks a brand up by its machine name (``name``).
-    public init?(name: String) {
-        guard let brand = Brand.allCases.first(where: { $0.name == name }) else { return nil }
-        self = brand
+    /// A brand known only by its name (as a client reads one from an answer): the default code and lengths.
+    public init(named name: String) {
+        self = Brand.builtIn(named: name) ?? Brand(name: name)
     }
 
-    /// The PAN lengths this brand issues (constants: no table to load, no lazy global to guard).
-    @inlinable public var validLengths: PANLengths {
-        switch self {
-        case .visa: .of(13, 16, 18, 19)  // 13: older cards and published test numbers (4222222222222)
-        case .mastercard: .of(16)
-        case .americanExpress: .of(15)
-        case .dinersClub: .of(14, 16, 19)
-        case .discover: .of(16, 19)
-        case .jcb: .from(16, through: 19)
-        case .unionPay: .from(14, through: 19)
-        case .maestro: .from(12, through: 19)
-        case .elo: .of(16)
-        case .mir: .from(16, through: 19)
-        case .hiper, .hipercard, .naranja, .troy: .of(16)
-        case .verve: .of(16, 18, 19)
-        case .switchUK, .solo: .of(16, 18, 19)
-        }
-    }
+    public static func == (lhs: Brand, rhs: Brand) -> Bool { lhs.name == rhs.name }
+    public func hash(into hasher: inout Hasher) { hasher.combine(name) }
+    public var description: String { name }
 
-    /// What the brand calls its card security code.
-    public var securityCodeName: String {
-        switch self {
-        case .visa, .dinersClub, .jcb, .naranja, .verve, .troy, .switchUK, .solo: "CVV"
-        case .mastercard, .maestro, .hiper, .hipercard: "CVC"
-        case .americanExpress, .discover: "CID"
-        case .unionPay: "CVN"
-        case .elo: "CVE"
-        case .mir: "CVP2"
-        }
-    }
+    /// The built-in brand named `name`, if there is one.
+    public static func builtIn(named name: String) -> Brand? { BuiltInCardData.brandsByName[name] }
 
-    /// Digits in the card security code: 4 on the front of American Express cards, 3 on the back of all others.
-    public var securityCodeLength: Int {
-        self == .americanExpress ? 4 : 3
-    }
+    /// Every built-in brand, in the order of `data/brands.csv`.
+    public static var builtIn: [Brand] { BuiltInCardData.catalog.brands }
+
+    // The brands the engine itself names (American Express's codes, UnionPay's Luhn rule), and the
+    // credit-card-type brands by name for callers and tests.
+    public static let visa = BuiltInCardData.brand("visa")
+    public static let mastercard = BuiltInCardData.brand("mastercard")
+    public static let americanExpress = BuiltInCardData.brand("american-express")
+    public static let dinersClub = BuiltInCardData.brand("diners-club")
+    public static let discover = BuiltInCardData.brand("discover")
+    public static let jcb = BuiltInCardData.brand("jcb")
+    public static let unionPay = BuiltInCardData.brand("unionpay")
+    public static let maestro = BuiltInCardData.brand("maestro")
+    public static let elo = BuiltInCardData.brand("elo")
+    public static let mir = BuiltInCardData.brand("mir")
+    public static let hiper = BuiltInCardData.brand("hiper")
+    public static let hipercard = BuiltInCardData.brand("hipercard")
+    public static let naranja = BuiltInCardData.brand("naranja")
+    public static let verve = BuiltInCardData.brand("verve")
+    public static let troy = BuiltInCardData.brand("troy")
+    public static let switchUK = BuiltInCardData.brand("switch")
+    public static let solo = BuiltInCardData.brand("solo")
+}
+
+/// Where the card security code is printed.
+public enum SecurityCodeLocation: String, Sendable, Hashable {
+    case front, back
+}
+
+/// Whether a brand's numbers must pass Mod 10.
+public enum LuhnRule: String, Sendable, Hashable {
+    /// A failure is `luhn_failed` (declined by default).
+    case required
+    /// Some numbers do not satisfy Mod 10 (or carry another check digit): a failure is reported with its own
+    /// reason (`unionpay_luhn_failed` for UnionPay, `luhn_optional_failed` for others), reviewed by default.
+    case optional
 }
 
 /// A set of PAN lengths (12 to 19 digits), stored as a bit mask so that checks never allocate.
@@ -98,12 +93,9 @@ public enum Brand: UInt8, Sendable, CaseIterable, Hashable, Codable {
 
     @inlinable init(bits: UInt32) { self.bits = bits }
 
-    /// The given lengths (at most four, which is all any brand needs).
-    @inlinable public static func of(_ a: Int, _ b: Int? = nil, _ c: Int? = nil, _ d: Int? = nil) -> PANLengths {
-        PANLengths(
-            bits: 1 << UInt32(a) | (b.map { 1 << UInt32($0) } ?? 0) | (c.map { 1 << UInt32($0) } ?? 0)
-                | (d.map { 1 << UInt32($0) } ?? 0)
-        )
+    /// The given lengths.
+    @inlinable public static func of(_ lengths: Int...) -> PANLengths {
+        PANLengths(bits: lengths.reduce(0) { $0 | 1 << UInt32($1) })
     }
 
     /// Every length from `low` through `high`.
@@ -117,4 +109,32 @@ public enum Brand: UInt8, Sendable, CaseIterable, Hashable, Codable {
 
     /// The lengths in ascending order.
     public var lengths: [Int] { PANLengths.allowed.filter(contains) }
+
+    /// Reads `16`, `13;16;19` or `12-19` (and mixes: `12-15;19`), every length within 12 to 19.
+    public init?(text: Substring) {
+        var bits: UInt32 = 0
+        for item in text.split(separator: ";", omittingEmptySubsequences: false) {
+            let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
+            guard bounds.count <= 2, let low = Int(bounds[0]), let high = Int(bounds[bounds.count - 1]),
+                PANLengths.allowed.contains(low), PANLengths.allowed.contains(high), low <= high
+            else { return nil }
+            bits |= PANLengths.from(low, through: high).bits
+        }
+        self.init(bits: bits)
+    }
+
+    /// The lengths as the files write them: runs as `12-19`, the rest `;`-separated.
+    public var text: String {
+        var parts: [String] = []
+        var lengths = self.lengths[...]
+        while let first = lengths.first {
+            var last = first
+            while lengths.dropFirst(last - first + 1).first == last + 1 { last += 1 }
+            parts.append(
+                last - first >= 2 ? "\(first)-\(last)" : (first...last).map(String.init).joined(separator: ";")
+            )
+            lengths = lengths.dropFirst(last - first + 1)
+        }
+        return parts.joined(separator: ";")
+    }
 }

@@ -61,6 +61,7 @@
         }
         policy[.unionPayLuhnFailed] = .review
         policy[.brandUnknown] = .review
+        policy[.luhnOptionalFailed] = .review
         for code in AVSCode.allCases { policy[code] = Interpretation.avs(code).recommendedAction }
         for code in CSCResult.allCases { policy[code] = Interpretation.csc(code).recommendedAction }
         return policy

@@ -13,6 +13,15 @@ public enum Reason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvert
     case cscD, cscI, cscM, cscN, cscP, cscS, cscU, cscX
     case avsA, avsB, avsC, avsD, avsE, avsF, avsG, avsH, avsI, avsJ, avsK, avsL, avsM
     case avsN, avsO, avsP, avsQ, avsR, avsS, avsT, avsU, avsV, avsW, avsX, avsY, avsZ
+    // Attributes from a range file: noted on every card that has them, accepted unless the policy says
+    // otherwise (a merchant's rule, not a network's recommendation).
+    case fundingPrepaid
+    case fundingDebit
+    case fundingCredit
+    /// The issuer's country differs from the billing `country` the customer entered.
+    case countryMismatch
+    /// A Luhn failure of a brand whose numbers may fail Mod 10 (other than UnionPay, which keeps its own).
+    case luhnOptionalFailed
 
     @inlinable public init(_ code: CSCResult) {
         self = Reason(rawValue: Reason.cscD.rawValue + code.rawValue)!
@@ -33,6 +42,11 @@ public enum Reason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvert
         case .expired: return "expired"
         case .expiryTooFar: return "expiry_too_far"
         case .cscNotProvided: return "csc_not_provided"
+        case .fundingPrepaid: return "funding_prepaid"
+        case .fundingDebit: return "funding_debit"
+        case .fundingCredit: return "funding_credit"
+        case .countryMismatch: return "country_mismatch"
+        case .luhnOptionalFailed: return "luhn_optional_failed"
         default:
             if rawValue >= Reason.avsA.rawValue {
                 return "avs_\(AVSCode(rawValue: rawValue - Reason.avsA.rawValue)!.letter)"

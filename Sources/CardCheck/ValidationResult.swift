@@ -2,17 +2,30 @@
 @frozen public struct PANCheck: Sendable, Hashable {
     public var masked: MaskedPAN
     public var luhnValid: Bool
-    /// `nil` when no brand's prefix matches.
-    public var brand: Brand?
-    /// Whether the brand issues PANs of this length (true for an unknown brand: 12 to 19 digits).
+    /// What the most specific matching range says (brand, issuer data); `nil` when no range matches.
+    public var card: CardAttributes?
+    /// Whether the range issues PANs of this length (true for an unknown brand: 12 to 19 digits).
     public var lengthValid: Bool
 
-    @inlinable public init(masked: MaskedPAN, luhnValid: Bool, brand: Brand?, lengthValid: Bool) {
+    @inlinable public init(masked: MaskedPAN, luhnValid: Bool, card: CardAttributes?, lengthValid: Bool) {
         self.masked = masked
         self.luhnValid = luhnValid
-        self.brand = brand
+        self.card = card
         self.lengthValid = lengthValid
     }
+
+    /// A result known only by its brand (no issuer data).
+    public init(masked: MaskedPAN, luhnValid: Bool, brand: Brand?, lengthValid: Bool) {
+        self.init(
+            masked: masked,
+            luhnValid: luhnValid,
+            card: brand.map { CardAttributes(brand: $0) },
+            lengthValid: lengthValid
+        )
+    }
+
+    /// `nil` when no brand's range matches.
+    @inlinable public var brand: Brand? { card?.brand }
 }
 
 /// The answer for one ``ValidationRequest``. Each check is `nil` when the request did not ask for it.

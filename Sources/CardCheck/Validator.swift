@@ -6,7 +6,8 @@
 public struct Validator: Sendable {
     public var policy: DecisionPolicy
     public var addressMatcher: AddressMatcher
-    public var brands: BrandDirectory
+    /// Brands and issuer data by PAN prefix.
+    public var cards: CardDirectory
     /// Verifies entered security codes with the issuers' keys; without it (or for a card no key covers)
     /// a well-formed code is `U`.
     public var securityCodes: (any SecurityCodeVerifier)? {
@@ -20,11 +21,11 @@ public struct Validator: Sendable {
     public init(
         policy: DecisionPolicy = .cardNetworkDefaults,
         avsOptions: AVSOptions = AVSOptions(),
-        brands: BrandDirectory = .standard
+        cards: CardDirectory = .standard
     ) {
         self.policy = policy
         self.addressMatcher = AddressMatcher(options: avsOptions)
-        self.brands = brands
+        self.cards = cards
     }
 
     /// Checks `request` as of the calendar month `today`.
@@ -47,8 +48,17 @@ public struct Validator: Sendable {
             let parsed = try PAN(utf8: bytes)
             parsedPAN = parsed
             let pan = check(parsed)
-            if !pan.luhnValid { decision.note(pan.brand == .unionPay ? .unionPayLuhnFailed : .luhnFailed) }
-            if pan.brand == nil { decision.note(.brandUnknown) }
+            if !pan.luhnValid { decision.note(Validator.luhnReason(pan.card?.brand)) }
+            if let card = pan.card {
+                if let funding = card.funding { decision.noteFunding(funding) }
+                if let issuerCountry = card.issuerCountry, let entered = request.address.country,
+                    let country = CountryCode.alpha2(entered), country != CountryCode.packed(issuerCountry)
+                {
+                    decision.note(.countryMismatch)
+                }
+            } else {
+                decision.note(.brandUnknown)
+            }
             if !pan.lengthValid { decision.note(.lengthInvalid) }
             panCheck = pan
         }
@@ -109,9 +119,15 @@ public struct Validator: Sendable {
 
     /// Luhn, brand and length: the cheapest useful check, and all a PAN-only request needs.
     @inlinable public func check(_ pan: PAN) -> PANCheck {
-        let brand = brands.brand(of: pan)
-        let lengthValid = brand?.validLengths.contains(pan.length) ?? true
-        return PANCheck(masked: pan.masked, luhnValid: pan.luhnValid, brand: brand, lengthValid: lengthValid)
+        let card = cards.attributes(of: pan)
+        let lengthValid = card?.lengths.contains(pan.length) ?? true
+        return PANCheck(masked: pan.masked, luhnValid: pan.luhnValid, card: card, lengthValid: lengthValid)
+    }
+
+    /// The reason of a Luhn failure: declined unless the brand's numbers may fail Mod 10.
+    @usableFromInline static func luhnReason(_ brand: Brand?) -> Reason {
+        guard let brand, brand.luhn == .optional else { return .luhnFailed }
+        return brand == .unionPay ? .unionPayLuhnFailed : .luhnOptionalFailed
     }
 
     /// The running decision of one request.
@@ -121,6 +137,15 @@ public struct Validator: Sendable {
         @usableFromInline var reasons = ReasonSet()
 
         @inlinable init(policy: DecisionPolicy) { self.policy = policy }
+
+        @inlinable mutating func noteFunding(_ funding: Funding) {
+            switch funding {
+            case .prepaid: note(.fundingPrepaid)
+            case .debit: note(.fundingDebit)
+            case .credit: note(.fundingCredit)
+            case .charge, .deferredDebit: break
+            }
+        }
 
         @inlinable mutating func note(_ reason: Reason) {
             let reasonAction = policy[reason]

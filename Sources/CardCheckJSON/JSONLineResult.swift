@@ -3,13 +3,14 @@ import CardCheck
 /// Writes results and errors as JSON Lines output objects: the stable output contract of `cardcheck
 /// validate --json`, identical whether the engine ran in-process or in the daemon.
 ///
-/// Result keys, always all present and in this order: `masked_pan`, `luhn_valid`, `brand`, `length_valid`,
-/// `expiry_valid`, `csc_presence`, `csc_format_valid`, `csc_result`, `avs_result`, `avs_street_match`,
+/// Result keys, always all present and in this order: `masked_pan`, `luhn_valid`, `brand`, `legacy_brand`,
+/// `length_valid`, `issuer_country`, `funding`, `product`, `issuer`, `networks`, `expiry_valid`, `csc_presence`, `csc_format_valid`, `csc_result`, `avs_result`, `avs_street_match`,
 /// `avs_postal_match`, `action`, `reasons`. A check the request did not ask for is `null`.
 /// A failed line is `{"error":{"code":...,"field":...,"message":...}}`.
 public enum JSONLineResult {
     public static let keys: [String] = [
-        "masked_pan", "luhn_valid", "brand", "length_valid", "expiry_valid", "csc_presence", "csc_format_valid",
+        "masked_pan", "luhn_valid", "brand", "legacy_brand", "length_valid", "issuer_country", "funding", "product",
+        "issuer", "networks", "expiry_valid", "csc_presence", "csc_format_valid",
         "csc_result", "avs_result", "avs_street_match", "avs_postal_match", "action", "reasons",
     ]
 
@@ -17,8 +18,15 @@ public enum JSONLineResult {
         var json = JSONWriter()
         json.add("masked_pan", result.pan.map { $0.masked.description })
         json.add("luhn_valid", result.pan?.luhnValid)
-        json.add("brand", result.pan?.brand?.name)
+        let card = result.pan?.card
+        json.add("brand", card?.brand.name)
+        json.add("legacy_brand", card?.legacyBrand?.name)
         json.add("length_valid", result.pan?.lengthValid)
+        json.add("issuer_country", card?.issuerCountry)
+        json.add("funding", card?.funding?.name)
+        json.add("product", card?.product)
+        json.add("issuer", card?.issuer)
+        json.add("networks", card.flatMap { $0.networks.isEmpty ? nil : $0.networks.map(\.name) })
         json.add("expiry_valid", result.expiry?.isValid)
         json.add("csc_presence", result.csc?.presence.name)
         json.add("csc_format_valid", result.csc?.formatValid)

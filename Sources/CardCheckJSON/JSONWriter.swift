@@ -38,8 +38,13 @@ public struct JSONWriter {
         bytes.append(contentsOf: String(number).utf8)
     }
 
-    public mutating func add(_ name: String, _ values: [String]) {
+    /// An array of strings, or `null`.
+    public mutating func add(_ name: String, _ values: [String]?) {
         key(name)
+        guard let values else {
+            bytes.append(contentsOf: "null".utf8)
+            return
+        }
         bytes.append(UInt8(ascii: "["))
         for (index, value) in values.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }

@@ -32,6 +32,8 @@ public struct Configuration: Sendable, Equatable {
     public internal(set) var logLevel = "info"
     /// The card verification key file; systemd's credential `cardcheck-keys` takes its place when given.
     var keyFile = ""
+    var brandsFile = ""
+    var rangesFile = ""
 
     public init() {}
 

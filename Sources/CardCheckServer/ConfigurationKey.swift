@@ -168,6 +168,28 @@ public struct ConfigurationKey: Sendable {
                 in a drop-in, which takes the place of this file. Empty: no keys, and codes are answered U.
                 """
         ),
+        text(
+            "brands",
+            \.brandsFile,
+            required: false,
+            reloadable: true,
+            doc: """
+                Card brands beyond the built-in ones (README.md, "Card data files"): a CSV file with the header \
+                `name,csc_name,csc_length,csc_location,luhn[,lengths[,status]]`. Empty: the built-in brands only.
+                """
+        ),
+        text(
+            "ranges",
+            \.rangesFile,
+            required: false,
+            reloadable: true,
+            doc: """
+                Card ranges (BIN and account-range file) that extend and override the built-in table, with issuer \
+                country, funding, product, issuer and co-badged networks: a CSV file with the header \
+                `low,high,brand,lengths,country,funding,product,issuer,networks` (README.md, "Card data files"). \
+                Loaded at start and on reload, swapped whole; a bad line keeps the data in force. Empty: none.
+                """
+        ),
     ]
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]

@@ -26,6 +26,7 @@ public enum Daemon {
     public static func checkReport(_ configuration: Configuration) throws(ConfigurationError) -> String {
         let access = try PeerAccess(configuration)
         let keys = try KeyLoading.load(configuration)
+        let cards = try CardDataLoading.load(configuration)
         func ids(_ set: Set<UInt32>) -> String { set.sorted().map(String.init).joined(separator: ", ") }
         var lines = configuration.effectiveLines
         lines.append("# allowed uids: \(ids(access.connect.uids)); allowed gids: \(ids(access.connect.gids))")
@@ -42,6 +43,7 @@ public enum Daemon {
                     )
             )
         }
+        lines.append("# card data: " + CardDataLoading.summary(cards))
         lines.append("# configuration OK")
         return lines.joined(separator: "\n")
     }
@@ -55,8 +57,16 @@ public enum Daemon {
     ) throws {
         let access = try PeerAccess(configuration)
         let keys = try KeyLoading.load(configuration)
-        try Server(configuration: configuration, keys: keys, access: access, logger: logger, loadConfiguration: reload)
-            .run()
+        let cards = try CardDataLoading.load(configuration)
+        try Server(
+            configuration: configuration,
+            keys: keys,
+            cards: cards,
+            access: access,
+            logger: logger,
+            loadConfiguration: reload
+        )
+        .run()
     }
 
     /// Blocks the stop and reload signals; before any thread exists (see ``ProcessSignals``).

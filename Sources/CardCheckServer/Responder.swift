@@ -276,7 +276,7 @@ public struct Responder: Sendable {
 
     /// American Express's security code method is not public: cardcheck neither makes nor checks it.
     private func isAmericanExpress(_ pan: PAN) -> Bool {
-        validators.configured.brands.brand(of: pan) == .americanExpress
+        validators.configured.cards.brand(of: pan) == .americanExpress
     }
 
     /// Appends an error response.

@@ -26,6 +26,7 @@ final class Server: Sendable {
     init(
         configuration: Configuration,
         keys: KeyLoading.Loaded?,
+        cards: CardDataLoading.Loaded,
         access: PeerAccess,
         logger: Logger,
         loadConfiguration: @escaping @Sendable () throws -> Configuration
@@ -38,11 +39,25 @@ final class Server: Sendable {
         workers = WorkerPool(count: configuration.workers)
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.ioThreads)
         responders = ResponderSource(
-            Server.responder(for: configuration, keys: keys, statistics: statistics, workers: workers),
+            Server.responder(for: configuration, keys: keys, cards: cards, statistics: statistics, workers: workers),
             access: access
         )
         Server.logKeys(keys, logger: logger)
+        Server.logCardData(cards, logger: logger)
         Server.logGenerateAccess(access, logger: logger)
+    }
+
+    /// Says what card data is in force and how long it took to load.
+    static func logCardData(_ cards: CardDataLoading.Loaded, logger: Logger) {
+        logger.info(
+            "card data loaded",
+            metadata: [
+                "ranges": "\(cards.directory.fileRangeCount)",
+                "declared_brands": "\(cards.directory.declaredBrandCount)",
+                "segments": "\(cards.directory.segmentCount)",
+                "seconds": "\(String(format: "%.3f", cards.seconds))",
+            ]
+        )
     }
 
     /// Says who may generate codes when anyone may: a security reviewer looks for exactly this line.
@@ -80,11 +95,13 @@ final class Server: Sendable {
     static func responder(
         for configuration: Configuration,
         keys: KeyLoading.Loaded?,
+        cards: CardDataLoading.Loaded,
         statistics: DaemonStatistics,
         workers: WorkerPool
     ) -> Responder {
         var validator = configuration.validator
         validator.securityCodes = keys?.table
+        validator.cards = cards.directory
         return Responder(
             validator: validator,
             securityCodes: keys?.table,
@@ -187,11 +204,15 @@ final class Server: Sendable {
             let next = try loadConfiguration()
             let nextAccess = try PeerAccess(next)
             let keys = try KeyLoading.load(next)
+            // Read and compiled whole before the swap: requests go on with the data in force meanwhile, and
+            // each is answered from one directory, the old or the new.
+            let cards = try CardDataLoading.load(next)
             responders.replace(
-                with: Server.responder(for: next, keys: keys, statistics: statistics, workers: workers),
+                with: Server.responder(for: next, keys: keys, cards: cards, statistics: statistics, workers: workers),
                 access: nextAccess
             )
             Server.logKeys(keys, logger: logger)
+            Server.logCardData(cards, logger: logger)
             Server.logGenerateAccess(nextAccess, logger: logger)
             let restartOnly = next.restartOnlyDifferences(from: configuration)
             if restartOnly.isEmpty {

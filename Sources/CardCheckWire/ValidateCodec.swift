@@ -50,6 +50,12 @@ public enum ValidateCodec {
         case avsPostalMatch = 0x0B
         case action = 0x0C
         case reasons = 0x0D
+        case legacyBrand = 0x0E
+        case issuerCountry = 0x0F
+        case funding = 0x10
+        case product = 0x11
+        case issuer = 0x12
+        case networks = 0x13
 
         /// The field's name in PROTOCOL.md.
         var name: String {
@@ -67,6 +73,12 @@ public enum ValidateCodec {
             case .avsPostalMatch: "avs_postal_match"
             case .action: "action"
             case .reasons: "reasons"
+            case .legacyBrand: "legacy_brand"
+            case .issuerCountry: "issuer_country"
+            case .funding: "funding"
+            case .product: "product"
+            case .issuer: "issuer"
+            case .networks: "networks"
             }
         }
     }
@@ -150,14 +162,18 @@ public enum ValidateCodec {
 
     /// Writes a result's fields (the server side). Checks that were not asked for are left out.
     public static func write(_ result: ValidationResult, to buffer: inout ByteBuffer) {
-        // Written in place in one reserved stretch: this is the daemon's hottest path.
-        buffer.writeFields(maximum: 192) { fields in
+        // Written in place in one reserved stretch: this is the daemon's hottest path. Card data from a range
+        // file (free text) adds its own length.
+        buffer.writeFields(maximum: 192 + (result.pan?.card.map(ValidateCodec.cardDataRoom) ?? 0)) { fields in
             if let pan = result.pan {
                 fields.field(ResponseTag.maskedPAN.rawValue, maximum: PAN.digitRange.upperBound) {
                     pan.masked.writeASCII(to: $0)
                 }
                 fields.bool(ResponseTag.luhnValid.rawValue, pan.luhnValid)
-                if let brand = pan.brand { fields.text(ResponseTag.brand.rawValue, brand.name) }
+                if let card = pan.card {
+                    fields.text(ResponseTag.brand.rawValue, card.brand.name)
+                    ValidateCodec.writeCardData(card, to: &fields)
+                }
                 fields.bool(ResponseTag.lengthValid.rawValue, pan.lengthValid)
             }
             if let expiry = result.expiry { fields.byte(ResponseTag.expiry.rawValue, expiry.rawValue) }
@@ -176,11 +192,39 @@ public enum ValidateCodec {
         }
     }
 
+    /// Room for what ``writeCardData(_:to:)`` writes, beyond the brand.
+    @usableFromInline static func cardDataRoom(_ card: CardAttributes) -> Int {
+        guard
+            card.legacyBrand != nil || card.issuerCountry != nil || card.funding != nil || card.product != nil
+                || card.issuer != nil || !card.networks.isEmpty
+        else { return 0 }
+        return 6 * 3 + (card.legacyBrand?.name.utf8.count ?? 0) + 2 + 1 + (card.product?.utf8.count ?? 0)
+            + (card.issuer?.utf8.count ?? 0) + card.networks.reduce(0) { $0 + $1.name.utf8.count + 1 }
+    }
+
+    /// The range file's data about the card: each field only when the matching range has it.
+    @usableFromInline static func writeCardData(_ card: CardAttributes, to fields: inout FieldWriter) {
+        if let legacy = card.legacyBrand { fields.text(ResponseTag.legacyBrand.rawValue, legacy.name) }
+        if let country = card.issuerCountry { fields.text(ResponseTag.issuerCountry.rawValue, country) }
+        if let funding = card.funding { fields.byte(ResponseTag.funding.rawValue, funding.rawValue) }
+        if let product = card.product { fields.text(ResponseTag.product.rawValue, product) }
+        if let issuer = card.issuer { fields.text(ResponseTag.issuer.rawValue, issuer) }
+        if !card.networks.isEmpty {
+            fields.text(ResponseTag.networks.rawValue, card.networks.map(\.name).joined(separator: ";"))
+        }
+    }
+
     /// Reads a result (the client side).
     public static func readResult(_ fields: ByteBuffer) throws(WireError) -> ValidationResult {
         var masked: MaskedPAN?
         var luhnValid: Bool?
         var brand: Brand?
+        var legacyBrand: Brand?
+        var issuerCountry: String?
+        var funding: Funding?
+        var product: String?
+        var issuer: String?
+        var networks: [Brand] = []
         var lengthValid: Bool?
         var expiry: ExpiryStatus?
         var presence: CSCPresence?
@@ -200,9 +244,19 @@ public enum ValidateCodec {
                 }
                 masked = parsed
             case .luhnValid: luhnValid = try value.bool(named: "luhn_valid")
-            case .brand:
-                guard let parsed = Brand(name: value.text) else { throw WireError.invalid("brand", "unknown brand") }
-                brand = parsed
+            case .brand: brand = try ValidateCodec.brand(value.text, field: "brand")
+            case .legacyBrand: legacyBrand = try ValidateCodec.brand(value.text, field: "legacy_brand")
+            case .issuerCountry:
+                guard CountryCode.isAlpha2(value.text) else { throw WireError.invalid("issuer_country", "not alpha-2") }
+                issuerCountry = value.text
+            case .funding: funding = try value.code(named: "funding", Funding.init(rawValue:))
+            case .product: product = value.text
+            case .issuer: issuer = value.text
+            case .networks:
+                networks = []
+                for name in value.text.split(separator: ";") {
+                    networks.append(try ValidateCodec.brand(String(name), field: "networks"))
+                }
             case .lengthValid: lengthValid = try value.bool(named: "length_valid")
             case .expiry: expiry = try value.code(named: "expiry", ExpiryStatus.init(rawValue:))
             case .cscPresence: presence = try value.code(named: "csc_presence", CSCPresence.init(rawValue:))
@@ -226,7 +280,18 @@ public enum ValidateCodec {
             guard let luhnValid, let lengthValid else {
                 throw WireError(kind: .missingField, message: "PAN result incomplete")
             }
-            pan = PANCheck(masked: masked, luhnValid: luhnValid, brand: brand, lengthValid: lengthValid)
+            let card = brand.map {
+                CardAttributes(
+                    brand: $0,
+                    legacyBrand: legacyBrand,
+                    issuerCountry: issuerCountry,
+                    funding: funding,
+                    product: product,
+                    issuer: issuer,
+                    networks: networks
+                )
+            }
+            pan = PANCheck(masked: masked, luhnValid: luhnValid, card: card, lengthValid: lengthValid)
         }
         return ValidationResult(
             pan: pan,
@@ -236,5 +301,12 @@ public enum ValidateCodec {
             action: action,
             reasons: reasons
         )
+    }
+
+    /// A brand named in an answer: a built-in one, or one the server's brands file declared (known here by
+    /// its name only).
+    static func brand(_ name: String, field: String) throws(WireError) -> Brand {
+        guard CardDataFile.isValidBrandName(name) else { throw WireError.invalid(field, "not a brand name") }
+        return Brand(named: name)
     }
 }

@@ -72,7 +72,7 @@ struct CSCOptions: ParsableArguments {
                 "--pan fails the Mod-10 (Luhn) check (--ignore-luhn makes a code anyway, for published test vectors)"
             )
         }
-        guard BrandDirectory.standard.brand(of: card) != .americanExpress else {
+        guard CardDirectory.standard.brand(of: card) != .americanExpress else {
             throw ValidationError(
                 "American Express security codes have no public method; cardcheck does not make or check them"
             )

@@ -34,9 +34,28 @@ struct EngineOptions: ParsableArguments {
     )
     var keys: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "With --local: brands beyond the built-in ones, as the daemon's `brands` setting declares them.",
+            valueName: "file"
+        )
+    )
+    var brands: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --local: card ranges (BIN and account ranges) with issuer data, as the daemon's `ranges` setting.",
+            valueName: "file"
+        )
+    )
+    var ranges: String?
+
     func validate() throws {
         if today != nil && !local { throw ValidationError("--today needs --local: the daemon uses its own clock") }
         if keys != nil && !local { throw ValidationError("--keys needs --local: the daemon uses its own keys") }
+        if (brands != nil || ranges != nil) && !local {
+            throw ValidationError("--brands and --ranges need --local: the daemon uses its own card data")
+        }
     }
 
     /// The month expiry dates are judged against.
@@ -48,6 +67,18 @@ struct EngineOptions: ParsableArguments {
             do { validator.securityCodes = try KeyFile.load(keys, ownership: .any) } catch {
                 throw ValidationError("--keys \(error)")
             }
+        }
+        func read(_ path: String?) throws -> CardDirectory.FileContents? {
+            guard let path else { return nil }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("cannot read \(path)")
+            }
+            return (path, [UInt8](data))
+        }
+        do {
+            validator.cards = try CardDirectory.compile(brandsFile: try read(brands), rangesFile: try read(ranges))
+        } catch let error as CardDataError {
+            throw ValidationError("\(error)")
         }
         return validator
     }

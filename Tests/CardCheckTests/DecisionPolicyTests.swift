@@ -29,7 +29,7 @@ struct DecisionPolicyTests {
         arguments: [
             (ValidationRequest(pan: "4111111111111112"), Action.decline, ["luhn_failed"]),
             (ValidationRequest(pan: "6200000000000006"), .review, ["unionpay_luhn_failed"]),
-            (ValidationRequest(pan: "1234567812345670"), .review, ["brand_unknown"]),
+            (ValidationRequest(pan: "7234567812345677"), .review, ["brand_unknown"]),
             (ValidationRequest(pan: "4111111111111111110"), .accept, []),
             (ValidationRequest(pan: "411111111111116"), .decline, ["length_invalid"]),
             (ValidationRequest(pan: visa, expiry: "10/26"), .decline, ["expired"]),

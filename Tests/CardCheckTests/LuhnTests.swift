@@ -60,13 +60,14 @@ struct LuhnTests {
         #expect(found > 10)
     }
 
-    @Test("generated cards of every brand and every length pass", arguments: Brand.allCases)
+    @Test("generated cards of every brand and every length pass", arguments: Brand.builtIn)
     func generatedCardsPass(brand: Brand) throws {
-        var generator = SeededGenerator(seed: 0xC0FFEE &+ UInt64(brand.rawValue))
-        let ranges = BrandDirectory.standard.ranges.filter { $0.brand == brand }
+        var generator = SeededGenerator(seed: 0xC0FFEE &+ UInt64(Brand.builtIn.firstIndex(of: brand)!))
+        let builtIn = BuiltInCardData.ranges
+        let ranges = builtIn.ranges.filter { builtIn.attributes[Int($0.attributes)].brand == brand }
         for range in ranges {
             let text = String(range.low)
-            let prefix = String(repeating: "0", count: range.digits - text.count) + text
+            let prefix = String(repeating: "0", count: Int(range.digits) - text.count) + text
             for length in brand.validLengths.lengths {
                 let pan = Oracle.pan(prefix: prefix, length: length, using: &generator)
                 #expect(try PAN(pan).luhnValid, "\(pan)")

@@ -46,6 +46,8 @@ struct ReferenceBrandTable {
         var lengths: [Int]
         var codeName: String
         var codeLength: Int
+        /// A legacy name: never a card's brand, reported beside the live one.
+        var legacy: Bool
     }
 
     let rows: [Row]
@@ -61,6 +63,7 @@ struct ReferenceBrandTable {
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
             guard cells.count == 4 else { continue }
             let name = String(cells[0].split(separator: " ")[0])
+            let legacy = cells[0].hasSuffix("(legacy)")
             // "—": a legacy name with no ranges of its own.
             let ranges = (cells[1] == "—" ? [] : cells[1].components(separatedBy: ", ")).map {
                 item -> (Int, Int, Int) in
@@ -78,17 +81,23 @@ struct ReferenceBrandTable {
                     ranges: ranges,
                     lengths: lengths,
                     codeName: code[0],
-                    codeLength: Int(code[1].prefix(1))!
+                    codeLength: Int(code[1].prefix(1))!,
+                    legacy: legacy
                 )
             )
         }
         self.rows = rows
     }
 
-    /// Brute force: every range of every brand, longest prefix first, then the narrowest.
-    func brand(of pan: String) -> String? {
+    /// Brute force: every range of every live brand, longest prefix first, then the narrowest.
+    func brand(of pan: String) -> String? { best(of: pan, legacy: false) }
+
+    /// The same over the legacy rows: the legacy name reported beside a live brand.
+    func legacyBrand(of pan: String) -> String? { brand(of: pan) == nil ? nil : best(of: pan, legacy: true) }
+
+    private func best(of pan: String, legacy: Bool) -> String? {
         var best: (name: String, digits: Int, width: Int)?
-        for row in rows {
+        for row in rows where row.legacy == legacy {
             for range in row.ranges where pan.count >= range.digits {
                 let prefix = Int(pan.prefix(range.digits))!
                 guard (range.low...range.high).contains(prefix) else { continue }

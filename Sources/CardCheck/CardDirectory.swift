@@ -1,0 +1,288 @@
+/// Finds what is known about a PAN (brand, lengths, issuer data) from its first eleven digits, compiled once
+/// from the built-in ranges and an optional range file.
+///
+/// Rule: the most specific range wins: the longest prefix, then the narrowest range, then a file's range
+/// over a built-in one; a legacy brand never wins, it is carried beside the live brand that does.
+///
+/// Compilation flattens every range onto the space of 11-digit prefixes as disjoint segments (a sweep over
+/// range starts with a heap of the open ranges: O(n log n)), then indexes the segments by their first six
+/// digits: a 6-digit block inside one segment, as nearly every block is without a large file, is answered
+/// by one load; a mixed block by a binary search over only its own segments. Lookups never allocate.
+// @unchecked: everything is written once in init and only read afterwards, from any thread.
+public final class CardDirectory: @unchecked Sendable {
+    /// The built-in brands and ranges alone.
+    public static let standard: CardDirectory = {
+        do {
+            return try CardDirectory(brands: BuiltInCardData.catalog, builtIn: BuiltInCardData.ranges, file: nil)
+        } catch {
+            fatalError("data/ranges.csv is inconsistent: \(error)")
+        }
+    }()
+
+    @usableFromInline static let prefixDigits = 11
+    @usableFromInline static let prefixSpace: UInt64 = 100_000_000_000
+    @usableFromInline static let bucketCount = 1_000_000  // one per 6-digit prefix
+    @usableFromInline static let bucketWidth: UInt64 = 100_000
+    /// Set on a bucket whose 6-digit block lies inside one segment: its entry is that segment.
+    @usableFromInline static let uniformBucket: UInt32 = 0x8000_0000
+    @usableFromInline static let noAttributes: UInt32 = .max
+    /// 10^(length - 11): what turns a PAN of `length` digits into its first eleven.
+    @usableFromInline static let prefixDivisors: [UInt64] = (0...19).map { length in
+        var divisor: UInt64 = 1
+        for _ in 0..<max(0, length - prefixDigits) { divisor *= 10 }
+        return divisor
+    }
+
+    /// Every brand the ranges may name: the built-in ones and any a brands file declared.
+    public let brands: BrandCatalog
+    /// Rows of the range file (0 without one), and of the built-in table.
+    public let fileRangeCount: Int
+    public let builtInRangeCount: Int
+    /// Distinct attribute sets the segments point at.
+    public let attributeSets: [CardAttributes]
+
+    @usableFromInline let segmentStarts: UnsafeMutablePointer<UInt64>
+    @usableFromInline let segmentAttributes: UnsafeMutablePointer<UInt32>
+    public let segmentCount: Int
+    @usableFromInline let buckets: UnsafeMutablePointer<UInt32>
+    /// `attributeSets` as a pointer, so that a lookup has no bounds check.
+    @usableFromInline let attributesByIndex: UnsafeMutablePointer<CardAttributes>
+
+    /// Compiles `builtIn` and `file` (whose ranges win over built-in ones as specific as theirs).
+    public init(brands: BrandCatalog, builtIn: RangeFile, file: RangeFile?) throws(CardDataError) {
+        self.brands = brands
+        builtInRangeCount = builtIn.ranges.count
+        fileRangeCount = file?.ranges.count ?? 0
+        let sweep = Sweep(sources: [builtIn] + (file.map { [$0] } ?? []))
+        attributeSets = sweep.attributeSets
+        segmentCount = sweep.starts.count
+        segmentStarts = .allocate(capacity: segmentCount)
+        segmentStarts.initialize(from: sweep.starts, count: segmentCount)
+        segmentAttributes = .allocate(capacity: segmentCount)
+        segmentAttributes.initialize(from: sweep.attributes, count: segmentCount)
+        attributesByIndex = .allocate(capacity: max(1, attributeSets.count))
+        attributesByIndex.initialize(from: attributeSets, count: attributeSets.count)
+
+        // Bucket b: the segment holding b * width, flagged uniform when the next segment starts beyond the block.
+        buckets = .allocate(capacity: CardDirectory.bucketCount + 1)
+        var segment = 0
+        for bucket in 0...CardDirectory.bucketCount {
+            let first = UInt64(bucket) * CardDirectory.bucketWidth
+            while segment + 1 < segmentCount && sweep.starts[segment + 1] <= first { segment += 1 }
+            let nextStart = segment + 1 < segmentCount ? sweep.starts[segment + 1] : CardDirectory.prefixSpace
+            let uniform = nextStart >= first + CardDirectory.bucketWidth
+            (buckets + bucket).initialize(to: UInt32(segment) | (uniform ? CardDirectory.uniformBucket : 0))
+        }
+    }
+
+    deinit {
+        segmentStarts.deallocate()
+        segmentAttributes.deallocate()
+        buckets.deallocate()
+        attributesByIndex.deinitialize(count: attributeSets.count)
+        attributesByIndex.deallocate()
+    }
+
+    /// What the most specific range says about `pan`; `nil` when no range covers it.
+    @inlinable public func attributes(of pan: PAN) -> CardAttributes? {
+        let bucket = Int(pan.prefix8 / 100)
+        let entry = buckets[bucket]
+        var found = Int(entry & ~CardDirectory.uniformBucket)
+        if entry & CardDirectory.uniformBucket == 0 {
+            // The last segment starting at or before the PAN's first eleven digits, among this block's.
+            let prefix = pan.value / CardDirectory.prefixDivisors[pan.length]
+            var high = Int(buckets[bucket + 1] & ~CardDirectory.uniformBucket) + 1  // exclusive
+            while high - found > 1 {
+                let middle = (found + high) / 2
+                if segmentStarts[middle] <= prefix { found = middle } else { high = middle }
+            }
+        }
+        let index = segmentAttributes[found]
+        return index == CardDirectory.noAttributes ? nil : attributesByIndex[Int(index)]
+    }
+
+    /// The brand of `pan`, if any range covers it.
+    @inlinable public func brand(of pan: PAN) -> Brand? { attributes(of: pan)?.brand }
+
+    /// The segments, for tests and `--check-config`: start of each 11-digit-prefix segment and its data.
+    public var segments: [(start: UInt64, attributes: CardAttributes?)] {
+        (0..<segmentCount).map { index in
+            let attributes = segmentAttributes[index]
+            return (
+                segmentStarts[index], attributes == CardDirectory.noAttributes ? nil : attributeSets[Int(attributes)]
+            )
+        }
+    }
+
+    /// Flattens ranges onto disjoint segments of the 11-digit prefix space.
+    struct Sweep {
+        var starts: [UInt64] = []
+        var attributes: [UInt32] = []
+        var attributeSets: [CardAttributes] = []
+
+        struct Span {
+            var start: UInt64
+            var end: UInt64  // exclusive
+            var digits: UInt8
+            var source: UInt8
+            var attributes: UInt32  // index into the flattened sources' attribute sets
+        }
+
+        /// Higher wins: more digits, then narrower, then the later source (a file over the built-in table).
+        static func beats(_ a: Span, _ b: Span) -> Bool {
+            if a.digits != b.digits { return a.digits > b.digits }
+            let widthA = a.end - a.start
+            let widthB = b.end - b.start
+            if widthA != widthB { return widthA < widthB }
+            if a.source != b.source { return a.source > b.source }
+            return a.attributes < b.attributes
+        }
+
+        init(sources: [RangeFile]) {
+            var sets: [CardAttributes] = []
+            var spans: [Span] = []
+            spans.reserveCapacity(sources.reduce(0) { $0 + $1.ranges.count })
+            for (sourceIndex, source) in sources.enumerated() {
+                let offset = UInt32(sets.count)
+                sets += source.attributes
+                for range in source.ranges {
+                    var scale: UInt64 = 1
+                    for _ in Int(range.digits)..<CardDirectory.prefixDigits { scale *= 10 }
+                    spans.append(
+                        Span(
+                            start: range.low * scale,
+                            end: (range.high + 1) * scale,
+                            digits: range.digits,
+                            source: UInt8(sourceIndex),
+                            attributes: offset + range.attributes
+                        )
+                    )
+                }
+            }
+            spans.sort { $0.start < $1.start }
+
+            var live = SpanHeap(spans: spans)
+            var legacy = SpanHeap(spans: spans)
+            // (live set, legacy brand's set) -> index in attributeSets, so equal segments share one object.
+            var combined: [UInt64: UInt32] = [:]
+            var position: UInt64 = 0
+            var next = 0
+            while position < CardDirectory.prefixSpace {
+                while next < spans.count && spans[next].start <= position {
+                    if sets[Int(spans[next].attributes)].brand.isLegacy { legacy.push(next) } else { live.push(next) }
+                    next += 1
+                }
+                live.dropEnded(at: position)
+                legacy.dropEnded(at: position)
+                var record = CardDirectory.noAttributes
+                if let top = live.top {
+                    let liveSet = spans[top].attributes
+                    let legacySet = legacy.top.map { spans[$0].attributes } ?? CardDirectory.noAttributes
+                    let key = UInt64(liveSet) << 32 | UInt64(legacySet)
+                    if let known = combined[key] {
+                        record = known
+                    } else {
+                        record = UInt32(attributeSets.count)
+                        combined[key] = record
+                        let base = sets[Int(liveSet)]
+                        attributeSets.append(
+                            legacySet == CardDirectory.noAttributes
+                                ? base : base.withLegacyBrand(sets[Int(legacySet)].brand)
+                        )
+                    }
+                }
+                if attributes.last != record {
+                    starts.append(position)
+                    attributes.append(record)
+                }
+                // The winner can change only where a range starts or where a winner ends.
+                var following = next < spans.count ? spans[next].start : CardDirectory.prefixSpace
+                if let top = live.top { following = min(following, spans[top].end) }
+                if let top = legacy.top { following = min(following, spans[top].end) }
+                position = following
+            }
+        }
+    }
+
+    /// A max-heap of span indices by ``Sweep/beats(_:_:)``; ended spans leave lazily, when they reach the top.
+    struct SpanHeap {
+        let spans: [Sweep.Span]
+        var items: [Int] = []
+
+        init(spans: [Sweep.Span]) { self.spans = spans }
+
+        var top: Int? { items.first }
+
+        mutating func push(_ span: Int) {
+            items.append(span)
+            var child = items.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard Sweep.beats(spans[items[child]], spans[items[parent]]) else { break }
+                items.swapAt(child, parent)
+                child = parent
+            }
+        }
+
+        mutating func dropEnded(at position: UInt64) {
+            while let top = items.first, spans[top].end <= position { pop() }
+        }
+
+        mutating func pop() {
+            items.swapAt(0, items.count - 1)
+            items.removeLast()
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1
+                let right = left + 1
+                var best = parent
+                if left < items.count && Sweep.beats(spans[items[left]], spans[items[best]]) { best = left }
+                if right < items.count && Sweep.beats(spans[items[right]], spans[items[best]]) { best = right }
+                if best == parent { return }
+                items.swapAt(parent, best)
+                parent = best
+            }
+        }
+    }
+}
+
+extension CardDirectory {
+    /// A file's name (for messages) and its bytes.
+    public typealias FileContents = (name: String, bytes: [UInt8])
+
+    /// The built-in data extended by a brands file and a range file, either optional: what the daemon's
+    /// `brands =` and `ranges =` and the command's `--brands` and `--ranges` load. Without either, the
+    /// shared ``standard`` directory.
+    public static func compile(
+        brandsFile: FileContents?,
+        rangesFile: FileContents?
+    ) throws(CardDataError) -> CardDirectory {
+        guard brandsFile != nil || rangesFile != nil else { return .standard }
+        var catalog = BuiltInCardData.catalog
+        if let brandsFile {
+            let base = catalog
+            catalog = try withBytes(brandsFile.bytes) { bytes throws(CardDataError) in
+                try CardDataFile.brands(bytes, file: brandsFile.name, extending: base)
+            }
+        }
+        var ranges: RangeFile?
+        if let rangesFile {
+            let brands = catalog
+            ranges = try withBytes(rangesFile.bytes) { bytes throws(CardDataError) in
+                try CardDataFile.ranges(bytes, file: rangesFile.name, brands: brands)
+            }
+        }
+        return try CardDirectory(brands: catalog, builtIn: BuiltInCardData.ranges, file: ranges)
+    }
+
+    /// `withUnsafeBytes` with the parsers' typed error.
+    static func withBytes<T>(
+        _ bytes: [UInt8],
+        _ body: (UnsafeRawBufferPointer) throws(CardDataError) -> T
+    ) throws(CardDataError) -> T {
+        try bytes.withUnsafeBytes { raw in Result { () throws(CardDataError) in try body(raw) } }.get()
+    }
+
+    /// Brands declared beyond the built-in ones.
+    public var declaredBrandCount: Int { brands.brands.count - BuiltInCardData.catalog.brands.count }
+}
