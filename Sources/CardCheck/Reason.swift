@@ -83,11 +83,14 @@ public enum Reason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvert
     public struct Iterator: IteratorProtocol {
         @usableFromInline var remaining: UInt64
         @inlinable init(remaining: UInt64) { self.remaining = remaining }
+        /// Skips a bit no reason has (a newer server's, read by a client): the rest are still listed.
         @inlinable public mutating func next() -> Reason? {
-            guard remaining != 0 else { return nil }
-            let index = remaining.trailingZeroBitCount
-            remaining &= remaining - 1
-            return Reason(rawValue: UInt8(index))
+            while remaining != 0 {
+                let index = remaining.trailingZeroBitCount
+                remaining &= remaining - 1
+                if let reason = Reason(rawValue: UInt8(index)) { return reason }
+            }
+            return nil
         }
     }
 

@@ -170,11 +170,9 @@ public enum ValidateCodec {
                     pan.masked.writeASCII(to: $0)
                 }
                 fields.bool(ResponseTag.luhnValid.rawValue, pan.luhnValid)
-                if let card = pan.card {
-                    fields.text(ResponseTag.brand.rawValue, card.brand.name)
-                    ValidateCodec.writeCardData(card, to: &fields)
-                }
+                if let card = pan.card { fields.text(ResponseTag.brand.rawValue, card.brand.name) }
                 fields.bool(ResponseTag.lengthValid.rawValue, pan.lengthValid)
+                if let card = pan.card { ValidateCodec.writeCardData(card, to: &fields) }
             }
             if let expiry = result.expiry { fields.byte(ResponseTag.expiry.rawValue, expiry.rawValue) }
             if let csc = result.csc {

@@ -1,4 +1,5 @@
 import CardCheckJSON
+import CardCheckTestSupport
 import Foundation
 import Testing
 
@@ -9,7 +10,9 @@ struct CommandTests {
         let vectors = JSONLinesVectors.shared
         let input = vectors.vectors.map(\.request).joined(separator: "\n") + "\n"
         // The vectors hold for any month: run as of now.
-        let run = try Binary.run(["validate", "--local", "--json"], input: input)
+        let directory = try TemporaryDirectory()
+        let cardData = try JSONLinesVectors.cardDataOptions(in: directory.url)
+        let run = try Binary.run(["validate", "--local", "--json"] + cardData, input: input)
         #expect(run.lines == vectors.vectors.map(\.response))
         #expect(run.status == 1, "some vectors are error lines")
     }

@@ -13,7 +13,7 @@ struct JSONLinesTests {
         #expect(vectors.vectors.count >= 20)
         let now = YearMonth(unixTime: Int64(Date().timeIntervalSince1970))
         for today in [now, YearMonth(year: 2026, month: 11)!, YearMonth(year: 2070, month: 1)!] {
-            let lines = JSONLinesValidator(validator: Validator(), today: today)
+            let lines = JSONLinesValidator(validator: JSONLinesVectors.validator, today: today)
             for vector in vectors.vectors {
                 let (output, failed) = lines.process(vector.request)
                 #expect(output == vector.response, "\(vector.name) in \(today)")

@@ -1,3 +1,4 @@
+import CardCheck
 import CardCheckTestSupport
 import Foundation
 
@@ -16,6 +17,38 @@ struct JSONLinesVectors: Decodable {
         var response: String
     }
     var vectors: [Vector]
+
+    /// wire.json's daemon: the JSON Lines vectors are answered with its brands and ranges files loaded.
+    struct VectorDaemon: Decodable {
+        struct Daemon: Decodable {
+            var brands: String
+            var ranges: String
+        }
+        var daemon: Daemon
+    }
+
+    static let daemon = try! JSONDecoder().decode(
+        VectorDaemon.self,
+        from: RepositoryFile.data("Protocol/vectors/wire.json")
+    ).daemon
+
+    /// The vectors' card data, compiled as the daemon and `--brands`/`--ranges` compile it.
+    static let cards: CardDirectory = try! CardDirectory.compile(
+        brandsFile: ("brands", Array(daemon.brands.utf8)),
+        rangesFile: ("ranges", Array(daemon.ranges.utf8))
+    )
+
+    /// A validator with the vectors' card data.
+    static var validator: Validator { Validator(cards: cards) }
+
+    /// The vectors' brands and ranges files written to a directory, and the command's options naming them.
+    static func cardDataOptions(in directory: URL) throws -> [String] {
+        let brands = directory.appendingPathComponent("brands.csv")
+        let ranges = directory.appendingPathComponent("ranges.csv")
+        try daemon.brands.write(to: brands, atomically: true, encoding: .utf8)
+        try daemon.ranges.write(to: ranges, atomically: true, encoding: .utf8)
+        return ["--brands", brands.path, "--ranges", ranges.path]
+    }
 
     static let shared: JSONLinesVectors = {
         try! JSONDecoder().decode(

@@ -20,6 +20,8 @@ struct WireVectors: Decodable {
     }
     struct Daemon: Decodable {
         var keys: String
+        var brands: String
+        var ranges: String
     }
     var daemon: Daemon
     var vectors: [Vector]
@@ -32,6 +34,12 @@ struct WireVectors: Decodable {
 
     /// The vectors' key table, as the daemon loads it.
     static let keys: KeyTable = try! KeyFile.parse(shared.daemon.keys)
+
+    /// The vectors' brands and ranges files, as the daemon loads them.
+    static let cards: CardDirectory = try! CardDirectory.compile(
+        brandsFile: ("brands", Array(shared.daemon.brands.utf8)),
+        rangesFile: ("ranges", Array(shared.daemon.ranges.utf8))
+    )
 }
 
 extension ByteBuffer {
@@ -60,7 +68,7 @@ func decodeFrames(_ buffer: ByteBuffer, maximum: Int = WireFormat.defaultMaximum
 
 /// A validator that verifies printed codes with the vectors' keys, as their daemon does.
 let vectorValidator: Validator = {
-    var validator = Validator()
+    var validator = Validator(cards: WireVectors.cards)
     validator.securityCodes = WireVectors.keys
     return validator
 }()

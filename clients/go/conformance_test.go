@@ -170,9 +170,14 @@ func expected(m wireMeaning) interface{} {
 	switch m.Opcode & 0x7F {
 	case opValidate:
 		object := map[string]interface{}{}
-		for _, key := range []string{"masked_pan", "luhn_valid", "brand", "length_valid", "csc_presence",
-			"csc_format_valid", "csc_result", "avs_result", "avs_street_match", "avs_postal_match", "action", "reasons"} {
+		for _, key := range []string{"masked_pan", "luhn_valid", "brand", "legacy_brand", "length_valid",
+			"issuer_country", "funding", "product", "issuer", "csc_presence", "csc_format_valid", "csc_result",
+			"avs_result", "avs_street_match", "avs_postal_match", "action", "reasons"} {
 			object[key] = v[key]
+		}
+		object["networks"] = nil
+		if networks, ok := v["networks"].(string); ok {
+			object["networks"] = strings.Split(networks, ";")
 		}
 		object["expiry_valid"] = nil
 		if expiry, ok := v["expiry"]; ok {

@@ -17,8 +17,45 @@ var Reasons = func() []string {
 	for letter := 'A'; letter <= 'Z'; letter++ {
 		names = append(names, "avs_"+string(letter))
 	}
-	return names
+	return append(names, "funding_prepaid", "funding_debit", "funding_credit", "country_mismatch",
+		"luhn_optional_failed")
 }()
+
+// ReasonName is the name of reason bit n; a bit newer than this client is shown by its number.
+func ReasonName(bit int) string {
+	if bit < len(Reasons) {
+		return Reasons[bit]
+	}
+	return fmt.Sprintf("reason_%d", bit)
+}
+
+// Funding is how a card is funded, from the server's range file.
+type Funding uint8
+
+// Funding values, as on the wire.
+const (
+	Credit Funding = iota + 1
+	Debit
+	Prepaid
+	Charge
+	DeferredDebit
+)
+
+func (f Funding) String() string {
+	switch f {
+	case Credit:
+		return "credit"
+	case Debit:
+		return "debit"
+	case Prepaid:
+		return "prepaid"
+	case Charge:
+		return "charge"
+	case DeferredDebit:
+		return "deferred_debit"
+	}
+	return fmt.Sprintf("funding(%d)", uint8(f))
+}
 
 // Action is the recommended action, least to most severe.
 type Action uint8
@@ -44,7 +81,8 @@ func (a Action) String() string {
 	return fmt.Sprintf("action(%d)", uint8(a))
 }
 
-// Brand is a card brand name of Protocol/JSONLINES.md; a brand this client does not know yet keeps its name.
+// Brand is a card brand name of Protocol/JSONLINES.md; a brand this client does not know (one the server's
+// brands file declares, or a newer built-in one) keeps its name.
 type Brand string
 
 const (
@@ -63,8 +101,31 @@ const (
 	Naranja         Brand = "naranja"
 	Verve           Brand = "verve"
 	Troy            Brand = "troy"
-	Switch          Brand = "switch"
-	Solo            Brand = "solo"
+	Dankort         Brand = "dankort"
+	Forbrugs        Brand = "forbrugsforeningen"
+	Cabal           Brand = "cabal"
+	Alelo           Brand = "alelo"
+	Alia            Brand = "alia"
+	VR              Brand = "vr"
+	Sodexo          Brand = "sodexo"
+	Carnet          Brand = "carnet"
+	CartesBancaires Brand = "cartes-bancaires"
+	Olimpica        Brand = "olimpica"
+	Creditel        Brand = "creditel"
+	Confiable       Brand = "confiable"
+	Synchrony       Brand = "synchrony"
+	Routex          Brand = "routex"
+	Mada            Brand = "mada"
+	BPPlus          Brand = "bp-plus"
+	Passcard        Brand = "passcard"
+	Edenred         Brand = "edenred"
+	Anda            Brand = "anda"
+	TarjetaD        Brand = "tarjeta-d"
+	Panal           Brand = "panal"
+	UATP            Brand = "uatp"
+	// Legacy names: only ever a LegacyBrand, beside the live brand.
+	Switch Brand = "switch"
+	Solo   Brand = "solo"
 )
 
 // CSCResult is a card security code result letter: M match, N no match, P not processed, S should be on
@@ -232,6 +293,13 @@ type ValidateResult struct {
 	AVSPostalMatch *bool
 	Action         Action
 	Reasons        []string
+	// From the server's card data (built-in legacy names, and its range file): nil when not known.
+	LegacyBrand   *Brand
+	IssuerCountry *string
+	Funding       *Funding
+	Product       *string
+	Issuer        *string
+	Networks      []Brand
 }
 
 // ExpiryValid is the JSON Lines expiry_valid: nil when no expiry was given.
@@ -252,8 +320,23 @@ func (r *ValidateResult) MarshalJSON() ([]byte, error) {
 			out.WriteByte(',')
 		}
 		out.WriteString(`"` + name + `":`)
-		encoded, _ := json.Marshal(value)
-		out.Write(encoded)
+		// As cardcheck writes JSON: no HTML escaping of <, > and & (free text from a range file may hold them).
+		var encoded bytes.Buffer
+		encoder := json.NewEncoder(&encoded)
+		encoder.SetEscapeHTML(false)
+		_ = encoder.Encode(value)
+		out.Write(bytes.TrimRight(encoded.Bytes(), "\n"))
+	}
+	var legacy, funding *string
+	if r.LegacyBrand != nil {
+		legacy = String(string(*r.LegacyBrand))
+	}
+	if r.Funding != nil {
+		funding = String(r.Funding.String())
+	}
+	var networks []string
+	for _, network := range r.Networks {
+		networks = append(networks, string(network))
 	}
 	var brand, presence, csc, avs *string
 	if r.CSCResult != nil {
@@ -275,7 +358,13 @@ func (r *ValidateResult) MarshalJSON() ([]byte, error) {
 	key("masked_pan", r.MaskedPAN)
 	key("luhn_valid", r.LuhnValid)
 	key("brand", brand)
+	key("legacy_brand", legacy)
 	key("length_valid", r.LengthValid)
+	key("issuer_country", r.IssuerCountry)
+	key("funding", funding)
+	key("product", r.Product)
+	key("issuer", r.Issuer)
+	key("networks", networks)
 	key("expiry_valid", r.ExpiryValid())
 	key("csc_presence", presence)
 	key("csc_format_valid", r.CSCFormatValid)

@@ -3,6 +3,7 @@ package cardcheck
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -337,13 +338,27 @@ func decodeValidate(f frame) (*ValidateResult, error) {
 	}
 	r.Action = *action
 	r.Reasons = []string{}
-	for bit, name := range Reasons {
+	for bit := 0; bit < 64; bit++ {
 		if *mask>>uint(bit)&1 == 1 {
-			r.Reasons = append(r.Reasons, name)
+			r.Reasons = append(r.Reasons, ReasonName(bit))
 		}
 	}
-	if *mask>>uint(len(Reasons)) != 0 {
-		m.fail("a VALIDATE response with an unknown reason bit")
+	if legacy := m.text(0x0E, "legacy_brand"); legacy != nil {
+		b := Brand(*legacy)
+		r.LegacyBrand = &b
+	}
+	r.IssuerCountry, r.Product, r.Issuer = m.text(0x0F, "issuer_country"), m.text(0x11, "product"), m.text(0x12, "issuer")
+	if funding := m.unsigned(0x10, 1, "funding"); funding != nil {
+		if *funding < 1 || *funding > uint64(DeferredDebit) {
+			m.fail("response field funding has an unknown value")
+		}
+		f := Funding(*funding)
+		r.Funding = &f
+	}
+	if networks := m.text(0x13, "networks"); networks != nil {
+		for _, name := range strings.Split(*networks, ";") {
+			r.Networks = append(r.Networks, Brand(name))
+		}
 	}
 	return r, m.err
 }

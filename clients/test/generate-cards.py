@@ -9,7 +9,10 @@ import random
 import sys
 
 PREFIXES = ["4", "4111", "4114", "4208", "51", "55", "2221", "2720", "34", "37", "6011", "65", "644", "3528",
-            "3589", "62", "36", "300", "6759", "5018", "6304", "636368", "2200", "606282", "9792", "6062"]
+            "3589", "62", "36", "300", "6759", "5018", "6304", "636368", "2200", "606282", "9792", "6062",
+            # The vectors' range and brands files (wire.json): issuer data, a co-badged card, a declared brand;
+            # Switch's old 4903 (a legacy name beside Visa); Dankort and UATP from the built-in table.
+            "40000566", "52008282828", "507803", "4903", "5019", "1"]
 LENGTHS = [12, 13, 14, 15, 16, 17, 18, 19]
 
 

@@ -3,7 +3,8 @@ import struct
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from .types import (
-    Action, AvsResult, Brand, CscResult, ErrorKind, ExpiryStatus, CscPresence, AvsFlag, ProtocolError, ServerError,
+    Action, AvsResult, Brand, CscResult, Funding, ErrorKind, ExpiryStatus, CscPresence, AvsFlag, ProtocolError,
+    ServerError, reason_name,
     ValidateRequest, ValidateResult, Hello, Interpretation, Stats, GeneratedCode, Verification,
     REASONS,
 )
@@ -198,9 +199,12 @@ def decode_validate(frame: Frame) -> ValidateResult:
     if 0x0C not in f or 0x0D not in f:
         raise ProtocolError("a VALIDATE response without its action or reasons")
     mask = _u(f[0x0D], 8, "reasons")
-    if mask >> len(REASONS):
-        raise ProtocolError("a VALIDATE response with an unknown reason bit")
     brand = _text(f.get(0x03), "brand")
+    legacy = _text(f.get(0x0E), "legacy_brand")
+    funding = f.get(0x10)
+    if funding is not None and not 1 <= _u(funding, 1, "funding") <= len(Funding):
+        raise ProtocolError("response field funding has an unknown value")
+    networks = _text(f.get(0x13), "networks")
     return ValidateResult(
         masked_pan=_text(f.get(0x01), "masked_pan"),
         luhn_valid=_bool(f.get(0x02), "luhn_valid"),
@@ -214,7 +218,13 @@ def decode_validate(frame: Frame) -> ValidateResult:
         avs_street_match=_bool(f.get(0x0A), "avs_street_match"),
         avs_postal_match=_bool(f.get(0x0B), "avs_postal_match"),
         action=_enum(Action, f[0x0C], "action"),
-        reasons=tuple(name for bit, name in enumerate(REASONS) if mask >> bit & 1),
+        reasons=tuple(reason_name(bit) for bit in range(64) if mask >> bit & 1),
+        legacy_brand=Brand.named(legacy) if legacy is not None else None,
+        issuer_country=_text(f.get(0x0F), "issuer_country"),
+        funding=None if funding is None else Funding.from_wire(funding[0]),
+        product=_text(f.get(0x11), "product"),
+        issuer=_text(f.get(0x12), "issuer"),
+        networks=None if networks is None else tuple(Brand.named(name) for name in networks.split(";")),
     )
 
 

@@ -11,7 +11,13 @@ REASONS = (
      "expiry_too_far", "csc_not_provided")
     + tuple("csc_" + letter for letter in "DIMNPSUX")
     + tuple("avs_" + chr(ord("A") + index) for index in range(26))
+    + ("funding_prepaid", "funding_debit", "funding_credit", "country_mismatch", "luhn_optional_failed")
 )
+
+
+def reason_name(bit: int) -> str:
+    """The name of reason bit `bit`; a bit newer than this client is shown by its number."""
+    return REASONS[bit] if bit < len(REASONS) else f"reason_{bit}"
 
 
 class Action(enum.IntEnum):
@@ -50,7 +56,8 @@ class AvsFlag(enum.IntEnum):
 
 
 class Brand(str, enum.Enum):
-    """The brands of Protocol/JSONLINES.md. A brand this client does not know yet arrives as its name (str)."""
+    """The built-in brands of Protocol/JSONLINES.md. A brand this client does not know (one the server's
+    brands file declares, or a newer built-in one) arrives as its name (str)."""
     VISA = "visa"
     MASTERCARD = "mastercard"
     AMERICAN_EXPRESS = "american-express"
@@ -66,6 +73,29 @@ class Brand(str, enum.Enum):
     NARANJA = "naranja"
     VERVE = "verve"
     TROY = "troy"
+    DANKORT = "dankort"
+    FORBRUGSFORENINGEN = "forbrugsforeningen"
+    CABAL = "cabal"
+    ALELO = "alelo"
+    ALIA = "alia"
+    VR = "vr"
+    SODEXO = "sodexo"
+    CARNET = "carnet"
+    CARTES_BANCAIRES = "cartes-bancaires"
+    OLIMPICA = "olimpica"
+    CREDITEL = "creditel"
+    CONFIABLE = "confiable"
+    SYNCHRONY = "synchrony"
+    ROUTEX = "routex"
+    MADA = "mada"
+    BP_PLUS = "bp-plus"
+    PASSCARD = "passcard"
+    EDENRED = "edenred"
+    ANDA = "anda"
+    TARJETA_D = "tarjeta-d"
+    PANAL = "panal"
+    UATP = "uatp"
+    # Legacy names: only ever a legacy_brand, beside the live brand.
     SWITCH = "switch"
     SOLO = "solo"
 
@@ -78,6 +108,22 @@ class Brand(str, enum.Enum):
             return cls(name)
         except ValueError:
             return name
+
+
+class Funding(str, enum.Enum):
+    """How a card is funded, from the server's range file (wire: 1 to 5)."""
+    CREDIT = "credit"
+    DEBIT = "debit"
+    PREPAID = "prepaid"
+    CHARGE = "charge"
+    DEFERRED_DEBIT = "deferred_debit"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def from_wire(cls, code: int) -> "Funding":
+        return list(cls)[code - 1]
 
 
 class CscResult(str, enum.Enum):
@@ -217,6 +263,13 @@ class ValidateResult:
     avs_postal_match: Optional[bool]
     action: Action
     reasons: Tuple[str, ...]
+    # From the server's card data (built-in legacy names, and its range file): None when not known.
+    legacy_brand: Optional[Union[Brand, str]] = None
+    issuer_country: Optional[str] = None
+    funding: Optional[Funding] = None
+    product: Optional[str] = None
+    issuer: Optional[str] = None
+    networks: Optional[Tuple[Union[Brand, str], ...]] = None
 
     @property
     def expiry_valid(self) -> Optional[bool]:
@@ -228,7 +281,13 @@ class ValidateResult:
             "masked_pan": self.masked_pan,
             "luhn_valid": self.luhn_valid,
             "brand": None if self.brand is None else str(self.brand),
+            "legacy_brand": None if self.legacy_brand is None else str(self.legacy_brand),
             "length_valid": self.length_valid,
+            "issuer_country": self.issuer_country,
+            "funding": None if self.funding is None else str(self.funding),
+            "product": self.product,
+            "issuer": self.issuer,
+            "networks": None if self.networks is None else [str(network) for network in self.networks],
             "expiry_valid": self.expiry_valid,
             "csc_presence": None if self.csc_presence is None else str(self.csc_presence),
             "csc_format_valid": self.csc_format_valid,

@@ -89,7 +89,10 @@ def expected_answer(meaning):
     if op == _wire.VALIDATE:
         expiry = values.get("expiry")
         return {"masked_pan": values.get("masked_pan"), "luhn_valid": values.get("luhn_valid"),
-                "brand": values.get("brand"), "length_valid": values.get("length_valid"),
+                "brand": values.get("brand"), "legacy_brand": values.get("legacy_brand"),
+                "length_valid": values.get("length_valid"), "issuer_country": values.get("issuer_country"),
+                "funding": values.get("funding"), "product": values.get("product"), "issuer": values.get("issuer"),
+                "networks": None if values.get("networks") is None else values["networks"].split(";"),
                 "expiry_valid": None if expiry is None else expiry == "valid",
                 "csc_presence": values.get("csc_presence"), "csc_format_valid": values.get("csc_format_valid"),
                 "csc_result": values.get("csc_result"), "avs_result": values.get("avs_result"),

@@ -22,10 +22,21 @@ public final class ValidateResult {
     private final Boolean avsStreetMatch, avsPostalMatch;
     private final Action action;
     private final List<String> reasons;
+    private final CardData card;
+
+    /**
+     * What the server's card data says about the card beyond its brand: the legacy name of its range, and
+     * the range file's issuer country (ISO 3166-1 alpha-2), funding, product, issuer and co-badged networks.
+     * Each is null when not known.
+     */
+    public record CardData(String legacyBrandName, String issuerCountry, Funding funding, String product,
+            String issuer, List<String> networks) {
+        static final CardData NONE = new CardData(null, null, null, null, null, null);
+    }
 
     ValidateResult(String maskedPan, Boolean luhnValid, String brandName, Boolean lengthValid, ExpiryStatus expiry,
             CscPresence cscPresence, Boolean cscFormatValid, CscResult cscResult, AvsResult avsResult,
-            Boolean avsStreetMatch, Boolean avsPostalMatch, Action action, List<String> reasons) {
+            Boolean avsStreetMatch, Boolean avsPostalMatch, Action action, List<String> reasons, CardData card) {
         this.maskedPan = maskedPan;
         this.luhnValid = luhnValid;
         this.brandName = brandName;
@@ -39,6 +50,7 @@ public final class ValidateResult {
         this.avsPostalMatch = avsPostalMatch;
         this.action = action;
         this.reasons = Collections.unmodifiableList(reasons);
+        this.card = card == null ? CardData.NONE : card;
     }
 
     public String maskedPan() { return maskedPan; }
@@ -57,6 +69,14 @@ public final class ValidateResult {
     public Boolean avsPostalMatch() { return avsPostalMatch; }
     public Action action() { return action; }
     public List<String> reasons() { return reasons; }
+    public CardData card() { return card; }
+    public String legacyBrandName() { return card.legacyBrandName(); }
+    public String issuerCountry() { return card.issuerCountry(); }
+    public Funding funding() { return card.funding(); }
+    public String product() { return card.product(); }
+    public String issuer() { return card.issuer(); }
+    /** The other networks of a co-badged card, by brand name; null when the range names none. */
+    public List<String> networks() { return card.networks(); }
 
     /** The JSON Lines result object: its keys in order, with JSON values (String, Boolean, List, null). */
     public Map<String, Object> asMap() {
@@ -64,7 +84,13 @@ public final class ValidateResult {
         map.put("masked_pan", maskedPan);
         map.put("luhn_valid", luhnValid);
         map.put("brand", brandName);
+        map.put("legacy_brand", card.legacyBrandName());
         map.put("length_valid", lengthValid);
+        map.put("issuer_country", card.issuerCountry());
+        map.put("funding", card.funding() == null ? null : card.funding().jsonName());
+        map.put("product", card.product());
+        map.put("issuer", card.issuer());
+        map.put("networks", card.networks());
         map.put("expiry_valid", expiryValid());
         map.put("csc_presence", cscPresence == null ? null : cscPresence.jsonName());
         map.put("csc_format_valid", cscFormatValid);

@@ -27,7 +27,14 @@ final class Wire {
                 "length_invalid", "expiry_malformed", "expired", "expiry_too_far", "csc_not_provided"));
         for (char letter : "DIMNPSUX".toCharArray()) names.add("csc_" + letter);
         for (char letter = 'A'; letter <= 'Z'; letter++) names.add("avs_" + letter);
+        names.addAll(List.of("funding_prepaid", "funding_debit", "funding_credit", "country_mismatch",
+                "luhn_optional_failed"));
         REASONS = List.copyOf(names);
+    }
+
+    /** The name of reason bit n; a bit newer than this client is shown by its number. */
+    static String reasonName(int bit) {
+        return bit < REASONS.size() ? REASONS.get(bit) : "reason_" + bit;
     }
 
     record Frame(int version, int opcode, int flags, long requestId, List<byte[]> fieldValues, List<Integer> tags) {}
@@ -225,16 +232,21 @@ final class Wire {
         Action action = f.action(0x0C, "action");
         Long mask = f.unsigned(0x0D, 8, "reasons");
         if (action == null || mask == null) throw new ProtocolException("a VALIDATE response without its action or reasons");
-        if (REASONS.size() < 64 && mask >>> REASONS.size() != 0) throw new ProtocolException("an unknown reason bit");
         List<String> reasons = new ArrayList<>();
-        for (int bit = 0; bit < REASONS.size(); bit++) if ((mask >>> bit & 1) == 1) reasons.add(REASONS.get(bit));
+        for (int bit = 0; bit < 64; bit++) if ((mask >>> bit & 1) == 1) reasons.add(reasonName(bit));
         Integer expiry = f.small(0x05, "expiry"), presence = f.small(0x06, "csc_presence");
+        Integer funding = f.small(0x10, "funding");
+        String networks = f.text(0x13, "networks");
+        ValidateResult.CardData card = new ValidateResult.CardData(f.text(0x0E, "legacy_brand"),
+                f.text(0x0F, "issuer_country"), funding == null ? null : Funding.fromWire(funding),
+                f.text(0x11, "product"), f.text(0x12, "issuer"),
+                networks == null ? null : List.of(networks.split(";")));
         return new ValidateResult(f.text(0x01, "masked_pan"), f.bool(0x02, "luhn_valid"), f.text(0x03, "brand"),
                 f.bool(0x04, "length_valid"), expiry == null ? null : ExpiryStatus.fromWire(expiry),
                 presence == null ? null : CscPresence.fromWire(presence), f.bool(0x07, "csc_format_valid"),
                 CscResult.fromLetter(f.letter(0x08, "csc_result")), AvsResult.fromLetter(f.letter(0x09, "avs_result")),
                 f.bool(0x0A, "avs_street_match"),
-                f.bool(0x0B, "avs_postal_match"), action, reasons);
+                f.bool(0x0B, "avs_postal_match"), action, reasons, card);
     }
 
     static Results.Hello helloResult(Frame frame) {

@@ -139,10 +139,12 @@ class ConformanceTest {
         switch ((int) opcode & 0x7F) {
             case Wire.VALIDATE -> {
                 Map<String, Object> result = new LinkedHashMap<>();
-                for (String key : List.of("masked_pan", "luhn_valid", "brand", "length_valid", "expiry_valid", "csc_presence",
-                        "csc_format_valid", "csc_result", "avs_result", "avs_street_match", "avs_postal_match", "action", "reasons")) {
+                for (String key : List.of("masked_pan", "luhn_valid", "brand", "legacy_brand", "length_valid", "issuer_country",
+                        "funding", "product", "issuer", "networks", "expiry_valid", "csc_presence", "csc_format_valid",
+                        "csc_result", "avs_result", "avs_street_match", "avs_postal_match", "action", "reasons")) {
                     result.put(key, v.get(key));
                 }
+                if (v.get("networks") != null) result.put("networks", List.of(((String) v.get("networks")).split(";")));
                 result.put("expiry_valid", v.containsKey("expiry") ? (Object) "valid".equals(v.get("expiry")) : null);
                 return Json.write(result);
             }
