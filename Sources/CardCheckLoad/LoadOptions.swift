@@ -1,3 +1,4 @@
+import CardCheck
 import CardCheckCrypto
 
 /// What a load run does.
@@ -27,6 +28,8 @@ public struct LoadOptions: Sendable {
     public var threads: Int
     /// The daemon's key table, so that codes can be made right and answers checked.
     public var keys: KeyTable?
+    /// The daemon's card data (brands and ranges files), so that its answers are checked against the same.
+    public var cards: CardDirectory = .standard
     /// Check every answer against the engine (the default).
     public var checkAnswers = true
     /// How long to wait for answers still in flight when the run ends.

@@ -19,7 +19,13 @@ public enum LoadRun {
         progress: (@Sendable (Double, Int) -> Void)? = nil
     ) throws -> LoadReport {
         let today = YearMonth(unixTime: Int64(Date().timeIntervalSince1970))
-        let workload = Workload(mix: options.mix, seed: options.seed, keys: options.keys, today: today)
+        let workload = Workload(
+            mix: options.mix,
+            seed: options.seed,
+            keys: options.keys,
+            cards: options.cards,
+            today: today
+        )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
         defer { try? group.syncShutdownGracefully() }
         let loops = Array(group.makeIterator())

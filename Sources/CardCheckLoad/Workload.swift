@@ -21,9 +21,16 @@ public struct Workload: Sendable {
 
     /// `count` requests drawn from `mix` with the seeded generator. `keys` is the daemon's key table, so
     /// that codes are made right (or deliberately wrong) for covered cards and answers can be checked.
-    public init(mix: RequestMix, seed: UInt64, count: Int = 4_096, keys: KeyTable?, today: YearMonth) {
+    public init(
+        mix: RequestMix,
+        seed: UInt64,
+        count: Int = 4_096,
+        keys: KeyTable?,
+        cards directory: CardDirectory = .standard,
+        today: YearMonth
+    ) {
         var cards = TestCards(seed: seed, keys: keys)
-        var validator = Validator()
+        var validator = Validator(cards: directory)
         validator.securityCodes = keys
         let responder = Responder(validator: validator, securityCodes: keys)
         var templates: [Template] = []

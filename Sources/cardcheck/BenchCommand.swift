@@ -37,6 +37,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Event loop threads (default: one per core).") var threads = ProcessInfo.processInfo
         .activeProcessorCount
     @Option(help: "The daemon's key file, to make right codes and check M/N answers.") var keys: String?
+
+    /// The daemon's card data files, so that its answers (brand, issuer data) are checked against the same.
+    @OptionGroup var cardData: CardDataOptions
     @Flag(help: "Do not compare answers with the engine's (a daemon with its own policy).") var noCheck = false
     @Flag(help: "Print the report as one JSON object.") var json = false
 
@@ -67,6 +70,7 @@ struct BenchCommand: ParsableCommand {
                 throw ValidationError("--keys \(error)")
             }
         }
+        if !cardData.isEmpty { options.cards = try cardData.directory() }
         let onTerminal = isatty(STDERR_FILENO) == 1
         let report: LoadReport
         do {

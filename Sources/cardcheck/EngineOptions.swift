@@ -34,26 +34,13 @@ struct EngineOptions: ParsableArguments {
     )
     var keys: String?
 
-    @Option(
-        help: ArgumentHelp(
-            "With --local: brands beyond the built-in ones, as the daemon's `brands` setting declares them.",
-            valueName: "file"
-        )
-    )
-    var brands: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "With --local: card ranges (BIN and account ranges) with issuer data, as the daemon's `ranges` setting.",
-            valueName: "file"
-        )
-    )
-    var ranges: String?
+    /// With --local: the card data files the daemon would load.
+    @OptionGroup var cardData: CardDataOptions
 
     func validate() throws {
         if today != nil && !local { throw ValidationError("--today needs --local: the daemon uses its own clock") }
         if keys != nil && !local { throw ValidationError("--keys needs --local: the daemon uses its own keys") }
-        if (brands != nil || ranges != nil) && !local {
+        if !cardData.isEmpty && !local {
             throw ValidationError("--brands and --ranges need --local: the daemon uses its own card data")
         }
     }
@@ -68,18 +55,7 @@ struct EngineOptions: ParsableArguments {
                 throw ValidationError("--keys \(error)")
             }
         }
-        func read(_ path: String?) throws -> CardDirectory.FileContents? {
-            guard let path else { return nil }
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ValidationError("cannot read \(path)")
-            }
-            return (path, [UInt8](data))
-        }
-        do {
-            validator.cards = try CardDirectory.compile(brandsFile: try read(brands), rangesFile: try read(ranges))
-        } catch let error as CardDataError {
-            throw ValidationError("\(error)")
-        }
+        validator.cards = try cardData.directory()
         return validator
     }
 

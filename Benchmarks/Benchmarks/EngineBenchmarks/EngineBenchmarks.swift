@@ -1,6 +1,7 @@
 import Benchmark
 import CardCheck
 import CardCheckCrypto
+import Foundation
 
 /// Inputs are made once, before measuring: 1,024 distinct Luhn-valid 16-digit PANs over the common brands,
 /// and full requests around them, so that branch predictors do not learn a single card.
@@ -74,8 +75,8 @@ enum Inputs {
 /// validation.
 extension PANCheck {
     @inline(__always) var digest: Int {
-        Int(masked.leading) &+ Int(masked.last4) &+ Int(brand?.rawValue ?? 0) &+ (luhnValid ? 1 : 0)
-            &+ (lengthValid ? 2 : 0)
+        Int(masked.leading) &+ Int(masked.last4) &+ (card.map { ObjectIdentifier($0).hashValue } ?? 0)
+            &+ (luhnValid ? 1 : 0) &+ (lengthValid ? 2 : 0)
     }
 }
 
@@ -141,6 +142,33 @@ let benchmarks: @Sendable () -> Void = {
             digest &+= try validator.validate(requests[index & 1_023], today: today).digest
         }
         blackHole(digest)
+    }
+
+    // The card lookup with a large range file: PANs drawn from the file's ranges (scattered over its 200,000
+    // BINs, so lookups miss the caches as a real mix does), against the built-in table and against the file.
+    // scripts/bench-ranges makes the file and the PANs and passes them here.
+    let environment = ProcessInfo.processInfo.environment
+    if let rangesPath = environment["CARDCHECK_BENCH_RANGES"], let pansPath = environment["CARDCHECK_BENCH_PANS"] {
+        let loaded = try! CardDirectory.compile(
+            brandsFile: nil,
+            rangesFile: (rangesPath, [UInt8](FileManager.default.contents(atPath: rangesPath)!))
+        )
+        let filePANs = try! String(contentsOfFile: pansPath, encoding: .utf8).split(separator: "\n").map {
+            Array($0.utf8)
+        }
+        let count = filePANs.count
+        let withFile = Validator(cards: loaded)
+        for (name, engine) in [("built-in table", validator), ("2,000,000-range file", withFile)] {
+            Benchmark("Luhn + card data, PANs of the range file, \(name) (bytes)") { benchmark in
+                var digest = 0
+                for index in benchmark.scaledIterations {
+                    digest &+= filePANs[index % count].withUnsafeBufferPointer {
+                        engine.check(try! PAN(utf8: $0)).digest
+                    }
+                }
+                blackHole(digest)
+            }
+        }
     }
 
     // CVV2 verification: the test key over every input card (expiry 12/29, service code 000), half the
