@@ -68,7 +68,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        // prctl for cardcheckd (variadic in C, so not callable from Swift).
+        // prctl for cardcheckd (variadic in C, so not callable from Swift), and malloc_trim for the reload.
         .target(name: "CProcessControl"),
         // libsystemd (Debian libsystemd-dev, installed by scripts/setup) for sd_notify and socket activation.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
@@ -77,6 +77,7 @@ let package = Package(
         .target(
             name: "CardCheckServer",
             dependencies: [
+                "CProcessControl",
                 "CardCheck",
                 "CardCheckCrypto",
                 "CardCheckJSON",

@@ -109,11 +109,18 @@ public enum CardDataFile {
         file: String,
         brands: BrandCatalog
     ) throws(CardDataError) -> RangeFile {
-        var result = RangeFile(file: file)
-        // The text after the second comma, by its bytes: most lines of a large file repeat one of a few
-        // thousand attribute sets, and this finds the parsed one without splitting or allocating.
-        var attributesByText: [ByteKey: UInt32] = [:]
-        var attributesIndex: [CardAttributes: UInt32] = [:]
+        var ranges: [CardRange] = []
+        var records: [CardRecord] = []
+        var builder = CardDataTables.Builder(brands: brands.brands)
+        // One record per distinct text: the same data written differently (quoting, say) gets two equal
+        // records, which the directory compares by value, so nothing depends on their being one.
+        // The text after the second comma, by its bytes: most lines of a large file repeat one of far fewer
+        // attribute sets, and this finds the parsed one without splitting or allocating.
+        var attributesByText = TailTable()
+        var scratch: [String] = []
+        // Files sorted by prefix often repeat the previous line's data: checked first, with no hashing.
+        var previous: (tail: UnsafeBufferPointer<UInt8>, attributes: UInt32)?
+        ranges.reserveCapacity(bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } + 1)
         var headerSeen = false
         try forEachLine(bytes, file: file) { (line, number) throws(CardDataError) in
             func fail(_ message: String) -> CardDataError { CardDataError(file: file, line: number, message: message) }
@@ -153,20 +160,27 @@ public enum CardDataFile {
             guard low.value <= high.value else { throw fail("low must not be above high") }
             let tail = UnsafeBufferPointer(rebasing: line[index...])
             let attributes: UInt32
-            if let known = attributesByText[ByteKey(tail)] {
-                attributes = known
+            if let previous, TailTable.equal(previous.tail, tail) {
+                attributes = previous.attributes
             } else {
-                let parsed = try parseAttributes(tail, brands: brands, fail: fail)
-                if let known = attributesIndex[parsed] {
+                let digest = TailTable.digest(tail)
+                if let known = attributesByText.value(for: tail, digest: digest) {
                     attributes = known
                 } else {
-                    attributes = UInt32(result.attributes.count)
-                    result.attributes.append(parsed)
-                    attributesIndex[parsed] = attributes
+                    let record = try parseAttributes(
+                        tail,
+                        brands: brands,
+                        builder: &builder,
+                        scratch: &scratch,
+                        fail: fail
+                    )
+                    attributes = UInt32(records.count)
+                    records.append(record)
+                    attributesByText.insert(tail, digest: digest, value: attributes)
                 }
-                attributesByText[ByteKey(tail)] = attributes
             }
-            result.ranges.append(
+            previous = (tail, attributes)
+            ranges.append(
                 CardRange(
                     low: low.value,
                     high: high.value,
@@ -177,18 +191,20 @@ public enum CardDataFile {
             )
         }
         guard headerSeen else { throw CardDataError(file: file, line: 0, message: "no header line") }
-        try checkConflicts(result)
-        return result
+        // Overlapping ranges of equal specificity with different data are found when the directory is
+        // compiled (CardDirectory), which orders the ranges anyway.
+        return RangeFile(file: file, ranges: ranges, records: records, tables: builder.tables)
     }
 
     /// brand,lengths,country,funding,product,issuer,networks
     static func parseAttributes(
         _ tail: UnsafeBufferPointer<UInt8>,
         brands: BrandCatalog,
+        builder: inout CardDataTables.Builder,
+        scratch fields: inout [String],
         fail: (String) -> CardDataError
-    ) throws(CardDataError) -> CardAttributes {
-        let fields: [String]
-        do { fields = try splitFields(tail, file: "", line: 0) } catch { throw fail(error.message) }
+    ) throws(CardDataError) -> CardRecord {
+        do { try splitFields(tail, into: &fields, file: "", line: 0) } catch { throw fail(error.message) }
         guard fields.count == 7 else { throw fail("expected 9 columns, found \(fields.count + 2)") }
         guard let brand = brands.brand(named: fields[0]) else {
             throw fail("unknown brand '\(fields[0])' (declare it in a brands file)")
@@ -235,40 +251,16 @@ public enum CardDataFile {
         {
             throw fail("a legacy brand's row names only the brand: the card's data comes from its live range")
         }
-        return CardAttributes(
-            brand: brand,
-            lengths: lengths,
+        return builder.record(
+            brand: brands.index(of: brand),
+            legacyBrand: nil,
+            lengths: lengths ?? brand.validLengths,
             issuerCountry: country,
             funding: funding,
             product: fields[4].isEmpty ? nil : fields[4],
             issuer: fields[5].isEmpty ? nil : fields[5],
-            networks: networks
+            networks: networks.map { brands.index(of: $0) }
         )
-    }
-
-    /// Overlapping ranges of equal specificity with different data. Sorted by (digits, width, low), such
-    /// ranges are neighbours: of three equally wide ranges in order, if the first meets the third it meets the
-    /// second.
-    static func checkConflicts(_ file: RangeFile) throws(CardDataError) {
-        let order = file.ranges.indices.sorted {
-            let a = file.ranges[$0]
-            let b = file.ranges[$1]
-            return (a.digits, a.high - a.low, a.low) < (b.digits, b.high - b.low, b.low)
-        }
-        for (first, second) in zip(order, order.dropFirst()) {
-            let a = file.ranges[first]
-            let b = file.ranges[second]
-            guard a.digits == b.digits, a.high - a.low == b.high - b.low, b.low <= a.high,
-                a.attributes != b.attributes
-            else { continue }
-            let (earlier, later) = a.line < b.line ? (a, b) : (b, a)
-            throw CardDataError(
-                file: file.file,
-                line: Int(later.line),
-                message: "range \(later.text) overlaps \(earlier.text) of line \(earlier.line), equally specific, "
-                    + "with different data"
-            )
-        }
     }
 
     // MARK: CSV
@@ -306,6 +298,28 @@ public enum CardDataFile {
         -> [String]
     {
         var fields: [String] = []
+        try splitFields(line, into: &fields, file: file, line: number)
+        return fields
+    }
+
+    /// As ``splitFields(_:file:line:)``, into an array the caller reuses, so that a large file's parse
+    /// leaves no short-lived arrays between the objects it keeps.
+    static func splitFields(
+        _ line: UnsafeBufferPointer<UInt8>,
+        into fields: inout [String],
+        file: String,
+        line number: Int
+    ) throws(CardDataError) {
+        fields.removeAll(keepingCapacity: true)
+        // Most lines have no quotes: their fields are the bytes between commas.
+        if !line.contains(0x22) {
+            var start = 0
+            for index in 0...line.count where index == line.count || line[index] == 0x2C {
+                fields.append(try text(UnsafeBufferPointer(rebasing: line[start..<index]), file: file, line: number))
+                start = index + 1
+            }
+            return
+        }
         var field: [UInt8] = []
         var index = 0
         var quoted = false
@@ -339,7 +353,6 @@ public enum CardDataFile {
         }
         guard !quoted else { throw CardDataError(file: file, line: number, message: "a quote is not closed") }
         fields.append(try text(field, file: file, line: number))
-        return fields
     }
 
     /// How many fields a line splits into (for an error message).
@@ -348,6 +361,11 @@ public enum CardDataFile {
     }
 
     static func text(_ bytes: [UInt8], file: String, line: Int) throws(CardDataError) -> String {
+        try bytes.withUnsafeBufferPointer { buffer throws(CardDataError) in try text(buffer, file: file, line: line) }
+    }
+
+    static func text(_ bytes: UnsafeBufferPointer<UInt8>, file: String, line: Int) throws(CardDataError) -> String {
+        if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return String(decoding: bytes, as: UTF8.self) }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw CardDataError(file: file, line: line, message: "not UTF-8")
         }
@@ -363,7 +381,7 @@ public struct CardRange: Sendable, Hashable {
     public var low: UInt64
     public var high: UInt64
     public var digits: UInt8
-    /// Index into the file's ``RangeFile/attributes``.
+    /// Index into the file's ``RangeFile/records``.
     public var attributes: UInt32
     /// The line in its file, for messages.
     public var line: UInt32
@@ -386,16 +404,25 @@ public struct CardRange: Sendable, Hashable {
     }
 }
 
-/// A parsed range file: its rows and their distinct attribute sets.
+/// A parsed range file: its rows and their distinct card records.
 public struct RangeFile: Sendable {
     public var file: String
-    public var ranges: [CardRange] = []
-    public var attributes: [CardAttributes] = []
+    public var ranges: [CardRange]
+    /// The distinct card data of the rows; a range's `attributes` indexes it.
+    public var records: [CardRecord]
+    /// What the records' indices point into.
+    public var tables: CardDataTables
 
-    public init(file: String, ranges: [CardRange] = [], attributes: [CardAttributes] = []) {
+    public init(file: String, ranges: [CardRange], records: [CardRecord], tables: CardDataTables) {
         self.file = file
         self.ranges = ranges
-        self.attributes = attributes
+        self.records = records
+        self.tables = tables
+    }
+
+    /// The card data of a range's `attributes` index.
+    public func attributes(_ index: UInt32) -> CardAttributes {
+        CardAttributes(tables: tables, record: records[Int(index)])
     }
 }
 
@@ -414,6 +441,9 @@ public struct BrandCatalog: Sendable {
     }
 
     public func brand(named name: String) -> Brand? { byName[name].map { brands[$0] } }
+
+    /// The index of a brand of this catalog (records store it).
+    func index(of brand: Brand) -> UInt16 { UInt16(byName[brand.name]!) }
 }
 
 /// A card data file that cannot be used: the file, the line (0: the whole file) and what is wrong.
@@ -431,15 +461,75 @@ public struct CardDataError: Error, Hashable, CustomStringConvertible {
     public var description: String { line > 0 ? "\(file):\(line): \(message)" : "\(file): \(message)" }
 }
 
-/// Bytes borrowed from a file being parsed, hashed by content: valid while the parse runs.
-struct ByteKey: Hashable {
-    let bytes: UnsafeBufferPointer<UInt8>
+/// The distinct attribute texts of a range file being parsed, by their bytes (borrowed from the file, valid
+/// while the parse runs): open addressing on an FNV-1a digest, so a lookup is one hash of the bytes and,
+/// on a digest match, one comparison. Standard library dictionaries would hash every key again (SipHash),
+/// which was the largest cost of loading 2,000,000 ranges.
+struct TailTable {
+    /// One cache line holds four slots; a lookup reads one slot and, on a digest match, the file's bytes.
+    private struct Slot {
+        var digest: UInt64 = 0
+        var start: UnsafePointer<UInt8>?
+        var count: UInt32 = 0
+        var value = TailTable.empty
+    }
+    private var slots: [Slot]
+    private var used = 0
+    fileprivate static let empty = UInt32.max
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    init() { slots = [Slot](repeating: Slot(), count: 1_024) }
 
-    static func == (lhs: ByteKey, rhs: ByteKey) -> Bool {
-        lhs.bytes.count == rhs.bytes.count && lhs.bytes.elementsEqual(rhs.bytes)
+    /// FNV-1a, then MurmurHash3's finaliser so that the low bits (the slot) depend on every byte.
+    static func digest(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        hash ^= hash >> 33
+        hash = hash &* 0xFF51_AFD7_ED55_8CCD
+        hash ^= hash >> 33
+        hash = hash &* 0xC4CE_B9FE_1A85_EC53
+        return hash ^ hash >> 33
     }
 
-    func hash(into hasher: inout Hasher) { hasher.combine(bytes: UnsafeRawBufferPointer(bytes)) }
+    func value(for bytes: UnsafeBufferPointer<UInt8>, digest: UInt64) -> UInt32? {
+        let mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: digest) & mask
+        while slots[index].value != TailTable.empty {
+            let slot = slots[index]
+            if slot.digest == digest
+                && TailTable.equal(UnsafeBufferPointer(start: slot.start, count: Int(slot.count)), bytes)
+            {
+                return slot.value
+            }
+            index = (index + 1) & mask
+        }
+        return nil
+    }
+
+    mutating func insert(_ bytes: UnsafeBufferPointer<UInt8>, digest: UInt64, value: UInt32) {
+        if (used + 1) * 2 > slots.count { grow() }
+        let mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: digest) & mask
+        while slots[index].value != TailTable.empty { index = (index + 1) & mask }
+        slots[index] = Slot(digest: digest, start: bytes.baseAddress, count: UInt32(bytes.count), value: value)
+        used += 1
+    }
+
+    private mutating func grow() {
+        let old = slots
+        slots = [Slot](repeating: Slot(), count: old.count * 2)
+        used = 0
+        for slot in old where slot.value != TailTable.empty {
+            insert(
+                UnsafeBufferPointer(start: slot.start, count: Int(slot.count)),
+                digest: slot.digest,
+                value: slot.value
+            )
+        }
+    }
+
+    static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        for index in 0..<a.count where a[index] != b[index] { return false }
+        return true
+    }
 }

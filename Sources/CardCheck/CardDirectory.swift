@@ -38,30 +38,33 @@ public final class CardDirectory: @unchecked Sendable {
     /// Rows of the range file (0 without one), and of the built-in table.
     public let fileRangeCount: Int
     public let builtInRangeCount: Int
-    /// Distinct attribute sets the segments point at.
-    public let attributeSets: [CardAttributes]
+    /// The brands, strings and network lists the records point into.
+    public let tables: CardDataTables
+    /// Distinct card records the segments point at.
+    public let recordCount: Int
 
     @usableFromInline let segmentStarts: UnsafeMutablePointer<UInt64>
     @usableFromInline let segmentAttributes: UnsafeMutablePointer<UInt32>
     public let segmentCount: Int
     @usableFromInline let buckets: UnsafeMutablePointer<UInt32>
-    /// `attributeSets` as a pointer, so that a lookup has no bounds check.
-    @usableFromInline let attributesByIndex: UnsafeMutablePointer<CardAttributes>
+    /// The records, as a pointer so that a lookup has no bounds check.
+    @usableFromInline let records: UnsafeMutablePointer<CardRecord>
 
     /// Compiles `builtIn` and `file` (whose ranges win over built-in ones as specific as theirs).
     public init(brands: BrandCatalog, builtIn: RangeFile, file: RangeFile?) throws(CardDataError) {
         self.brands = brands
         builtInRangeCount = builtIn.ranges.count
         fileRangeCount = file?.ranges.count ?? 0
-        let sweep = Sweep(sources: [builtIn] + (file.map { [$0] } ?? []))
-        attributeSets = sweep.attributeSets
+        let sweep = try Sweep(sources: [builtIn] + (file.map { [$0] } ?? []))
+        tables = sweep.tables
+        recordCount = sweep.records.count
         segmentCount = sweep.starts.count
         segmentStarts = .allocate(capacity: segmentCount)
         segmentStarts.initialize(from: sweep.starts, count: segmentCount)
         segmentAttributes = .allocate(capacity: segmentCount)
         segmentAttributes.initialize(from: sweep.attributes, count: segmentCount)
-        attributesByIndex = .allocate(capacity: max(1, attributeSets.count))
-        attributesByIndex.initialize(from: attributeSets, count: attributeSets.count)
+        records = .allocate(capacity: max(1, recordCount))
+        records.initialize(from: sweep.records, count: recordCount)
 
         // Bucket b: the segment holding b * width, flagged uniform when the next segment starts beyond the block.
         buckets = .allocate(capacity: CardDirectory.bucketCount + 1)
@@ -79,8 +82,7 @@ public final class CardDirectory: @unchecked Sendable {
         segmentStarts.deallocate()
         segmentAttributes.deallocate()
         buckets.deallocate()
-        attributesByIndex.deinitialize(count: attributeSets.count)
-        attributesByIndex.deallocate()
+        records.deallocate()
     }
 
     /// What the most specific range says about `pan`; `nil` when no range covers it.
@@ -98,7 +100,7 @@ public final class CardDirectory: @unchecked Sendable {
             }
         }
         let index = segmentAttributes[found]
-        return index == CardDirectory.noAttributes ? nil : attributesByIndex[Int(index)]
+        return index == CardDirectory.noAttributes ? nil : CardAttributes(tables: tables, record: records[Int(index)])
     }
 
     /// The brand of `pan`, if any range covers it.
@@ -109,7 +111,9 @@ public final class CardDirectory: @unchecked Sendable {
         (0..<segmentCount).map { index in
             let attributes = segmentAttributes[index]
             return (
-                segmentStarts[index], attributes == CardDirectory.noAttributes ? nil : attributeSets[Int(attributes)]
+                segmentStarts[index],
+                attributes == CardDirectory.noAttributes
+                    ? nil : CardAttributes(tables: tables, record: records[Int(attributes)])
             )
         }
     }
@@ -118,7 +122,8 @@ public final class CardDirectory: @unchecked Sendable {
     struct Sweep {
         var starts: [UInt64] = []
         var attributes: [UInt32] = []
-        var attributeSets: [CardAttributes] = []
+        var records: [CardRecord] = []
+        var tables: CardDataTables
 
         struct Span {
             var start: UInt64
@@ -126,6 +131,7 @@ public final class CardDirectory: @unchecked Sendable {
             var digits: UInt8
             var source: UInt8
             var attributes: UInt32  // index into the flattened sources' attribute sets
+            var line: UInt32
         }
 
         /// Higher wins: more digits, then narrower, then the later source (a file over the built-in table).
@@ -138,13 +144,29 @@ public final class CardDirectory: @unchecked Sendable {
             return a.attributes < b.attributes
         }
 
-        init(sources: [RangeFile]) {
-            var sets: [CardAttributes] = []
+        init(sources: [RangeFile]) throws(CardDataError) {
+            // One set of tables for all sources: the last source's brands (each catalog extends the one
+            // before), and every source's strings and network lists, its records' indices shifted to match.
+            let brands = sources.last!.tables.brands
+            var strings: [String] = []
+            var networkLists: [[UInt16]] = [[]]
+            var sets: [CardRecord] = []
             var spans: [Span] = []
             spans.reserveCapacity(sources.reduce(0) { $0 + $1.ranges.count })
             for (sourceIndex, source) in sources.enumerated() {
+                precondition(brands.starts(with: source.tables.brands), "a later catalog extends an earlier one")
                 let offset = UInt32(sets.count)
-                sets += source.attributes
+                let stringOffset = UInt32(strings.count)
+                let listOffset = UInt32(networkLists.count - 1)
+                strings += source.tables.strings
+                networkLists += source.tables.networkLists.dropFirst()
+                sets += source.records.map { record in
+                    var record = record
+                    if record.product != CardRecord.none32 { record.product += stringOffset }
+                    if record.issuer != CardRecord.none32 { record.issuer += stringOffset }
+                    if record.networks != 0 { record.networks += listOffset }
+                    return record
+                }
                 for range in source.ranges {
                     var scale: UInt64 = 1
                     for _ in Int(range.digits)..<CardDirectory.prefixDigits { scale *= 10 }
@@ -154,22 +176,28 @@ public final class CardDirectory: @unchecked Sendable {
                             end: (range.high + 1) * scale,
                             digits: range.digits,
                             source: UInt8(sourceIndex),
-                            attributes: offset + range.attributes
+                            attributes: offset + range.attributes,
+                            line: range.line
                         )
                     )
                 }
             }
             spans.sort { $0.start < $1.start }
+            let isLegacy = sets.map { brands[Int($0.brand)].isLegacy }
+            tables = CardDataTables(brands: brands, strings: strings, networkLists: networkLists)
+            try CardDirectory.checkConflicts(spans, sets: sets, sources: sources)
 
             var live = SpanHeap(spans: spans)
             var legacy = SpanHeap(spans: spans)
-            // (live set, legacy brand's set) -> index in attributeSets, so equal segments share one object.
+            // A live set alone -> its index in attributeSets; (live set, legacy set) pairs, which only the
+            // few legacy rows make, in a dictionary. Equal segments share one object.
+            var alone = [UInt32](repeating: CardDirectory.noAttributes, count: sets.count)
             var combined: [UInt64: UInt32] = [:]
             var position: UInt64 = 0
             var next = 0
             while position < CardDirectory.prefixSpace {
                 while next < spans.count && spans[next].start <= position {
-                    if sets[Int(spans[next].attributes)].brand.isLegacy { legacy.push(next) } else { live.push(next) }
+                    if isLegacy[Int(spans[next].attributes)] { legacy.push(next) } else { live.push(next) }
                     next += 1
                 }
                 live.dropEnded(at: position)
@@ -177,18 +205,24 @@ public final class CardDirectory: @unchecked Sendable {
                 var record = CardDirectory.noAttributes
                 if let top = live.top {
                     let liveSet = spans[top].attributes
-                    let legacySet = legacy.top.map { spans[$0].attributes } ?? CardDirectory.noAttributes
-                    let key = UInt64(liveSet) << 32 | UInt64(legacySet)
-                    if let known = combined[key] {
-                        record = known
+                    if let legacyTop = legacy.top {
+                        let legacySet = spans[legacyTop].attributes
+                        let key = UInt64(liveSet) << 32 | UInt64(legacySet)
+                        if let known = combined[key] {
+                            record = known
+                        } else {
+                            record = UInt32(records.count)
+                            combined[key] = record
+                            var withLegacy = sets[Int(liveSet)]
+                            withLegacy.legacyBrand = sets[Int(legacySet)].brand
+                            records.append(withLegacy)
+                        }
+                    } else if alone[Int(liveSet)] != CardDirectory.noAttributes {
+                        record = alone[Int(liveSet)]
                     } else {
-                        record = UInt32(attributeSets.count)
-                        combined[key] = record
-                        let base = sets[Int(liveSet)]
-                        attributeSets.append(
-                            legacySet == CardDirectory.noAttributes
-                                ? base : base.withLegacyBrand(sets[Int(legacySet)].brand)
-                        )
+                        record = UInt32(records.count)
+                        alone[Int(liveSet)] = record
+                        records.append(sets[Int(liveSet)])
                     }
                 }
                 if attributes.last != record {
@@ -201,6 +235,40 @@ public final class CardDirectory: @unchecked Sendable {
                 if let top = legacy.top { following = min(following, spans[top].end) }
                 position = following
             }
+        }
+    }
+
+    /// Ranges of one file that overlap with equal specificity (digits and width) and different data: the
+    /// directory could not choose between them. With the spans in start order, each is compared with the
+    /// furthest-reaching earlier span of its file and specificity.
+    fileprivate static func checkConflicts(
+        _ spans: [Sweep.Span],
+        sets: [CardRecord],
+        sources: [RangeFile]
+    ) throws(CardDataError) {
+        var furthest: [UInt64: Int] = [:]
+        for (index, span) in spans.enumerated() {
+            let key = UInt64(span.source) << 60 | UInt64(span.digits) << 52 | (span.end - span.start)
+            guard let earlier = furthest[key] else {
+                furthest[key] = index
+                continue
+            }
+            let other = spans[earlier]
+            if other.end > span.start && sets[Int(other.attributes)] != sets[Int(span.attributes)] {
+                let source = sources[Int(span.source)]
+                func text(_ span: Sweep.Span) -> String {
+                    let range = source.ranges.first { $0.line == span.line }
+                    return range?.text ?? "?"
+                }
+                let (first, second) = other.line < span.line ? (other, span) : (span, other)
+                throw CardDataError(
+                    file: source.file,
+                    line: Int(second.line),
+                    message: "range \(text(second)) overlaps \(text(first)) of line \(first.line), equally specific, "
+                        + "with different data"
+                )
+            }
+            if span.end > other.end { furthest[key] = index }
         }
     }
 

@@ -61,11 +61,13 @@ public enum CountryCode {
         return nil
     }
 
+    static let assignedAlpha2 = Set((0..<entryCount).map { UInt16(table[$0 * 8]) << 8 | UInt16(table[$0 * 8 + 1]) })
+
     /// Whether `code` is an assigned alpha-2 code (upper case).
     public static func isAlpha2(_ code: some StringProtocol) -> Bool {
         let bytes = Array(code.utf8)
         guard bytes.count == 2, bytes.allSatisfy({ $0 &- 0x41 < 26 }) else { return false }
-        return (0..<entryCount).contains { table[$0 * 8] == bytes[0] && table[$0 * 8 + 1] == bytes[1] }
+        return assignedAlpha2.contains(UInt16(bytes[0]) << 8 | UInt16(bytes[1]))
     }
 
     /// Two upper-case ASCII letters packed as ``alpha2(_:)`` answers them.

@@ -51,8 +51,8 @@ public struct Validator: Sendable {
             if !pan.luhnValid { decision.note(Validator.luhnReason(pan.card?.brand)) }
             if let card = pan.card {
                 if let funding = card.funding { decision.noteFunding(funding) }
-                if let issuerCountry = card.issuerCountry, let entered = request.address.country,
-                    let country = CountryCode.alpha2(entered), country != CountryCode.packed(issuerCountry)
+                if card.packedIssuerCountry != 0, let entered = request.address.country,
+                    let country = CountryCode.alpha2(entered), country != card.packedIssuerCountry
                 {
                     decision.note(.countryMismatch)
                 }

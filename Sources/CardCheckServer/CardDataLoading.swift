@@ -1,3 +1,4 @@
+import CProcessControl
 import CardCheck
 import Foundation
 
@@ -32,6 +33,18 @@ enum CardDataLoading {
         } catch {
             throw ConfigurationError(file: error.file, line: error.line > 0 ? error.line : nil, message: error.message)
         }
+    }
+
+    /// Large tables (a range file's segments, its read buffer) get pages of their own, so that freeing the
+    /// ones a reload replaced gives their memory back at once. Called once, before the first load.
+    static func useOwnPagesForLargeTables() {
+        _ = cardcheck_set_mmap_threshold(1 << 20)
+    }
+
+    /// Gives freed heap memory back to the system. Compiling a large range file allocates and frees a few
+    /// hundred megabytes on the reload thread's malloc arena, which glibc would otherwise keep resident.
+    static func returnFreedMemory() {
+        _ = cardcheck_release_free_memory()
     }
 
     /// One line for `--check-config` and the log.

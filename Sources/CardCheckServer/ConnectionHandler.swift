@@ -10,6 +10,10 @@ import NIOCore
 /// Asks a connection to finish what it has received and close (shutdown).
 struct DrainEvent: Sendable {}
 
+/// Tells a connection that a reload replaced the responder: it lets go of the old one now, not at its next
+/// request, so that an idle connection does not keep a replaced configuration (and its card data) alive.
+struct RespondersReplacedEvent: Sendable {}
+
 /// The responder and the access rules in force; replaced together on reload. Each replacement has a
 /// new generation number, so that a connection keeps its own copy and only asks (one atomic load per
 /// batch) whether it is still the one in force, instead of taking a lock and copying per batch.
@@ -32,10 +36,14 @@ final class ResponderSource: Sendable {
     /// Whether `generation` is still the one in force.
     func isCurrent(_ generation: UInt64) -> Bool { latestGeneration.load(ordering: .acquiring) == generation }
 
-    func replace(with responder: Responder, access: PeerAccess) {
+    /// Puts `responder` in force and hands back the one it replaces.
+    @discardableResult
+    func replace(with responder: Responder, access: PeerAccess) -> Current {
         box.withLockedValue {
+            let previous = $0
             $0 = Current(responder: responder, access: access, generation: $0.generation + 1)
             latestGeneration.store($0.generation, ordering: .releasing)
+            return previous
         }
     }
 }
@@ -127,6 +135,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 let (handler, context) = bound.value
                 handler.drainTick(context: context)
             }
+        case is RespondersReplacedEvent:
+            refreshServing()
         case ChannelEvent.inputClosed:
             answer(machine.inputClosed(), context: context)
         default:

@@ -55,18 +55,21 @@ public enum Daemon {
         logger: Logger,
         reload: @escaping @Sendable () throws -> Configuration
     ) throws {
-        let access = try PeerAccess(configuration)
-        let keys = try KeyLoading.load(configuration)
-        let cards = try CardDataLoading.load(configuration)
-        try Server(
-            configuration: configuration,
-            keys: keys,
-            cards: cards,
-            access: access,
-            logger: logger,
-            loadConfiguration: reload
-        )
-        .run()
+        CardDataLoading.useOwnPagesForLargeTables()
+        // Made in a scope of its own: the keys and card data loaded here must not outlive the server's own
+        // reference, or a reload could not free them.
+        let server = try {
+            try Server(
+                configuration: configuration,
+                keys: try KeyLoading.load(configuration),
+                cards: try CardDataLoading.load(configuration),
+                access: try PeerAccess(configuration),
+                logger: logger,
+                loadConfiguration: reload
+            )
+        }()
+        CardDataLoading.returnFreedMemory()
+        try server.run()
     }
 
     /// Blocks the stop and reload signals; before any thread exists (see ``ProcessSignals``).

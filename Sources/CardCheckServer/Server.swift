@@ -121,7 +121,7 @@ final class Server: Sendable {
         // The signals were blocked before any thread started (CardCheckDaemon.run); from here one
         // thread takes them, so a SIGTERM sent at any moment, even now, stops the daemon.
         let stop = DispatchSemaphore(value: 0)
-        let reloads = DispatchQueue(label: "cardcheckd.reload")
+        let reloads = ReloadThread(name: "cardcheckd.reload")
         ProcessSignals.receive { [self] number in
             if number == SIGHUP {
                 reloads.async { self.reload() }
@@ -207,10 +207,17 @@ final class Server: Sendable {
             // Read and compiled whole before the swap: requests go on with the data in force meanwhile, and
             // each is answered from one directory, the old or the new.
             let cards = try CardDataLoading.load(next)
-            responders.replace(
+            var previous: ResponderSource.Current? = responders.replace(
                 with: Server.responder(for: next, keys: keys, cards: cards, statistics: statistics, workers: workers),
                 access: nextAccess
             )
+            // Every connection lets go of the old responder now; then the last reference is this one, so a
+            // large range file is freed here, on the reload thread, not on an event loop mid-request, and
+            // the memory goes back to the system.
+            releaseEverywhere()
+            previous = nil
+            _ = previous
+            CardDataLoading.returnFreedMemory()
             Server.logKeys(keys, logger: logger)
             Server.logCardData(cards, logger: logger)
             Server.logGenerateAccess(nextAccess, logger: logger)
@@ -231,6 +238,16 @@ final class Server: Sendable {
             statistics.recordReload(succeeded: false)
         }
         notifier.notify("READY=1", "STATUS=\(statusLine(requestsPerSecond: 0))")
+    }
+
+    /// Makes every open connection drop the responder a reload replaced, and waits until each has.
+    private func releaseEverywhere() {
+        let open = connections.withLockedValue { Array($0.values) }
+        for channel in open {
+            try? channel.eventLoop.submit {
+                channel.pipeline.fireUserInboundEventTriggered(RespondersReplacedEvent())
+            }.wait()
+        }
     }
 
     /// Asks every connection to answer what it has received and close; waits for them.

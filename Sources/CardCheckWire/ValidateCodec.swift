@@ -164,7 +164,8 @@ public enum ValidateCodec {
     public static func write(_ result: ValidationResult, to buffer: inout ByteBuffer) {
         // Written in place in one reserved stretch: this is the daemon's hottest path. Card data from a range
         // file (free text) adds its own length.
-        buffer.writeFields(maximum: 192 + (result.pan?.card.map(ValidateCodec.cardDataRoom) ?? 0)) { fields in
+        let room = result.pan?.card.map(ValidateCodec.cardDataRoom) ?? 0
+        buffer.writeFields(maximum: 192 + room) { fields in
             if let pan = result.pan {
                 fields.field(ResponseTag.maskedPAN.rawValue, maximum: PAN.digitRange.upperBound) {
                     pan.masked.writeASCII(to: $0)
@@ -172,7 +173,7 @@ public enum ValidateCodec {
                 fields.bool(ResponseTag.luhnValid.rawValue, pan.luhnValid)
                 if let card = pan.card { fields.text(ResponseTag.brand.rawValue, card.brand.name) }
                 fields.bool(ResponseTag.lengthValid.rawValue, pan.lengthValid)
-                if let card = pan.card { ValidateCodec.writeCardData(card, to: &fields) }
+                if let card = pan.card, card.hasIssuerData { ValidateCodec.writeCardData(card, to: &fields) }
             }
             if let expiry = result.expiry { fields.byte(ResponseTag.expiry.rawValue, expiry.rawValue) }
             if let csc = result.csc {
@@ -192,10 +193,7 @@ public enum ValidateCodec {
 
     /// Room for what ``writeCardData(_:to:)`` writes, beyond the brand.
     @usableFromInline static func cardDataRoom(_ card: CardAttributes) -> Int {
-        guard
-            card.legacyBrand != nil || card.issuerCountry != nil || card.funding != nil || card.product != nil
-                || card.issuer != nil || !card.networks.isEmpty
-        else { return 0 }
+        guard card.hasIssuerData else { return 0 }
         return 6 * 3 + (card.legacyBrand?.name.utf8.count ?? 0) + 2 + 1 + (card.product?.utf8.count ?? 0)
             + (card.issuer?.utf8.count ?? 0) + card.networks.reduce(0) { $0 + $1.name.utf8.count + 1 }
     }

@@ -23,7 +23,7 @@ struct BrandTests {
         let builtIn = BuiltInCardData.ranges
         for brand in Brand.builtIn {
             // Visa/Dankort's co-badged row (4571) is Visa's, with data the reference table has no column for.
-            let engine = builtIn.ranges.filter { builtIn.attributes[Int($0.attributes)].brand == brand }
+            let engine = builtIn.ranges.filter { builtIn.attributes($0.attributes).brand == brand }
                 .filter { !(brand == .visa && $0.low == 4571) }
                 .map { "\($0.low)-\($0.high)/\($0.digits)" }
             let expected = reference.row(named: brand.name).ranges.map { "\($0.low)-\($0.high)/\($0.digits)" }

@@ -64,7 +64,7 @@ struct LuhnTests {
     func generatedCardsPass(brand: Brand) throws {
         var generator = SeededGenerator(seed: 0xC0FFEE &+ UInt64(Brand.builtIn.firstIndex(of: brand)!))
         let builtIn = BuiltInCardData.ranges
-        let ranges = builtIn.ranges.filter { builtIn.attributes[Int($0.attributes)].brand == brand }
+        let ranges = builtIn.ranges.filter { builtIn.attributes($0.attributes).brand == brand }
         for range in ranges {
             let text = String(range.low)
             let prefix = String(repeating: "0", count: Int(range.digits) - text.count) + text
