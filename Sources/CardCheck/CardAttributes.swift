@@ -1,18 +1,14 @@
 /// What the most specific matching range says about a card: its brand, the PAN lengths it issues, and
 /// whatever the range file knows of the issuer.
 ///
-/// A value: a compact record (``CardRecord``, 24 bytes of indices) and the tables its indices point into,
-/// shared by the whole directory. A directory of millions of ranges keeps its distinct records in one array
-/// rather than as an object each, so that it costs little memory, frees whole at a reload, and a lookup
-/// copies the record and retains one object, never allocating.
-public struct CardAttributes: Sendable, Hashable, CustomStringConvertible {
-    @usableFromInline let tables: CardDataTables
+/// A plain value: a compact record (``CardRecord``, 24 bytes of indices into ``CardDataRegistry``, where
+/// names are interned for the life of the process). A directory of millions of ranges keeps its distinct
+/// records in one array rather than as an object each, so that it costs little memory and frees whole at a
+/// reload; a lookup copies 24 bytes, and a result carrying one is copied without a retain.
+@frozen public struct CardAttributes: Sendable, Hashable, CustomStringConvertible {
     @usableFromInline let record: CardRecord
 
-    @inlinable init(tables: CardDataTables, record: CardRecord) {
-        self.tables = tables
-        self.record = record
-    }
+    @inlinable init(record: CardRecord) { self.record = record }
 
     /// Card data of its own (as a client reads it from an answer, or a test makes it).
     public init(
@@ -25,24 +21,29 @@ public struct CardAttributes: Sendable, Hashable, CustomStringConvertible {
         issuer: String? = nil,
         networks: [Brand] = []
     ) {
-        var builder = CardDataTables.Builder(brands: [brand] + (legacyBrand.map { [$0] } ?? []) + networks)
-        let record = builder.record(
-            brand: 0,
-            legacyBrand: legacyBrand == nil ? nil : 1,
-            lengths: lengths ?? brand.validLengths,
-            issuerCountry: issuerCountry,
-            funding: funding,
-            product: product,
-            issuer: issuer,
-            networks: networks.indices.map { UInt16($0 + 1 + (legacyBrand == nil ? 0 : 1)) }
+        let registry = CardDataRegistry.shared
+        self.init(
+            record: CardRecord(
+                brand: registry.intern(brand),
+                legacyBrand: legacyBrand.map(registry.intern) ?? CardRecord.none16,
+                lengths: (lengths ?? brand.validLengths).bits,
+                country: issuerCountry.map(CountryCode.packed) ?? 0,
+                funding: funding?.rawValue ?? 0,
+                product: product.map(registry.intern) ?? CardRecord.none32,
+                issuer: issuer.map(registry.intern) ?? CardRecord.none32,
+                networks: registry.intern(networks: networks.map(registry.intern))
+            )
         )
-        self.init(tables: builder.tables, record: record)
     }
 
-    public var brand: Brand { tables.brands[Int(record.brand)] }
+    @inlinable var registry: CardDataRegistry { CardDataRegistry.shared }
+
+    public var brand: Brand { registry.brands[Int(record.brand)] }
+    /// The brand's name, without copying the brand.
+    @inlinable public var brandName: String { registry.brands[Int(record.brand)].name }
     /// The legacy name (Switch, Solo) of the card's range, reported beside the live brand.
     public var legacyBrand: Brand? {
-        record.legacyBrand == CardRecord.none16 ? nil : tables.brands[Int(record.legacyBrand)]
+        record.legacyBrand == CardRecord.none16 ? nil : registry.brands[Int(record.legacyBrand)]
     }
     /// The PAN lengths the range issues (its brand's unless the range says).
     @inlinable public var lengths: PANLengths { PANLengths(bits: record.lengths) }
@@ -54,30 +55,24 @@ public struct CardAttributes: Sendable, Hashable, CustomStringConvertible {
     /// The issuer country's two letters packed as ``CountryCode/alpha2(_:)`` gives them; 0 when unknown.
     @inlinable public var packedIssuerCountry: UInt16 { record.country }
     @inlinable public var funding: Funding? { Funding(rawValue: record.funding) }
-    public var product: String? { tables.string(record.product) }
-    public var issuer: String? { tables.string(record.issuer) }
+    public var product: String? { record.product == CardRecord.none32 ? nil : registry.strings[Int(record.product)] }
+    public var issuer: String? { record.issuer == CardRecord.none32 ? nil : registry.strings[Int(record.issuer)] }
     /// The other networks of a co-badged card (the shopper may choose one); empty when it is not co-badged.
-    public var networks: [Brand] { tables.networkLists[Int(record.networks)].map { tables.brands[Int($0)] } }
+    public var networks: [Brand] {
+        registry.networkLists[Int(record.networks)].map { registry.brands[Int($0)] }
+    }
+    /// The networks' names joined with `;` (the files' and the wire's form): `nil` when not co-badged.
+    public var networksText: String? { record.networks == 0 ? nil : registry.networkTexts[Int(record.networks)] }
+    /// The legacy brand's name, without copying the brand.
+    public var legacyBrandName: String? {
+        record.legacyBrand == CardRecord.none16 ? nil : registry.brands[Int(record.legacyBrand)].name
+    }
+    /// The brand's security code length, without copying the brand.
+    @inlinable public var securityCodeLength: Int { registry.brands[Int(record.brand)].securityCodeLength }
     /// Whether any issuer data (beyond brand and lengths) is known: what the wire's optional tags carry.
     @inlinable public var hasIssuerData: Bool {
         record.legacyBrand != CardRecord.none16 || record.country != 0 || record.funding != 0
             || record.product != CardRecord.none32 || record.issuer != CardRecord.none32 || record.networks != 0
-    }
-
-    /// Equal when they say the same, whichever tables hold it.
-    public static func == (lhs: CardAttributes, rhs: CardAttributes) -> Bool {
-        if lhs.tables === rhs.tables { return lhs.record == rhs.record }
-        return lhs.brand == rhs.brand && lhs.legacyBrand == rhs.legacyBrand && lhs.lengths == rhs.lengths
-            && lhs.record.country == rhs.record.country && lhs.record.funding == rhs.record.funding
-            && lhs.product == rhs.product && lhs.issuer == rhs.issuer && lhs.networks == rhs.networks
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(brand)
-        hasher.combine(lengths)
-        hasher.combine(record.country)
-        hasher.combine(record.funding)
-        hasher.combine(product)
     }
 
     public var description: String {
@@ -92,7 +87,8 @@ public struct CardAttributes: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// A card's data as indices into ``CardDataTables``: 24 bytes, hashable, compared as a value.
+/// A card's data as indices into ``CardDataRegistry``: 24 bytes, compared and hashed as a value (the
+/// registry keeps one index per distinct brand, string and network list, so equal data is an equal record).
 @frozen public struct CardRecord: Sendable, Hashable {
     @usableFromInline static let none16 = UInt16.max
     @usableFromInline static let none32 = UInt32.max
@@ -108,76 +104,6 @@ public struct CardAttributes: Sendable, Hashable, CustomStringConvertible {
     @usableFromInline var issuer: UInt32
     /// Index of a network list; list 0 is the empty one.
     @usableFromInline var networks: UInt32
-}
-
-/// The brands, strings and network lists card records point into. Immutable once built; shared by every
-/// ``CardAttributes`` of a directory.
-public final class CardDataTables: Sendable {
-    let brands: [Brand]
-    let strings: [String]
-    let networkLists: [[UInt16]]
-
-    init(brands: [Brand], strings: [String], networkLists: [[UInt16]]) {
-        self.brands = brands
-        self.strings = strings
-        self.networkLists = networkLists
-    }
-
-    func string(_ index: UInt32) -> String? { index == CardRecord.none32 ? nil : strings[Int(index)] }
-
-    /// Makes records, interning their strings and network lists.
-    struct Builder {
-        var brands: [Brand]
-        var strings: [String] = []
-        var networkLists: [[UInt16]] = [[]]
-        private var stringIndex: [String: UInt32] = [:]
-        private var listIndex: [[UInt16]: UInt32] = [[]: 0]
-
-        init(brands: [Brand]) { self.brands = brands }
-
-        mutating func intern(_ text: String?) -> UInt32 {
-            guard let text else { return CardRecord.none32 }
-            if let known = stringIndex[text] { return known }
-            let index = UInt32(strings.count)
-            strings.append(text)
-            stringIndex[text] = index
-            return index
-        }
-
-        mutating func record(
-            brand: UInt16,
-            legacyBrand: UInt16?,
-            lengths: PANLengths,
-            issuerCountry: String?,
-            funding: Funding?,
-            product: String?,
-            issuer: String?,
-            networks: [UInt16]
-        ) -> CardRecord {
-            var list: UInt32 = 0
-            if !networks.isEmpty {
-                if let known = listIndex[networks] {
-                    list = known
-                } else {
-                    list = UInt32(networkLists.count)
-                    networkLists.append(networks)
-                    listIndex[networks] = list
-                }
-            }
-            return CardRecord(
-                brand: brand,
-                legacyBrand: legacyBrand ?? CardRecord.none16,
-                lengths: lengths.bits,
-                country: issuerCountry.map(CountryCode.packed) ?? 0,
-                funding: funding?.rawValue ?? 0,
-                product: intern(product),
-                issuer: intern(issuer),
-                networks: list
-            )
-        }
-
-        var tables: CardDataTables { CardDataTables(brands: brands, strings: strings, networkLists: networkLists) }
-    }
 }
 
 /// How a card is funded, as range files state it.

@@ -111,7 +111,9 @@ public enum CardDataFile {
     ) throws(CardDataError) -> RangeFile {
         var ranges: [CardRange] = []
         var records: [CardRecord] = []
-        var builder = CardDataTables.Builder(brands: brands.brands)
+        // The catalog's brands in the registry, by catalog index.
+        let registry = CardDataRegistry.shared
+        var builder = brands.brands.map(registry.intern)
         // One record per distinct text: the same data written differently (quoting, say) gets two equal
         // records, which the directory compares by value, so nothing depends on their being one.
         // The text after the second comma, by its bytes: most lines of a large file repeat one of far fewer
@@ -193,14 +195,14 @@ public enum CardDataFile {
         guard headerSeen else { throw CardDataError(file: file, line: 0, message: "no header line") }
         // Overlapping ranges of equal specificity with different data are found when the directory is
         // compiled (CardDirectory), which orders the ranges anyway.
-        return RangeFile(file: file, ranges: ranges, records: records, tables: builder.tables)
+        return RangeFile(file: file, ranges: ranges, records: records)
     }
 
     /// brand,lengths,country,funding,product,issuer,networks
     static func parseAttributes(
         _ tail: UnsafeBufferPointer<UInt8>,
         brands: BrandCatalog,
-        builder: inout CardDataTables.Builder,
+        builder registryIndex: inout [UInt16],
         scratch fields: inout [String],
         fail: (String) -> CardDataError
     ) throws(CardDataError) -> CardRecord {
@@ -251,15 +253,16 @@ public enum CardDataFile {
         {
             throw fail("a legacy brand's row names only the brand: the card's data comes from its live range")
         }
-        return builder.record(
-            brand: brands.index(of: brand),
-            legacyBrand: nil,
-            lengths: lengths ?? brand.validLengths,
-            issuerCountry: country,
-            funding: funding,
-            product: fields[4].isEmpty ? nil : fields[4],
-            issuer: fields[5].isEmpty ? nil : fields[5],
-            networks: networks.map { brands.index(of: $0) }
+        let registry = CardDataRegistry.shared
+        return CardRecord(
+            brand: registryIndex[Int(brands.index(of: brand))],
+            legacyBrand: CardRecord.none16,
+            lengths: (lengths ?? brand.validLengths).bits,
+            country: country.map(CountryCode.packed) ?? 0,
+            funding: funding?.rawValue ?? 0,
+            product: fields[4].isEmpty ? CardRecord.none32 : registry.intern(fields[4]),
+            issuer: fields[5].isEmpty ? CardRecord.none32 : registry.intern(fields[5]),
+            networks: registry.intern(networks: networks.map { registryIndex[Int(brands.index(of: $0))] })
         )
     }
 
@@ -410,20 +413,15 @@ public struct RangeFile: Sendable {
     public var ranges: [CardRange]
     /// The distinct card data of the rows; a range's `attributes` indexes it.
     public var records: [CardRecord]
-    /// What the records' indices point into.
-    public var tables: CardDataTables
 
-    public init(file: String, ranges: [CardRange], records: [CardRecord], tables: CardDataTables) {
+    public init(file: String, ranges: [CardRange], records: [CardRecord]) {
         self.file = file
         self.ranges = ranges
         self.records = records
-        self.tables = tables
     }
 
     /// The card data of a range's `attributes` index.
-    public func attributes(_ index: UInt32) -> CardAttributes {
-        CardAttributes(tables: tables, record: records[Int(index)])
-    }
+    public func attributes(_ index: UInt32) -> CardAttributes { CardAttributes(record: records[Int(index)]) }
 }
 
 /// The brands a range file may name: the built-in ones and those a brands file declares.

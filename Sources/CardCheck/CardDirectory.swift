@@ -26,11 +26,18 @@ public final class CardDirectory: @unchecked Sendable {
     /// Set on a bucket whose 6-digit block lies inside one segment: its entry is that segment.
     @usableFromInline static let uniformBucket: UInt32 = 0x8000_0000
     @usableFromInline static let noAttributes: UInt32 = .max
-    /// 10^(length - 11): what turns a PAN of `length` digits into its first eleven.
-    @usableFromInline static let prefixDivisors: [UInt64] = (0...19).map { length in
-        var divisor: UInt64 = 1
-        for _ in 0..<max(0, length - prefixDigits) { divisor *= 10 }
-        return divisor
+    /// A PAN's first eleven digits, by its length: constant divisors, which compile to multiplications.
+    @inlinable static func prefix11(_ pan: PAN) -> UInt64 {
+        switch pan.length {
+        case 12: pan.value / 10
+        case 13: pan.value / 100
+        case 14: pan.value / 1_000
+        case 15: pan.value / 10_000
+        case 16: pan.value / 100_000
+        case 17: pan.value / 1_000_000
+        case 18: pan.value / 10_000_000
+        default: pan.value / 100_000_000
+        }
     }
 
     /// Every brand the ranges may name: the built-in ones and any a brands file declared.
@@ -38,13 +45,11 @@ public final class CardDirectory: @unchecked Sendable {
     /// Rows of the range file (0 without one), and of the built-in table.
     public let fileRangeCount: Int
     public let builtInRangeCount: Int
-    /// The brands, strings and network lists the records point into.
-    public let tables: CardDataTables
     /// Distinct card records the segments point at.
     public let recordCount: Int
 
-    @usableFromInline let segmentStarts: UnsafeMutablePointer<UInt64>
-    @usableFromInline let segmentAttributes: UnsafeMutablePointer<UInt32>
+    /// Each segment's start and record together, so that the search's last load also gives the record.
+    @usableFromInline let segments: UnsafeMutablePointer<Segment>
     public let segmentCount: Int
     @usableFromInline let buckets: UnsafeMutablePointer<UInt32>
     /// The records, as a pointer so that a lookup has no bounds check.
@@ -56,13 +61,12 @@ public final class CardDirectory: @unchecked Sendable {
         builtInRangeCount = builtIn.ranges.count
         fileRangeCount = file?.ranges.count ?? 0
         let sweep = try Sweep(sources: [builtIn] + (file.map { [$0] } ?? []))
-        tables = sweep.tables
         recordCount = sweep.records.count
         segmentCount = sweep.starts.count
-        segmentStarts = .allocate(capacity: segmentCount)
-        segmentStarts.initialize(from: sweep.starts, count: segmentCount)
-        segmentAttributes = .allocate(capacity: segmentCount)
-        segmentAttributes.initialize(from: sweep.attributes, count: segmentCount)
+        segments = .allocate(capacity: segmentCount)
+        for index in 0..<segmentCount {
+            (segments + index).initialize(to: Segment(start: sweep.starts[index], record: sweep.attributes[index]))
+        }
         records = .allocate(capacity: max(1, recordCount))
         records.initialize(from: sweep.records, count: recordCount)
 
@@ -79,8 +83,7 @@ public final class CardDirectory: @unchecked Sendable {
     }
 
     deinit {
-        segmentStarts.deallocate()
-        segmentAttributes.deallocate()
+        segments.deallocate()
         buckets.deallocate()
         records.deallocate()
     }
@@ -92,30 +95,35 @@ public final class CardDirectory: @unchecked Sendable {
         var found = Int(entry & ~CardDirectory.uniformBucket)
         if entry & CardDirectory.uniformBucket == 0 {
             // The last segment starting at or before the PAN's first eleven digits, among this block's.
-            let prefix = pan.value / CardDirectory.prefixDivisors[pan.length]
+            let prefix = CardDirectory.prefix11(pan)
             var high = Int(buckets[bucket + 1] & ~CardDirectory.uniformBucket) + 1  // exclusive
             while high - found > 1 {
                 let middle = (found + high) / 2
-                if segmentStarts[middle] <= prefix { found = middle } else { high = middle }
+                if segments[middle].start <= prefix { found = middle } else { high = middle }
             }
         }
-        let index = segmentAttributes[found]
-        return index == CardDirectory.noAttributes ? nil : CardAttributes(tables: tables, record: records[Int(index)])
+        let index = segments[found].record
+        return index == CardDirectory.noAttributes ? nil : CardAttributes(record: records[Int(index)])
     }
 
     /// The brand of `pan`, if any range covers it.
     @inlinable public func brand(of pan: PAN) -> Brand? { attributes(of: pan)?.brand }
 
-    /// The segments, for tests and `--check-config`: start of each 11-digit-prefix segment and its data.
-    public var segments: [(start: UInt64, attributes: CardAttributes?)] {
+    /// The segments, for tests: the start of each 11-digit-prefix segment and its data.
+    public var segmentList: [(start: UInt64, attributes: CardAttributes?)] {
         (0..<segmentCount).map { index in
-            let attributes = segmentAttributes[index]
+            let attributes = segments[index].record
             return (
-                segmentStarts[index],
+                segments[index].start,
                 attributes == CardDirectory.noAttributes
-                    ? nil : CardAttributes(tables: tables, record: records[Int(attributes)])
+                    ? nil : CardAttributes(record: records[Int(attributes)])
             )
         }
+    }
+
+    @frozen @usableFromInline struct Segment {
+        @usableFromInline var start: UInt64
+        @usableFromInline var record: UInt32
     }
 
     /// Flattens ranges onto disjoint segments of the 11-digit prefix space.
@@ -123,7 +131,6 @@ public final class CardDirectory: @unchecked Sendable {
         var starts: [UInt64] = []
         var attributes: [UInt32] = []
         var records: [CardRecord] = []
-        var tables: CardDataTables
 
         struct Span {
             var start: UInt64
@@ -145,28 +152,12 @@ public final class CardDirectory: @unchecked Sendable {
         }
 
         init(sources: [RangeFile]) throws(CardDataError) {
-            // One set of tables for all sources: the last source's brands (each catalog extends the one
-            // before), and every source's strings and network lists, its records' indices shifted to match.
-            let brands = sources.last!.tables.brands
-            var strings: [String] = []
-            var networkLists: [[UInt16]] = [[]]
             var sets: [CardRecord] = []
             var spans: [Span] = []
             spans.reserveCapacity(sources.reduce(0) { $0 + $1.ranges.count })
             for (sourceIndex, source) in sources.enumerated() {
-                precondition(brands.starts(with: source.tables.brands), "a later catalog extends an earlier one")
                 let offset = UInt32(sets.count)
-                let stringOffset = UInt32(strings.count)
-                let listOffset = UInt32(networkLists.count - 1)
-                strings += source.tables.strings
-                networkLists += source.tables.networkLists.dropFirst()
-                sets += source.records.map { record in
-                    var record = record
-                    if record.product != CardRecord.none32 { record.product += stringOffset }
-                    if record.issuer != CardRecord.none32 { record.issuer += stringOffset }
-                    if record.networks != 0 { record.networks += listOffset }
-                    return record
-                }
+                sets += source.records
                 for range in source.ranges {
                     var scale: UInt64 = 1
                     for _ in Int(range.digits)..<CardDirectory.prefixDigits { scale *= 10 }
@@ -183,8 +174,8 @@ public final class CardDirectory: @unchecked Sendable {
                 }
             }
             spans.sort { $0.start < $1.start }
-            let isLegacy = sets.map { brands[Int($0.brand)].isLegacy }
-            tables = CardDataTables(brands: brands, strings: strings, networkLists: networkLists)
+            let registry = CardDataRegistry.shared
+            let isLegacy = sets.map { registry.brands[Int($0.brand)].isLegacy }
             try CardDirectory.checkConflicts(spans, sets: sets, sources: sources)
 
             var live = SpanHeap(spans: spans)

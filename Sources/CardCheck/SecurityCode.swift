@@ -133,6 +133,16 @@ public enum SecurityCodeRules {
         indicator: CSCPresence?,
         brand: Brand?
     ) throws(ValidationError) -> CSCCheck? {
+        try check(enteredUTF8: entered, indicator: indicator, codeLength: brand?.securityCodeLength)
+    }
+
+    /// As ``check(entered:indicator:brand:)``, over borrowed bytes, with the brand's code length (`nil`:
+    /// an unknown brand, whose code may have 3 or 4 digits).
+    @inlinable public static func check(
+        enteredUTF8 entered: UTF8Field,
+        indicator: CSCPresence?,
+        codeLength: Int?
+    ) throws(ValidationError) -> CSCCheck? {
         if entered == nil && indicator == nil { return nil }
         let entry = classify(entered.orEmpty)
         let stated: CSCPresence
@@ -159,7 +169,7 @@ public enum SecurityCodeRules {
         case .provided:
             let wellFormed: Bool
             if case let .digits(count) = entry {
-                wellFormed = brand.map { count == $0.securityCodeLength } ?? (count == 3 || count == 4)
+                wellFormed = codeLength.map { count == $0 } ?? (count == 3 || count == 4)
             } else {
                 wellFormed = false
             }

@@ -44,12 +44,14 @@ public struct Validator: Sendable {
 
         var panCheck: PANCheck?
         var parsedPAN: PAN?
+        var codeLength: Int?
         if let bytes = request.pan {
             let parsed = try PAN(utf8: bytes)
             parsedPAN = parsed
             let pan = check(parsed)
             if !pan.luhnValid { decision.note(Validator.luhnReason(pan.card?.brand)) }
-            if let card = pan.card {
+            if let card = pan.card {  // one copy of the card data for every use below
+                codeLength = card.securityCodeLength
                 if let funding = card.funding { decision.noteFunding(funding) }
                 if card.packedIssuerCountry != 0, let entered = request.address.country,
                     let country = CountryCode.alpha2(entered), country != card.packedIssuerCountry
@@ -85,7 +87,7 @@ public struct Validator: Sendable {
         var cscCheck = try SecurityCodeRules.check(
             enteredUTF8: request.csc,
             indicator: indicator,
-            brand: panCheck?.brand
+            codeLength: codeLength
         )
         // A well-formed code of a Luhn-valid card with its expiry: verified when a key covers the card.
         // American Express's method is not public, so Amex stays U.

@@ -164,16 +164,19 @@ public enum ValidateCodec {
     public static func write(_ result: ValidationResult, to buffer: inout ByteBuffer) {
         // Written in place in one reserved stretch: this is the daemon's hottest path. Card data from a range
         // file (free text) adds its own length.
-        let room = result.pan?.card.map(ValidateCodec.cardDataRoom) ?? 0
+        // The card data is taken out once: each copy of it is a retain and a release.
+        let card = result.pan?.card
+        let issuerData = card?.hasIssuerData == true
+        let room = issuerData ? ValidateCodec.cardDataRoom(card!) : 0
         buffer.writeFields(maximum: 192 + room) { fields in
-            if let pan = result.pan {
+            if let masked = result.pan?.masked {
                 fields.field(ResponseTag.maskedPAN.rawValue, maximum: PAN.digitRange.upperBound) {
-                    pan.masked.writeASCII(to: $0)
+                    masked.writeASCII(to: $0)
                 }
-                fields.bool(ResponseTag.luhnValid.rawValue, pan.luhnValid)
-                if let card = pan.card { fields.text(ResponseTag.brand.rawValue, card.brand.name) }
-                fields.bool(ResponseTag.lengthValid.rawValue, pan.lengthValid)
-                if let card = pan.card, card.hasIssuerData { ValidateCodec.writeCardData(card, to: &fields) }
+                fields.bool(ResponseTag.luhnValid.rawValue, result.pan!.luhnValid)
+                if let card { fields.text(ResponseTag.brand.rawValue, card.brandName) }
+                fields.bool(ResponseTag.lengthValid.rawValue, result.pan!.lengthValid)
+                if issuerData { ValidateCodec.writeCardData(card!, to: &fields) }
             }
             if let expiry = result.expiry { fields.byte(ResponseTag.expiry.rawValue, expiry.rawValue) }
             if let csc = result.csc {
@@ -194,20 +197,26 @@ public enum ValidateCodec {
     /// Room for what ``writeCardData(_:to:)`` writes, beyond the brand.
     @usableFromInline static func cardDataRoom(_ card: CardAttributes) -> Int {
         guard card.hasIssuerData else { return 0 }
-        return 6 * 3 + (card.legacyBrand?.name.utf8.count ?? 0) + 2 + 1 + (card.product?.utf8.count ?? 0)
-            + (card.issuer?.utf8.count ?? 0) + card.networks.reduce(0) { $0 + $1.name.utf8.count + 1 }
+        return 6 * 3 + (card.legacyBrandName?.utf8.count ?? 0) + 2 + 1 + (card.product?.utf8.count ?? 0)
+            + (card.issuer?.utf8.count ?? 0) + (card.networksText?.utf8.count ?? 0)
     }
 
-    /// The range file's data about the card: each field only when the matching range has it.
+    /// The range file's data about the card: each field only when the matching range has it. Written from
+    /// the card's record and its directory's tables, with no array or string made per request.
     @usableFromInline static func writeCardData(_ card: CardAttributes, to fields: inout FieldWriter) {
-        if let legacy = card.legacyBrand { fields.text(ResponseTag.legacyBrand.rawValue, legacy.name) }
-        if let country = card.issuerCountry { fields.text(ResponseTag.issuerCountry.rawValue, country) }
+        if let legacy = card.legacyBrandName { fields.text(ResponseTag.legacyBrand.rawValue, legacy) }
+        let country = card.packedIssuerCountry
+        if country != 0 {
+            fields.field(ResponseTag.issuerCountry.rawValue, maximum: 2) { bytes in
+                bytes.storeBytes(of: UInt8(country >> 8), toByteOffset: 0, as: UInt8.self)
+                bytes.storeBytes(of: UInt8(country & 0xFF), toByteOffset: 1, as: UInt8.self)
+                return 2
+            }
+        }
         if let funding = card.funding { fields.byte(ResponseTag.funding.rawValue, funding.rawValue) }
         if let product = card.product { fields.text(ResponseTag.product.rawValue, product) }
         if let issuer = card.issuer { fields.text(ResponseTag.issuer.rawValue, issuer) }
-        if !card.networks.isEmpty {
-            fields.text(ResponseTag.networks.rawValue, card.networks.map(\.name).joined(separator: ";"))
-        }
+        if let networks = card.networksText { fields.text(ResponseTag.networks.rawValue, networks) }
     }
 
     /// Reads a result (the client side).

@@ -16,6 +16,18 @@ enum HumanReadable {
                     ].joined(separator: "  ")
                 )
             )
+            if let card = pan.card, card.hasIssuerData {
+                var issuer: [String] = []
+                if let legacy = card.legacyBrand { issuer.append("once \(legacy.name)") }
+                if let country = card.issuerCountry { issuer.append(country) }
+                if let funding = card.funding { issuer.append(funding.name) }
+                if let product = card.product { issuer.append(product) }
+                if let name = card.issuer { issuer.append(name) }
+                if !card.networks.isEmpty {
+                    issuer.append("co-badged " + card.networks.map(\.name).joined(separator: ", "))
+                }
+                lines.append(("issuer", issuer.joined(separator: "  ")))
+            }
         }
         if let expiry = result.expiry {
             let text =

@@ -4,7 +4,7 @@ import Foundation
 /// A datagram socket the test owns as the daemon's `NOTIFY_SOCKET`: it records every sd_notify message
 /// with the time it arrived, as systemd would receive them.
 final class NotifySocket: @unchecked Sendable {
-    struct Message {
+    struct Message: Sendable {
         var time: Date
         var lines: [String]
         func has(_ line: String) -> Bool { lines.contains(line) }

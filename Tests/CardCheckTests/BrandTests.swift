@@ -141,7 +141,7 @@ struct BrandTests {
             let result = standardValidator.check(try PAN(Oracle.pan(prefix: prefix, length: 16, fill: "0")))
             #expect(result.card?.legacyBrand == legacy && result.brand?.isLegacy == false, "\(prefix)")
         }
-        #expect(CardDirectory.standard.segments.allSatisfy { $0.attributes?.brand.isLegacy != true })
+        #expect(CardDirectory.standard.segmentList.allSatisfy { $0.attributes?.brand.isLegacy != true })
     }
 
     @Test("longest prefix wins over shorter ones, and the narrower range breaks a tie")

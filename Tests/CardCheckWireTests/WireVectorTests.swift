@@ -172,7 +172,7 @@ struct WireVectorTests {
         #expect(frame.opcode == Opcode.validate.responseOpcode && frame.requestID == 0x0102_0304)
         let decoded = try ValidateCodec.readResult(frame.fields)
         let expected = try vectorValidator.validate(Self.fullCard, today: vectorMonth)
-        #expect(decoded == expected && decoded.csc?.result == .M)
+        #expect(decoded == expected && decoded.csc?.result == .M, "\(decoded) \(expected)")
 
         for vector in WireVectors.shared.vectors {
             let response = try #require(try decodeFrames(ByteBuffer(hex: vector.response)).first)

@@ -1,0 +1,117 @@
+import Synchronization
+
+/// The brands, strings (products, issuers) and co-badged network lists that card records point at, interned
+/// for the life of the process: every record is then a plain value (``CardRecord``, indices only), and a
+/// result that carries one is copied without a retain, as the request path copies it several times.
+///
+/// Append-only and deduplicated by content: reloading a file adds nothing it already holds, so the registry
+/// grows only by the distinct names ever loaded (a restart clears it). A reload writes entries before the
+/// directory that points at them is published, and entries never move, so readers need no lock.
+@usableFromInline final class CardDataRegistry: Sendable {
+    @usableFromInline static let shared = CardDataRegistry()
+
+    @usableFromInline let brands = AppendOnlyStore<Brand>()
+    @usableFromInline let strings = AppendOnlyStore<String>()
+    /// Each list's brand indices, and their names joined with `;` (the files' and the wire's form).
+    let networkLists = AppendOnlyStore<[UInt16]>()
+    @usableFromInline let networkTexts = AppendOnlyStore<String>()
+
+    /// A brand's whole definition (a ``Brand`` equals another of its name).
+    private struct BrandDefinition: Hashable {
+        var name: String
+        var securityCodeName: String
+        var securityCodeLength: Int
+        var securityCodeLocation: SecurityCodeLocation
+        var luhn: LuhnRule
+        var validLengths: PANLengths
+        var isLegacy: Bool
+
+        init(_ brand: Brand) {
+            name = brand.name
+            securityCodeName = brand.securityCodeName
+            securityCodeLength = brand.securityCodeLength
+            securityCodeLocation = brand.securityCodeLocation
+            luhn = brand.luhn
+            validLengths = brand.validLengths
+            isLegacy = brand.isLegacy
+        }
+    }
+
+    private struct Index {
+        var brands: [BrandDefinition: UInt16] = [:]
+        var strings: [String: UInt32] = [:]
+        var networkLists: [[UInt16]: UInt32] = [:]
+    }
+    private let index = Mutex(Index())
+
+    private init() {
+        // List 0 is the empty list: a card that is not co-badged.
+        networkLists.append([])
+        networkTexts.append("")
+    }
+
+    /// The index of `brand`, the same for an identical definition (name, code, lengths, Luhn rule, status).
+    func intern(_ brand: Brand) -> UInt16 {
+        index.withLock { index in
+            let definition = BrandDefinition(brand)
+            if let known = index.brands[definition] { return known }
+            let next = UInt16(brands.count)
+            brands.append(brand)
+            index.brands[definition] = next
+            return next
+        }
+    }
+
+    func intern(_ text: String) -> UInt32 {
+        index.withLock { index in
+            if let known = index.strings[text] { return known }
+            let next = UInt32(strings.count)
+            strings.append(text)
+            index.strings[text] = next
+            return next
+        }
+    }
+
+    func intern(networks: [UInt16]) -> UInt32 {
+        guard !networks.isEmpty else { return 0 }
+        return index.withLock { index in
+            if let known = index.networkLists[networks] { return known }
+            let next = UInt32(networkLists.count)
+            networkLists.append(networks)
+            networkTexts.append(networks.map { brands[Int($0)].name }.joined(separator: ";"))
+            index.networkLists[networks] = next
+            return next
+        }
+    }
+}
+
+/// Elements in chunks that never move: an index once handed out reads the same element forever, from any
+/// thread, without a lock. Appends are serialised by the caller (``CardDataRegistry``'s lock).
+@usableFromInline final class AppendOnlyStore<Element>: @unchecked Sendable {
+    @usableFromInline static var chunkShift: Int { 12 }
+    @usableFromInline static var chunkMask: Int { (1 << chunkShift) - 1 }
+    static var maximumChunks: Int { 1 << 14 }  // 67,108,864 elements
+
+    @usableFromInline let chunks: UnsafeMutablePointer<UnsafeMutablePointer<Element>?>
+    private let published = Atomic<Int>(0)
+
+    init() {
+        chunks = .allocate(capacity: Self.maximumChunks)
+        chunks.initialize(repeating: nil, count: Self.maximumChunks)
+    }
+
+    var count: Int { published.load(ordering: .acquiring) }
+
+    func append(_ element: Element) {
+        let index = published.load(ordering: .relaxed)
+        let chunk = index >> Self.chunkShift
+        precondition(chunk < Self.maximumChunks, "card data registry full")
+        if chunks[chunk] == nil { chunks[chunk] = .allocate(capacity: 1 << Self.chunkShift) }
+        (chunks[chunk]! + (index & Self.chunkMask)).initialize(to: element)
+        published.store(index + 1, ordering: .releasing)
+    }
+
+    @inlinable subscript(index: Int) -> Element {
+        chunks[index >> Self.chunkShift].unsafelyUnwrapped[index & Self.chunkMask]
+    }
+}
