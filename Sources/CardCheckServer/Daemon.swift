@@ -59,7 +59,7 @@ public enum Daemon {
         // Made in a scope of its own: the keys and card data loaded here must not outlive the server's own
         // reference, or a reload could not free them.
         let server = try {
-            try Server(
+            Server(
                 configuration: configuration,
                 keys: try KeyLoading.load(configuration),
                 cards: try CardDataLoading.load(configuration),

@@ -121,7 +121,7 @@ final class Server: Sendable {
         // The signals were blocked before any thread started (CardCheckDaemon.run); from here one
         // thread takes them, so a SIGTERM sent at any moment, even now, stops the daemon.
         let stop = DispatchSemaphore(value: 0)
-        let reloads = ReloadThread(name: "cardcheckd.reload")
+        let reloads = DispatchQueue(label: "cardcheckd.reload")
         ProcessSignals.receive { [self] number in
             if number == SIGHUP {
                 reloads.async { self.reload() }
@@ -207,7 +207,7 @@ final class Server: Sendable {
             // Read and compiled whole before the swap: requests go on with the data in force meanwhile, and
             // each is answered from one directory, the old or the new.
             let cards = try CardDataLoading.load(next)
-            var previous: ResponderSource.Current? = responders.replace(
+            let previous = responders.replace(
                 with: Server.responder(for: next, keys: keys, cards: cards, statistics: statistics, workers: workers),
                 access: nextAccess
             )
@@ -215,8 +215,7 @@ final class Server: Sendable {
             // large range file is freed here, on the reload thread, not on an event loop mid-request, and
             // the memory goes back to the system.
             releaseEverywhere()
-            previous = nil
-            _ = previous
+            _ = consume previous
             CardDataLoading.returnFreedMemory()
             Server.logKeys(keys, logger: logger)
             Server.logCardData(cards, logger: logger)

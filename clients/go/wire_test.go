@@ -2,6 +2,7 @@ package cardcheck
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -45,5 +46,24 @@ func TestBadValuesAreProtocolErrors(t *testing.T) {
 	}
 	if _, err := decodeValidate(frame{0xC1, 0x83, 0, 1, []field{{0x0D, make([]byte, 8)}}}); err == nil {
 		t.Error("a result without its action was accepted")
+	}
+}
+
+func TestNewerReasonBitsAndCardData(t *testing.T) {
+	mask := []byte{0x80, 0, 0x04, 0, 0, 0, 0, 0x20} // bits 63, 42 and 5
+	f := frame{0xC1, 0x83, 0, 1, []field{{0x0C, []byte{1}}, {0x0D, mask}, {0x10, []byte{3}}, {0x13, []byte("elo;eftpos")}}}
+	r, err := decodeValidate(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(r.Reasons) != "[expired funding_prepaid reason_63]" {
+		t.Errorf("reasons %v", r.Reasons)
+	}
+	if r.Funding == nil || *r.Funding != Prepaid || fmt.Sprint(r.Networks) != "[elo eftpos]" {
+		t.Errorf("card data %v %v", r.Funding, r.Networks)
+	}
+	bad := frame{0xC1, 0x83, 0, 1, []field{{0x0C, []byte{1}}, {0x0D, make([]byte, 8)}, {0x10, []byte{9}}}}
+	if _, err := decodeValidate(bad); err == nil {
+		t.Error("funding 9 was accepted")
 	}
 }

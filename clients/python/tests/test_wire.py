@@ -32,6 +32,16 @@ class WireTests(unittest.TestCase):
         with self.assertRaises(cardcheck.ProtocolError):
             _wire.decode_validate(no_action)
 
+    def test_a_newer_reason_bit_is_named_by_its_number(self):
+        mask = (1 << 5 | 1 << 42 | 1 << 63).to_bytes(8, "big")
+        frame = _wire.Frame(0xC1, 0x83, 0, 1, [(0x0C, b"\x01"), (0x0D, mask), (0x10, b"\x03"), (0x13, b"elo;eftpos")])
+        result = _wire.decode_validate(frame)
+        self.assertEqual(result.reasons, ("expired", "funding_prepaid", "reason_63"))
+        self.assertEqual(result.funding, cardcheck.Funding.PREPAID)
+        self.assertEqual(result.networks, (cardcheck.Brand.ELO, "eftpos"))
+        with self.assertRaises(cardcheck.ProtocolError):
+            _wire.decode_validate(_wire.Frame(0xC1, 0x83, 0, 1, [(0x0C, b"\x01"), (0x0D, bytes(8)), (0x10, b"\x09")]))
+
     def test_request_types_are_checked_without_echoing_values(self):
         with self.assertRaises(TypeError) as caught:
             cardcheck.ValidateRequest(pan=4111111111111111)

@@ -43,6 +43,21 @@ class WireTest {
     }
 
     @Test
+    void newerReasonBitsAndCardData() {
+        byte[] mask = {(byte) 0x80, 0, 0x04, 0, 0, 0, 0, 0x20};  // bits 63, 42 and 5
+        byte[] bytes = Wire.frame(0x83, 1, 0, new Wire.Body().field(0x0C, new byte[] {1}).field(0x0D, mask)
+                .field(0x10, new byte[] {3}).text(0x13, "elo;eftpos").bytes());
+        ValidateResult result = Wire.validateResult(new Wire.FrameReader(1 << 20).feed(bytes, bytes.length).get(0));
+        assertEquals(List.of("expired", "funding_prepaid", "reason_63"), result.reasons());
+        assertEquals(Funding.PREPAID, result.funding());
+        assertEquals(List.of("elo", "eftpos"), result.networks());
+        byte[] bad = Wire.frame(0x83, 1, 0, new Wire.Body().field(0x0C, new byte[] {1}).field(0x0D, new byte[8])
+                .field(0x10, new byte[] {9}).bytes());
+        assertThrows(ProtocolException.class,
+                () -> Wire.validateResult(new Wire.FrameReader(1 << 20).feed(bad, bad.length).get(0)));
+    }
+
+    @Test
     void requestStringsHideThePanAndCode() {
         String shown = ValidateRequest.builder().pan("4111 1111 1111 1111").csc("987").build().toString();
         assertFalse(shown.contains("1111 1111") || shown.contains("987"), shown);
