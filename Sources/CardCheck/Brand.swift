@@ -122,19 +122,4 @@ public enum LuhnRule: String, Sendable, Hashable {
         }
         self.init(bits: bits)
     }
-
-    /// The lengths as the files write them: runs as `12-19`, the rest `;`-separated.
-    public var text: String {
-        var parts: [String] = []
-        var lengths = self.lengths[...]
-        while let first = lengths.first {
-            var last = first
-            while lengths.dropFirst(last - first + 1).first == last + 1 { last += 1 }
-            parts.append(
-                last - first >= 2 ? "\(first)-\(last)" : (first...last).map(String.init).joined(separator: ";")
-            )
-            lengths = lengths.dropFirst(last - first + 1)
-        }
-        return parts.joined(separator: ";")
-    }
 }

@@ -45,9 +45,6 @@ public final class CardDirectory: @unchecked Sendable {
     /// Rows of the range file (0 without one), and of the built-in table.
     public let fileRangeCount: Int
     public let builtInRangeCount: Int
-    /// Distinct card records the segments point at.
-    public let recordCount: Int
-
     /// Each segment's start and record together, so that the search's last load also gives the record.
     @usableFromInline let segments: UnsafeMutablePointer<Segment>
     public let segmentCount: Int
@@ -61,22 +58,19 @@ public final class CardDirectory: @unchecked Sendable {
         builtInRangeCount = builtIn.ranges.count
         fileRangeCount = file?.ranges.count ?? 0
         let sweep = try Sweep(sources: [builtIn] + (file.map { [$0] } ?? []))
-        recordCount = sweep.records.count
-        segmentCount = sweep.starts.count
+        segmentCount = sweep.segments.count
         segments = .allocate(capacity: segmentCount)
-        for index in 0..<segmentCount {
-            (segments + index).initialize(to: Segment(start: sweep.starts[index], record: sweep.attributes[index]))
-        }
-        records = .allocate(capacity: max(1, recordCount))
-        records.initialize(from: sweep.records, count: recordCount)
+        segments.initialize(from: sweep.segments, count: segmentCount)
+        records = .allocate(capacity: max(1, sweep.records.count))
+        records.initialize(from: sweep.records, count: sweep.records.count)
 
         // Bucket b: the segment holding b * width, flagged uniform when the next segment starts beyond the block.
         buckets = .allocate(capacity: CardDirectory.bucketCount + 1)
         var segment = 0
         for bucket in 0...CardDirectory.bucketCount {
             let first = UInt64(bucket) * CardDirectory.bucketWidth
-            while segment + 1 < segmentCount && sweep.starts[segment + 1] <= first { segment += 1 }
-            let nextStart = segment + 1 < segmentCount ? sweep.starts[segment + 1] : CardDirectory.prefixSpace
+            while segment + 1 < segmentCount && sweep.segments[segment + 1].start <= first { segment += 1 }
+            let nextStart = segment + 1 < segmentCount ? sweep.segments[segment + 1].start : CardDirectory.prefixSpace
             let uniform = nextStart >= first + CardDirectory.bucketWidth
             (buckets + bucket).initialize(to: UInt32(segment) | (uniform ? CardDirectory.uniformBucket : 0))
         }
@@ -128,8 +122,7 @@ public final class CardDirectory: @unchecked Sendable {
 
     /// Flattens ranges onto disjoint segments of the 11-digit prefix space.
     struct Sweep {
-        var starts: [UInt64] = []
-        var attributes: [UInt32] = []
+        var segments: [Segment] = []
         var records: [CardRecord] = []
 
         struct Span {
@@ -216,10 +209,7 @@ public final class CardDirectory: @unchecked Sendable {
                         records.append(sets[Int(liveSet)])
                     }
                 }
-                if attributes.last != record {
-                    starts.append(position)
-                    attributes.append(record)
-                }
+                if segments.last?.record != record { segments.append(Segment(start: position, record: record)) }
                 // The winner can change only where a range starts or where a winner ends.
                 var following = next < spans.count ? spans[next].start : CardDirectory.prefixSpace
                 if let top = live.top { following = min(following, spans[top].end) }

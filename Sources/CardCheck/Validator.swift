@@ -50,7 +50,7 @@ public struct Validator: Sendable {
             parsedPAN = parsed
             let pan = check(parsed)
             if !pan.luhnValid { decision.note(Validator.luhnReason(pan.card?.brand)) }
-            if let card = pan.card {  // one copy of the card data for every use below
+            if let card = pan.card {
                 codeLength = card.securityCodeLength
                 if let funding = card.funding { decision.noteFunding(funding) }
                 if card.packedIssuerCountry != 0, let entered = request.address.country,

@@ -59,11 +59,12 @@ public enum Daemon {
         // Made in a scope of its own: the keys and card data loaded here must not outlive the server's own
         // reference, or a reload could not free them.
         let server = try {
-            Server(
+            let access = try PeerAccess(configuration)  // the cheap checks first
+            return Server(
                 configuration: configuration,
                 keys: try KeyLoading.load(configuration),
                 cards: try CardDataLoading.load(configuration),
-                access: try PeerAccess(configuration),
+                access: access,
                 logger: logger,
                 loadConfiguration: reload
             )
