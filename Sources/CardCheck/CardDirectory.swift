@@ -25,6 +25,10 @@ public final class CardDirectory: @unchecked Sendable {
     @usableFromInline static let bucketWidth: UInt64 = 100_000
     /// Set on a bucket whose 6-digit block lies inside one segment: its entry is that segment.
     @usableFromInline static let uniformBucket: UInt32 = 0x8000_0000
+    /// Set on a bucket whose segment starts exactly at the block's first prefix (so it is not one of the
+    /// previous block's segments).
+    @usableFromInline static let segmentStartsBlock: UInt32 = 0x4000_0000
+    @usableFromInline static let segmentIndexMask: UInt32 = 0x3FFF_FFFF
     @usableFromInline static let noAttributes: UInt32 = .max
     /// A PAN's first eleven digits, by its length: constant divisors, which compile to multiplications.
     @inlinable static func prefix11(_ pan: PAN) -> UInt64 {
@@ -45,9 +49,13 @@ public final class CardDirectory: @unchecked Sendable {
     /// Rows of the range file (0 without one), and of the built-in table.
     public let fileRangeCount: Int
     public let builtInRangeCount: Int
-    /// Each segment's start and record together, so that the search's last load also gives the record.
-    @usableFromInline let segments: UnsafeMutablePointer<Segment>
+    /// Each segment's start within its 6-digit block and its record, packed in one word (offset << 32 |
+    /// record): a search compares whole words, and its last load also gives the record. Half the size of
+    /// a start and record side by side, so a search over a block's segments touches half the cache lines.
+    @usableFromInline let segments: UnsafeMutablePointer<UInt64>
     public let segmentCount: Int
+    /// Per 6-digit block: the index of the segment holding the block's first prefix, with the flags
+    /// ``uniformBucket`` and ``segmentStartsBlock``.
     @usableFromInline let buckets: UnsafeMutablePointer<UInt32>
     /// The records, as a pointer so that a lookup has no bounds check.
     @usableFromInline let records: UnsafeMutablePointer<CardRecord>
@@ -59,44 +67,59 @@ public final class CardDirectory: @unchecked Sendable {
         fileRangeCount = file?.ranges.count ?? 0
         let sweep = try Sweep(sources: [builtIn] + (file.map { [$0] } ?? []))
         segmentCount = sweep.segments.count
-        segments = .allocate(capacity: segmentCount)
-        segments.initialize(from: sweep.segments, count: segmentCount)
-        records = .allocate(capacity: max(1, sweep.records.count))
+        precondition(segmentCount <= Int(CardDirectory.segmentIndexMask), "more segments than a bucket can index")
+        segments = LargeTable.allocate(UInt64.self, capacity: segmentCount)
+        records = LargeTable.allocate(CardRecord.self, capacity: max(1, sweep.records.count))
         records.initialize(from: sweep.records, count: sweep.records.count)
 
-        // Bucket b: the segment holding b * width, flagged uniform when the next segment starts beyond the block.
-        buckets = .allocate(capacity: CardDirectory.bucketCount + 1)
+        // Bucket b: the segment holding b * width, flagged uniform when the next segment starts beyond the
+        // block, and flagged when that segment starts exactly at the block's first prefix. Each segment's
+        // start is kept as its offset in the block it starts in.
+        buckets = LargeTable.allocate(UInt32.self, capacity: CardDirectory.bucketCount + 1)
         var segment = 0
         for bucket in 0...CardDirectory.bucketCount {
             let first = UInt64(bucket) * CardDirectory.bucketWidth
             while segment + 1 < segmentCount && sweep.segments[segment + 1].start <= first { segment += 1 }
             let nextStart = segment + 1 < segmentCount ? sweep.segments[segment + 1].start : CardDirectory.prefixSpace
             let uniform = nextStart >= first + CardDirectory.bucketWidth
-            (buckets + bucket).initialize(to: UInt32(segment) | (uniform ? CardDirectory.uniformBucket : 0))
+            let startsBlock = sweep.segments[segment].start == first
+            (buckets + bucket).initialize(
+                to: UInt32(segment) | (uniform ? CardDirectory.uniformBucket : 0)
+                    | (startsBlock ? CardDirectory.segmentStartsBlock : 0)
+            )
+        }
+        for (index, item) in sweep.segments.enumerated() {
+            let offset = item.start % CardDirectory.bucketWidth
+            (segments + index).initialize(to: offset << 32 | UInt64(item.record))
         }
     }
 
     deinit {
-        segments.deallocate()
-        buckets.deallocate()
-        records.deallocate()
+        LargeTable.deallocate(segments)
+        LargeTable.deallocate(buckets)
+        LargeTable.deallocate(records)
     }
 
     /// What the most specific range says about `pan`; `nil` when no range covers it.
     @inlinable public func attributes(of pan: PAN) -> CardAttributes? {
         let bucket = Int(pan.prefix8 / 100)
         let entry = buckets[bucket]
-        var found = Int(entry & ~CardDirectory.uniformBucket)
+        var found = Int(entry & CardDirectory.segmentIndexMask)
         if entry & CardDirectory.uniformBucket == 0 {
-            // The last segment starting at or before the PAN's first eleven digits, among this block's.
-            let prefix = CardDirectory.prefix11(pan)
-            var high = Int(buckets[bucket + 1] & ~CardDirectory.uniformBucket) + 1  // exclusive
+            // The last segment starting at or before the PAN's first eleven digits, among those starting
+            // inside this block (after `found`, which holds the block's first prefix, and before the segment
+            // holding the next block's first prefix, or up to it when that one starts inside this block).
+            let offset = CardDirectory.prefix11(pan) - UInt64(bucket) * CardDirectory.bucketWidth
+            let next = buckets[bucket + 1]
+            var high =  // exclusive
+                Int(next & CardDirectory.segmentIndexMask) + (next & CardDirectory.segmentStartsBlock == 0 ? 1 : 0)
+            let beyond = (offset + 1) << 32  // a segment starting at or before `offset` packs below it
             while high - found > 1 {
                 let middle = (found + high) / 2
-                if segments[middle].start <= prefix { found = middle } else { high = middle }
+                if segments[middle] < beyond { found = middle } else { high = middle }
             }
         }
-        let index = segments[found].record
+        let index = UInt32(truncatingIfNeeded: segments[found])
         return index == CardDirectory.noAttributes ? nil : CardAttributes(record: records[Int(index)])
     }
 
@@ -105,19 +128,29 @@ public final class CardDirectory: @unchecked Sendable {
 
     /// The segments, for tests: the start of each 11-digit-prefix segment and its data.
     public var segmentList: [(start: UInt64, attributes: CardAttributes?)] {
-        (0..<segmentCount).map { index in
-            let attributes = segments[index].record
+        var starts = [UInt64](repeating: 0, count: segmentCount)
+        for bucket in 0..<CardDirectory.bucketCount {
+            let entry = buckets[bucket]
+            let next = buckets[bucket + 1]
+            let first = Int(entry & CardDirectory.segmentIndexMask)
+            let blockStart = UInt64(bucket) * CardDirectory.bucketWidth
+            if entry & CardDirectory.segmentStartsBlock != 0 { starts[first] = blockStart }
+            let high =
+                Int(next & CardDirectory.segmentIndexMask) + (next & CardDirectory.segmentStartsBlock == 0 ? 1 : 0)
+            for index in (first + 1)..<max(first + 1, high) { starts[index] = blockStart + segments[index] >> 32 }
+        }
+        return (0..<segmentCount).map { index in
+            let record = UInt32(truncatingIfNeeded: segments[index])
             return (
-                segments[index].start,
-                attributes == CardDirectory.noAttributes
-                    ? nil : CardAttributes(record: records[Int(attributes)])
+                starts[index], record == CardDirectory.noAttributes ? nil : CardAttributes(record: records[Int(record)])
             )
         }
     }
 
-    @frozen @usableFromInline struct Segment {
-        @usableFromInline var start: UInt64
-        @usableFromInline var record: UInt32
+    /// A segment as the sweep makes it.
+    struct Segment {
+        var start: UInt64
+        var record: UInt32
     }
 
     /// Flattens ranges onto disjoint segments of the 11-digit prefix space.

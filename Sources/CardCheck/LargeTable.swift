@@ -1,0 +1,36 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Memory for the card directory's tables, which a range file makes tens of megabytes and a lookup reads at
+/// random: a table of 2 MB or more is aligned to 2 MB and advised as huge pages before it is touched, so
+/// that a lookup's loads miss the TLB less (with 4 KB pages each one costs a page walk on top of its cache
+/// miss). Where transparent huge pages are off, or on another platform, it is ordinary memory.
+@usableFromInline enum LargeTable {
+    static let hugePageSize = 2 << 20
+
+    static func allocate<Element>(_ type: Element.Type, capacity: Int) -> UnsafeMutablePointer<Element> {
+        let size = MemoryLayout<Element>.stride * capacity
+        #if canImport(Glibc)
+        var memory: UnsafeMutableRawPointer?
+        let alignment = size >= hugePageSize ? hugePageSize : max(16, MemoryLayout<Element>.alignment)
+        guard posix_memalign(&memory, alignment, max(size, 1)) == 0, let memory else {
+            fatalError("out of memory for a card directory table of \(size) bytes")
+        }
+        // Advice only: refused (THP "never"), the table still works with small pages.
+        if size >= hugePageSize { _ = madvise(memory, size, MADV_HUGEPAGE) }
+        return memory.bindMemory(to: Element.self, capacity: capacity)
+        #else
+        return .allocate(capacity: capacity)
+        #endif
+    }
+
+    /// Frees what ``allocate(_:capacity:)`` gave (the elements are trivial: nothing to deinitialise).
+    static func deallocate<Element>(_ table: UnsafeMutablePointer<Element>) {
+        #if canImport(Glibc)
+        free(table)
+        #else
+        table.deallocate()
+        #endif
+    }
+}
