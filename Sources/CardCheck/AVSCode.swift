@@ -1,5 +1,5 @@
 /// An address verification (AVS) result code: one letter A-Z, as issuers and gateways return them.
-/// ``AddressMatcher`` produces X, Y, A, W, Z, N, U, G (domestic) and D, B, P, C, I (international);
+/// ``AddressMatcher`` produces X, Y, A, W, Z, N, U, G (domestic) and D, B, P, C, I with A and Z (international);
 /// R is reserved for a lookup that failed transiently; the others come from issuers (see ``Interpretation``).
 public enum AVSCode: UInt8, Sendable, Hashable, CaseIterable {
     case A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P, Q, R, S, T, U, V, W, X, Y, Z
@@ -8,6 +8,28 @@ public enum AVSCode: UInt8, Sendable, Hashable, CaseIterable {
 
     /// The letter as one ASCII byte.
     @inlinable public var asciiLetter: UInt8 { UInt8(ascii: "A") + rawValue }
+
+    /// What the letter says of the street (codes.md's table; ``Interpretation`` and ``AVSCheck`` read it
+    /// here). Only B, P and I (Visa, non-US) can say that a part was not verified; the US letters count a
+    /// part that was not compared as not matching, as issuers answer.
+    @inlinable public var street: MatchFlag {
+        switch self {
+        case .A, .B, .D, .H, .J, .M, .O, .Q, .T, .V, .X, .Y: .match
+        case .C, .K, .L, .N, .W, .Z: .noMatch
+        case .G, .S: .notSupported
+        case .E, .F, .I, .P, .R, .U: .notChecked
+        }
+    }
+
+    /// What the letter says of the postal code (see ``street``).
+    @inlinable public var postal: MatchFlag {
+        switch self {
+        case .D, .F, .H, .J, .L, .M, .P, .Q, .V, .W, .X, .Y, .Z: .match
+        case .A, .C, .K, .N, .O: .noMatch
+        case .G, .S: .notSupported
+        case .B, .E, .I, .R, .T, .U: .notChecked
+        }
+    }
 
     public init?(letter: Character) {
         guard let ascii = letter.asciiValue, ascii >= UInt8(ascii: "A"),
@@ -69,13 +91,19 @@ public struct AVSOptions: Sendable, Hashable {
     }
 }
 
-/// The outcome of an address comparison.
+/// The outcome of an address comparison: a letter, and what it says of each part (the flags never say
+/// something the letter does not).
 @frozen public struct AVSCheck: Sendable, Hashable {
     public var code: AVSCode
-    /// `nil` when the street could not be compared (missing on either side, or not verified).
+    /// The letter's word on the street: `nil` where it says "not verified" (B, P, I) or nothing (U, G).
     public var streetMatch: Bool?
-    /// `nil` when the postal code could not be compared.
+    /// The letter's word on the postal code, likewise.
     public var postalMatch: Bool?
+
+    /// A letter and its flags.
+    @inlinable public init(code: AVSCode) {
+        self.init(code: code, streetMatch: code.street.asBool, postalMatch: code.postal.asBool)
+    }
 
     @inlinable public init(code: AVSCode, streetMatch: Bool?, postalMatch: Bool?) {
         self.code = code

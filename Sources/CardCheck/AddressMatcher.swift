@@ -3,8 +3,13 @@
 ///
 /// - No on-file address: `U`. An on-file country outside the US: `G`, unless ``AVSOptions/international``.
 /// - US: street and 9-digit ZIP `X`, street and 5-digit ZIP `Y`, street only `A`, 9-digit ZIP only `W`,
-///   5-digit ZIP only `Z`, neither `N`; nothing comparable on either side `U`.
-/// - International: both `D`, street only `B`, postcode only `P`, neither `C`, nothing comparable `I`.
+///   5-digit ZIP only `Z`, neither `N`; nothing comparable on either side `U`. A part that could not be
+///   compared (not entered, or not on file) counts as not matching: these letters cannot say otherwise.
+/// - International: both `D`; street matched and postcode failed `A`, postcode matched and street failed
+///   `Z`; street matched and postcode not comparable `B`, the reverse `P`; no part matched `C`; nothing
+///   comparable `I`.
+///
+/// The flags are the letter's (``AVSCheck/init(code:)``), so a result never says two things.
 public struct AddressMatcher: Sendable, Hashable {
     public var options: AVSOptions
 
@@ -23,37 +28,32 @@ public struct AddressMatcher: Sendable, Hashable {
     /// Returns `nil` when the entered address has nothing to compare (the check was not asked for).
     @inlinable public func check(entered: AddressFields, onFile: AddressFields) -> AVSCheck? {
         if entered.hasNothingToCompare { return nil }
-        if onFile.hasNothingToCompare { return AVSCheck(code: .U, streetMatch: nil, postalMatch: nil) }
+        if onFile.hasNothingToCompare { return AVSCheck(code: .U) }
         let domestic = Country.isUnitedStates(onFile.country)
-        if !domestic && !options.international {
-            return AVSCheck(code: .G, streetMatch: nil, postalMatch: nil)
-        }
+        if !domestic && !options.international { return AVSCheck(code: .G) }
         let street = streetMatch(entered.street, onFile.street)
         if domestic {
-            let zip = PostalCode.compareZIP(entered.postalCode, onFile.postalCode)
-            let postal: Bool? = zip.map { $0 != .none }
-            let code: AVSCode
-            switch (street, zip) {
-            case (nil, nil): code = .U
-            case (true, .nine?): code = .X
-            case (true, .five?): code = .Y
-            case (true, _): code = .A
-            case (_, .nine?): code = .W
-            case (_, .five?): code = .Z
-            default: code = .N
+            // The US letters have no "not verified": a part not compared counts as not matching.
+            switch (street, PostalCode.compareZIP(entered.postalCode, onFile.postalCode)) {
+            case (nil, nil): return AVSCheck(code: .U)
+            case (true, .nine?): return AVSCheck(code: .X)
+            case (true, .five?): return AVSCheck(code: .Y)
+            case (true, _): return AVSCheck(code: .A)
+            case (_, .nine?): return AVSCheck(code: .W)
+            case (_, .five?): return AVSCheck(code: .Z)
+            default: return AVSCheck(code: .N)
             }
-            return AVSCheck(code: code, streetMatch: street, postalMatch: postal)
         } else {
-            let postal = PostalCode.compareAlphanumeric(entered.postalCode, onFile.postalCode)
-            let code: AVSCode
-            switch (street, postal) {
-            case (nil, nil): code = .I
-            case (true, true): code = .D
-            case (true, _): code = .B
-            case (_, true): code = .P
-            default: code = .C
+            // B, P and I say a part was not verified; a part compared and failed is A, Z or C.
+            switch (street, PostalCode.compareAlphanumeric(entered.postalCode, onFile.postalCode)) {
+            case (nil, nil): return AVSCheck(code: .I)
+            case (true, true): return AVSCheck(code: .D)
+            case (true, false): return AVSCheck(code: .A)
+            case (true, nil): return AVSCheck(code: .B)
+            case (false, true): return AVSCheck(code: .Z)
+            case (nil, true): return AVSCheck(code: .P)
+            default: return AVSCheck(code: .C)
             }
-            return AVSCheck(code: code, streetMatch: street, postalMatch: postal)
         }
     }
 

@@ -47,74 +47,81 @@ public enum Interpretation {
     private static let nameMismatch = "the cardholder name does not match: investigate before deciding"
 
     @usableFromInline static let avsTable: [AVSInterpretation] = {
-        typealias Row = (AVSCode, String, MatchFlag, MatchFlag, Action, String)
+        typealias Row = (AVSCode, String, Action, String)
         let rows: [Row] = [
-            (.A, "street matches, postal code does not", .match, .noMatch, .review, investigate),
+            (.A, "street matches, postal code does not", .review, investigate),
             (
-                .B, "street matches, postal code not verified (Visa, non-US)", .match, .notChecked, .review,
+                .B, "street matches, postal code not verified (Visa, non-US)", .review,
                 "partial match: investigate before deciding"
             ),
             (
-                .C, "neither street nor postal code matches (Visa, non-US)", .noMatch, .noMatch, .review,
+                .C, "neither street nor postal code matches (Visa, non-US)", .review,
                 "strong sign of fraud: investigate"
             ),
-            (.D, "street and postal code match (Visa, non-US)", .match, .match, .accept, process),
+            (.D, "street and postal code match (Visa, non-US)", .accept, process),
             (
-                .E, "AVS data invalid, or AVS not allowed for this card type or entry mode", .notChecked, .notChecked,
+                .E, "AVS data invalid, or AVS not allowed for this card type or entry mode",
                 .review, "decide without AVS"
             ),
-            (.F, "cardholder name wrong, postal code matches (Amex)", .notChecked, .match, .review, nameMismatch),
+            (.F, "cardholder name wrong, postal code matches (Amex)", .review, nameMismatch),
             (
-                .G, "non-US issuer, AVS not supported (global)", .notSupported, .notSupported, .review,
+                .G, "non-US issuer, AVS not supported (global)", .review,
                 "address outside the US: verify by other means"
             ),
-            (.H, "cardholder name wrong, street and postal code match (Amex)", .match, .match, .review, nameMismatch),
+            (.H, "cardholder name wrong, street and postal code match (Amex)", .review, nameMismatch),
             (
-                .I, "address not verified (Visa, non-US)", .notChecked, .notChecked, .review,
+                .I, "address not verified (Visa, non-US)", .review,
                 "address not verified: verify by other means"
             ),
             (
-                .J, "name, address and postal code match; shipping verified, chargeback protection (Amex)",
-                .match, .match, .accept, process
+                .J, "name, address and postal code match; shipping verified, chargeback protection (Amex)", .accept,
+                process
             ),
             (
-                .K, "cardholder name matches, street and postal code do not (Amex)", .noMatch, .noMatch, .review,
+                .K, "cardholder name matches, street and postal code do not (Amex)", .review,
                 "strong sign of fraud: investigate"
             ),
             (
-                .L, "cardholder name and postal code match, street does not (Amex)", .noMatch, .match, .review,
+                .L, "cardholder name and postal code match, street does not (Amex)", .review,
                 investigate
             ),
-            (.M, "street and postal code match (Visa, non-US)", .match, .match, .accept, process),
+            (.M, "street and postal code match (Visa, non-US)", .accept, process),
             (
-                .N, "neither street nor postal code matches", .noMatch, .noMatch, .review,
+                .N, "neither street nor postal code matches", .review,
                 "strong sign of fraud: investigate"
             ),
             (
-                .O, "cardholder name and street match, postal code does not (Amex)", .match, .noMatch, .review,
+                .O, "cardholder name and street match, postal code does not (Amex)", .review,
                 investigate
             ),
             (
-                .P, "postal code matches, street not verified (Visa, non-US)", .notChecked, .match, .review,
+                .P, "postal code matches, street not verified (Visa, non-US)", .review,
                 "partial match: investigate before deciding"
             ),
             (
-                .Q, "name, address and postal code match; shipping verified, no chargeback protection (Amex)",
-                .match, .match, .accept, process
+                .Q, "name, address and postal code match; shipping verified, no chargeback protection (Amex)", .accept,
+                process
             ),
-            (.R, "issuer system unavailable", .notChecked, .notChecked, .retry, "try again later"),
-            (.S, "US issuer does not support AVS", .notSupported, .notSupported, .review, "decide without AVS"),
-            (.T, "cardholder name wrong, street matches (Amex)", .match, .notChecked, .review, nameMismatch),
-            (.U, "address information unavailable", .notChecked, .notChecked, .review, "decide without AVS"),
-            (.V, "cardholder name, street and postal code match (Amex)", .match, .match, .accept, process),
-            (.W, "street does not match, 9-digit ZIP matches", .noMatch, .match, .review, investigate),
-            (.X, "street and 9-digit ZIP match (exact)", .match, .match, .accept, process),
-            (.Y, "street and 5-digit ZIP match", .match, .match, .accept, process),
-            (.Z, "street does not match, 5-digit ZIP matches", .noMatch, .match, .review, investigate),
+            (.R, "issuer system unavailable", .retry, "try again later"),
+            (.S, "US issuer does not support AVS", .review, "decide without AVS"),
+            (.T, "cardholder name wrong, street matches (Amex)", .review, nameMismatch),
+            (.U, "address information unavailable", .review, "decide without AVS"),
+            (.V, "cardholder name, street and postal code match (Amex)", .accept, process),
+            (.W, "street does not match, 9-digit ZIP matches", .review, investigate),
+            (.X, "street and 9-digit ZIP match (exact)", .accept, process),
+            (.Y, "street and 5-digit ZIP match", .accept, process),
+            (.Z, "street does not match, 5-digit ZIP matches", .review, investigate),
         ]
         precondition(rows.map(\.0) == AVSCode.allCases, "AVS table must list A to Z in order")
         return rows.map {
-            AVSInterpretation(code: $0, meaning: $1, street: $2, postal: $3, recommendedAction: $4, advice: $5)
+            AVSInterpretation(
+                code: $0,
+                meaning: $1,
+                street: $0.street,
+                postal: $0.postal,
+                recommendedAction: $2,
+                advice: $3
+            )
         }
     }()
 

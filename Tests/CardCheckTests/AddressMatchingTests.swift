@@ -14,12 +14,12 @@ struct AddressMatchingTests {
         (Address(street: "1600 Pennsylvania Ave NW", postalCode: "20500"), onFileUS, .Y, true, true),
         (Address(street: "1600 Pennsylvania Ave NW", postalCode: "20500-9999"), onFileUS, .Y, true, true),
         (Address(street: "1600 Pennsylvania Ave NW", postalCode: "90210"), onFileUS, .A, true, false),
-        (Address(street: "1600 Pennsylvania Ave NW"), onFileUS, .A, true, nil),
+        (Address(street: "1600 Pennsylvania Ave NW"), onFileUS, .A, true, false),  // A: no ZIP to match
         (Address(street: "1601 Pennsylvania Ave NW", postalCode: "20500-0003"), onFileUS, .W, false, true),
         (Address(street: "1601 Pennsylvania Ave NW", postalCode: "20500"), onFileUS, .Z, false, true),
-        (Address(postalCode: "20500"), onFileUS, .Z, nil, true),
+        (Address(postalCode: "20500"), onFileUS, .Z, false, true),  // Z: "street does not match"
         (Address(street: "1601 Pennsylvania Ave NW", postalCode: "90210"), onFileUS, .N, false, false),
-        (Address(postalCode: "2050"), onFileUS, .N, nil, false),
+        (Address(postalCode: "2050"), onFileUS, .N, false, false),
         (Address(street: "1600 Pennsylvania Ave NW", postalCode: "20500"), nil, .U, nil, nil),
         (Address(street: "1600 Pennsylvania Ave NW", postalCode: "20500"), Address(country: "US"), .U, nil, nil),
         (Address(street: "1600 Pennsylvania Ave NW"), Address(postalCode: "20500"), .U, nil, nil),
@@ -32,9 +32,10 @@ struct AddressMatchingTests {
 
     static let international: [Case] = [
         (Address(street: "10 Downing St", postalCode: "sw1a2aa", country: "GB"), onFileUK, .D, true, true),
-        (Address(street: "10 Downing St", postalCode: "SW1A 1AA", country: "GB"), onFileUK, .B, true, false),
+        (Address(street: "10 Downing St", postalCode: "SW1A 1AA", country: "GB"), onFileUK, .A, true, false),
         (Address(street: "10 Downing St", country: "GB"), onFileUK, .B, true, nil),
-        (Address(street: "11 Downing St", postalCode: "SW1A 2AA", country: "GB"), onFileUK, .P, false, true),
+        (Address(street: "11 Downing St", postalCode: "SW1A 2AA", country: "GB"), onFileUK, .Z, false, true),
+        (Address(postalCode: "SW1A 2AA", country: "GB"), onFileUK, .P, nil, true),
         (Address(street: "11 Downing St", postalCode: "EC1A 1BB", country: "GB"), onFileUK, .C, false, false),
         (Address(street: "10 Downing St"), Address(postalCode: "SW1A 2AA", country: "GB"), .I, nil, nil),
         (Address(street: "10 Downing St"), nil, .U, nil, nil),
