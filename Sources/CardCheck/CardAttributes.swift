@@ -39,6 +39,12 @@
     @inlinable var registry: CardDataRegistry { CardDataRegistry.shared }
 
     public var brand: Brand { registry.brands[Int(record.brand)] }
+    /// Whether the card's brand is the built-in Visa (one integer comparison).
+    @inlinable public var isVisa: Bool { record.brand == CardDataRegistry.visaIndex }
+    /// Whether the card's brand is the built-in Mastercard or Maestro (their ECI convention).
+    @inlinable public var isMastercardOrMaestro: Bool {
+        record.brand == CardDataRegistry.mastercardIndex || record.brand == CardDataRegistry.maestroIndex
+    }
     /// The brand's name, without copying the brand.
     @inlinable public var brandName: String { registry.brands[Int(record.brand)].name }
     /// The legacy name (Switch, Solo) of the card's range, reported beside the live brand.

@@ -50,6 +50,12 @@ import Synchronization
         networkTexts.append("")
     }
 
+    /// The built-in brands that checks single out, by index: a record's brand is compared as one integer
+    /// (a brands file cannot redefine a built-in brand, so these indices are theirs alone).
+    @usableFromInline static let visaIndex = shared.intern(.visa)
+    @usableFromInline static let mastercardIndex = shared.intern(.mastercard)
+    @usableFromInline static let maestroIndex = shared.intern(.maestro)
+
     /// The index of `brand`, the same for an identical definition (name, code, lengths, Luhn rule, status).
     func intern(_ brand: Brand) -> UInt16 {
         index.withLock { index in

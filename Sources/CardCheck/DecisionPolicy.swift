@@ -4,7 +4,9 @@
 /// ``cardNetworkDefaults`` follows the card networks' recommendations: never send a Luhn failure for
 /// authorisation; AVS X/Y (and the international D/M) accept, A/W/Z review, N review as a strong fraud sign,
 /// U/G review, R retry; CSC M accept, N decline (a key-entry error is possible, so offer re-entry),
-/// P retry, S/U review; a code that is printed on the card but was not entered is declined.
+/// P retry, S/U review; a code that is printed on the card but was not entered is declined; 3-D Secure not
+/// authenticated or rejected decline, unavailable review, pending retry, data that does not back the status
+/// review.
 @frozen public struct DecisionPolicy: Sendable, Hashable {
     /// Two bits of action per reason, 32 reasons a word: a plain value, so copying a policy into every
     /// request costs nothing.
@@ -62,6 +64,14 @@
         policy[.unionPayLuhnFailed] = .review
         policy[.brandUnknown] = .review
         policy[.luhnOptionalFailed] = .review
+        // 3-D Secure, as the networks and large gateways recommend (three-d-secure.md).
+        policy[.threeDSNotAuthenticated] = .decline
+        policy[.threeDSRejected] = .decline
+        policy[.threeDSUnavailable] = .review
+        policy[.threeDSPending] = .retry
+        policy[.threeDSECIMismatch] = .review
+        policy[.threeDSValueMissing] = .review
+        policy[.threeDSValueInvalid] = .review
         for code in AVSCode.allCases { policy[code] = Interpretation.avs(code).recommendedAction }
         for code in CSCResult.allCases { policy[code] = Interpretation.csc(code).recommendedAction }
         return policy
@@ -77,5 +87,65 @@ public enum PolicyError: Error, Hashable, CustomStringConvertible {
         case let .unknownReason(name):
             "unknown reason '\(name)'; reasons are " + Reason.allCases.map(\.name).joined(separator: ", ")
         }
+    }
+}
+
+/// Actions that replace a policy's for some reasons, leaving the rest as the policy says: what the
+/// configuration's `policy.shifted.REASON = action` lines make, applied when liability shifted to the
+/// issuer (a merchant may accept AVS `N` on an authenticated transaction).
+@frozen public struct PolicyOverrides: Sendable, Hashable {
+    @usableFromInline var actions = DecisionPolicy()
+    /// `0b11` in the two bits of each overridden reason.
+    @usableFromInline var mask: (UInt64, UInt64) = (0, 0)
+
+    /// No overrides.
+    public init() {}
+
+    /// The overriding action of `reason`, `nil` when the policy's stands.
+    public subscript(reason: Reason) -> Action? {
+        get {
+            let index = UInt64(reason.rawValue)
+            let word = index < 32 ? mask.0 : mask.1
+            return word >> ((index & 31) * 2) & 3 == 0 ? nil : actions[reason]
+        }
+        set {
+            let index = UInt64(reason.rawValue)
+            let bits: UInt64 = newValue == nil ? 0 : 3
+            let shift = (index & 31) * 2
+            if index < 32 {
+                mask.0 = mask.0 & ~(UInt64(3) << shift) | bits << shift
+            } else {
+                mask.1 = mask.1 & ~(UInt64(3) << shift) | bits << shift
+            }
+            actions[reason] = newValue ?? .accept
+        }
+    }
+
+    public var isEmpty: Bool { mask == (0, 0) }
+
+    /// `policy` with these overrides in place: two masked words, cheap enough for every request.
+    @inlinable public func applied(to policy: DecisionPolicy) -> DecisionPolicy {
+        var result = policy
+        result.words = (
+            policy.words.0 & ~mask.0 | actions.words.0 & mask.0,
+            policy.words.1 & ~mask.1 | actions.words.1 & mask.1
+        )
+        return result
+    }
+
+    /// Sets the overriding action of a reason named in configuration.
+    public mutating func set(_ action: Action, forReasonNamed name: String) throws(PolicyError) {
+        guard let reason = Reason(name: name) else { throw .unknownReason(name) }
+        self[reason] = action
+    }
+
+    public static func == (lhs: PolicyOverrides, rhs: PolicyOverrides) -> Bool {
+        lhs.actions == rhs.actions && lhs.mask == rhs.mask
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(actions)
+        hasher.combine(mask.0)
+        hasher.combine(mask.1)
     }
 }

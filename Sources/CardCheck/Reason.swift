@@ -22,6 +22,19 @@ public enum Reason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvert
     case countryMismatch
     /// A Luhn failure of a brand whose numbers may fail Mod 10 (other than UnionPay, which keeps its own).
     case luhnOptionalFailed
+    // 3-D Secure (three-d-secure.md): the outcome, then data that does not back it.
+    case threeDSNotAuthenticated
+    case threeDSRejected
+    case threeDSUnavailable
+    /// C or D: a challenge is under way; ask again with its result.
+    case threeDSPending
+    /// An ECI the card's brand does not use for the status.
+    case threeDSECIMismatch
+    /// Y or A without an authentication value.
+    case threeDSValueMissing
+    /// An authentication value that is not 20 bytes in base64 or hex, or a Visa CAVV whose results code
+    /// is not the status's.
+    case threeDSValueInvalid
 
     @inlinable public init(_ code: CSCResult) {
         self = Reason(rawValue: Reason.cscD.rawValue + code.rawValue)!
@@ -47,6 +60,13 @@ public enum Reason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvert
         case .fundingCredit: return "funding_credit"
         case .countryMismatch: return "country_mismatch"
         case .luhnOptionalFailed: return "luhn_optional_failed"
+        case .threeDSNotAuthenticated: return "three_ds_not_authenticated"
+        case .threeDSRejected: return "three_ds_rejected"
+        case .threeDSUnavailable: return "three_ds_unavailable"
+        case .threeDSPending: return "three_ds_pending"
+        case .threeDSECIMismatch: return "three_ds_eci_mismatch"
+        case .threeDSValueMissing: return "three_ds_value_missing"
+        case .threeDSValueInvalid: return "three_ds_value_invalid"
         default:
             if rawValue >= Reason.avsA.rawValue {
                 return "avs_\(AVSCode(rawValue: rawValue - Reason.avsA.rawValue)!.letter)"

@@ -11,6 +11,16 @@ public enum ValidationError: Error, Sendable, Hashable, CustomStringConvertible 
     case cscIndicatorInvalid(Int)
     /// The entered value and the presence indicator disagree (for example `X` with indicator 1).
     case cscContradiction(indicator: CSCPresence, entered: CSCPresence)
+    /// 3-D Secure data (an ECI, a value, a version or a reason) without `three_ds_status`.
+    case threeDSStatusMissing
+    /// A `three_ds_status` other than one of `Y A N U R C D I`.
+    case threeDSStatusInvalid
+    /// An `eci` that is not two letters or digits.
+    case eciInvalid
+    /// A `three_ds_version` that is not three dot-separated numbers (`2.2.0`).
+    case threeDSVersionInvalid
+    /// A `three_ds_status_reason` that is not two digits.
+    case threeDSStatusReasonInvalid
     /// The request asks for no check at all.
     case nothingToCheck
 
@@ -22,6 +32,11 @@ public enum ValidationError: Error, Sendable, Hashable, CustomStringConvertible 
         case .panLength: "pan_length"
         case .cscIndicatorInvalid: "csc_indicator_invalid"
         case .cscContradiction: "csc_contradiction"
+        case .threeDSStatusMissing: "three_ds_status_missing"
+        case .threeDSStatusInvalid: "three_ds_status_invalid"
+        case .eciInvalid: "eci_invalid"
+        case .threeDSVersionInvalid: "three_ds_version_invalid"
+        case .threeDSStatusReasonInvalid: "three_ds_status_reason_invalid"
         case .nothingToCheck: "nothing_to_check"
         }
     }
@@ -32,6 +47,10 @@ public enum ValidationError: Error, Sendable, Hashable, CustomStringConvertible 
         case .panEmpty, .panInvalidCharacter, .panLength: "pan"
         case .cscIndicatorInvalid: "csc_indicator"
         case .cscContradiction: "csc"
+        case .threeDSStatusMissing, .threeDSStatusInvalid: "three_ds_status"
+        case .eciInvalid: "eci"
+        case .threeDSVersionInvalid: "three_ds_version"
+        case .threeDSStatusReasonInvalid: "three_ds_status_reason"
         case .nothingToCheck: nil
         }
     }
@@ -48,8 +67,18 @@ public enum ValidationError: Error, Sendable, Hashable, CustomStringConvertible 
             "csc_indicator \(value) is not 0 (not provided), 1 (provided), 2 (illegible) or 9 (not on card)"
         case let .cscContradiction(indicator, entered):
             "csc_indicator says \(indicator.name) but the csc entered says \(entered.name)"
+        case .threeDSStatusMissing:
+            "3-D Secure data (eci, authentication_value, three_ds_version, three_ds_status_reason) needs its three_ds_status"
+        case .threeDSStatusInvalid:
+            "three_ds_status must be one of Y, A, N, U, R, C, D, I"
+        case .eciInvalid:
+            "eci must be two letters or digits (05, 02, N0, ...)"
+        case .threeDSVersionInvalid:
+            "three_ds_version must be three dot-separated numbers (2.2.0)"
+        case .threeDSStatusReasonInvalid:
+            "three_ds_status_reason must be two digits"
         case .nothingToCheck:
-            "the request has no pan, expiry, csc, csc_indicator or address to check"
+            "the request has no pan, expiry, csc, csc_indicator, address or 3-D Secure data to check"
         }
     }
 }

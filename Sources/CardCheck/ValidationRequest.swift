@@ -13,6 +13,8 @@ public struct ValidationRequest: Sendable, Hashable {
     public var address: Address
     /// The address the issuer has on file; `nil` when there is none (AVS answers `U`).
     public var onFileAddress: Address?
+    /// The 3-D Secure outcome the gateway received; empty when there was none.
+    public var threeDS: ThreeDSData
 
     public init(
         pan: String? = nil,
@@ -20,7 +22,8 @@ public struct ValidationRequest: Sendable, Hashable {
         csc: String? = nil,
         cscIndicator: Int? = nil,
         address: Address = Address(),
-        onFileAddress: Address? = nil
+        onFileAddress: Address? = nil,
+        threeDS: ThreeDSData = ThreeDSData()
     ) {
         self.pan = pan
         self.expiry = expiry
@@ -28,12 +31,33 @@ public struct ValidationRequest: Sendable, Hashable {
         self.cscIndicator = cscIndicator
         self.address = address
         self.onFileAddress = onFileAddress
+        self.threeDS = threeDS
     }
 }
 
 extension ValidationRequest {
     /// Runs `body` with the request's fields as borrowed UTF-8 bytes.
     @inlinable public func withFields<R>(_ body: (RequestFields) -> R) -> R {
+        // Most requests carry no 3-D Secure data: they skip its five borrows.
+        if threeDS.isEmpty { return withCardAndAddressFields(body) }
+        return withUTF8Fields(threeDS.status, threeDS.eci, threeDS.authenticationValue) { status, eci, value in
+            withUTF8Fields(threeDS.version, threeDS.statusReason, nil) { version, statusReason, _ in
+                withCardAndAddressFields { fields in
+                    var fields = fields
+                    fields.threeDS = ThreeDSFields(
+                        status: status,
+                        eci: eci,
+                        authenticationValue: value,
+                        version: version,
+                        statusReason: statusReason
+                    )
+                    return body(fields)
+                }
+            }
+        }
+    }
+
+    @inlinable func withCardAndAddressFields<R>(_ body: (RequestFields) -> R) -> R {
         let onFile = onFileAddress ?? Address()
         let indicator = cscIndicator
         return withUTF8Fields(pan, expiry, csc) { pan, expiry, csc in
@@ -80,6 +104,8 @@ extension ValidationRequest {
     public var address: AddressFields
     /// All fields `nil` when there is no address on file.
     public var onFileAddress: AddressFields
+    /// All fields `nil` when there is no 3-D Secure data.
+    public var threeDS: ThreeDSFields
 
     @inlinable public init(
         pan: UTF8Field = nil,
@@ -87,7 +113,8 @@ extension ValidationRequest {
         csc: UTF8Field = nil,
         cscIndicator: Int? = nil,
         address: AddressFields = AddressFields(),
-        onFileAddress: AddressFields = AddressFields()
+        onFileAddress: AddressFields = AddressFields(),
+        threeDS: ThreeDSFields = ThreeDSFields()
     ) {
         self.pan = pan
         self.expiry = expiry
@@ -95,5 +122,6 @@ extension ValidationRequest {
         self.cscIndicator = cscIndicator
         self.address = address
         self.onFileAddress = onFileAddress
+        self.threeDS = threeDS
     }
 }

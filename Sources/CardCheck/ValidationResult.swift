@@ -35,6 +35,8 @@
     public var expiry: ExpiryStatus?
     public var csc: CSCCheck?
     public var avs: AVSCheck?
+    /// `nil` when the request carried no 3-D Secure data.
+    public var threeDS: ThreeDSCheck?
     /// The most severe action of all check results under the policy.
     public var action: Action
     /// The reasons whose action is not `accept`, in ``Reason`` order.
@@ -45,6 +47,7 @@
         expiry: ExpiryStatus?,
         csc: CSCCheck?,
         avs: AVSCheck?,
+        threeDS: ThreeDSCheck? = nil,
         action: Action,
         reasons: ReasonSet
     ) {
@@ -52,6 +55,7 @@
         self.expiry = expiry
         self.csc = csc
         self.avs = avs
+        self.threeDS = threeDS
         self.action = action
         self.reasons = reasons
     }

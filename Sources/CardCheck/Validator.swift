@@ -5,6 +5,8 @@
 /// picture; the action is the most severe one. Pure: no I/O, no clock (pass `today`), no allocation.
 public struct Validator: Sendable {
     public var policy: DecisionPolicy
+    /// What changes in the policy when 3-D Secure shifted liability to the issuer.
+    public var shiftedOverrides: PolicyOverrides
     public var addressMatcher: AddressMatcher
     /// Brands and issuer data by PAN prefix.
     public var cards: CardDirectory
@@ -20,10 +22,12 @@ public struct Validator: Sendable {
 
     public init(
         policy: DecisionPolicy = .cardNetworkDefaults,
+        shiftedOverrides: PolicyOverrides = PolicyOverrides(),
         avsOptions: AVSOptions = AVSOptions(),
         cards: CardDirectory = .standard
     ) {
         self.policy = policy
+        self.shiftedOverrides = shiftedOverrides
         self.addressMatcher = AddressMatcher(options: avsOptions)
         self.cards = cards
     }
@@ -40,7 +44,9 @@ public struct Validator: Sendable {
         _ request: RequestFields,
         today: YearMonth
     ) throws(ValidationError) -> ValidationResult {
-        var decision = Decision(policy: policy)
+        // Every reason the checks raise; the policy (which depends on 3-D Secure's liability shift)
+        // decides at the end which of them act.
+        var noted = ReasonSet()
 
         var panCheck: PANCheck?
         var parsedPAN: PAN?
@@ -49,19 +55,19 @@ public struct Validator: Sendable {
             let parsed = try PAN(utf8: bytes)
             parsedPAN = parsed
             let pan = check(parsed)
-            if !pan.luhnValid { decision.note(Validator.luhnReason(pan.card?.brand)) }
+            if !pan.luhnValid { noted.insert(Validator.luhnReason(pan.card?.brand)) }
             if let card = pan.card {
                 codeLength = card.securityCodeLength
-                if let funding = card.funding { decision.noteFunding(funding) }
+                if let funding = card.funding { Validator.noteFunding(funding, in: &noted) }
                 if card.packedIssuerCountry != 0, let entered = request.address.country,
                     let country = CountryCode.alpha2(entered), country != card.packedIssuerCountry
                 {
-                    decision.note(.countryMismatch)
+                    noted.insert(.countryMismatch)
                 }
             } else {
-                decision.note(.brandUnknown)
+                noted.insert(.brandUnknown)
             }
-            if !pan.lengthValid { decision.note(.lengthInvalid) }
+            if !pan.lengthValid { noted.insert(.lengthInvalid) }
             panCheck = pan
         }
 
@@ -72,9 +78,9 @@ public struct Validator: Sendable {
             let status = expiry?.status(today: today) ?? .malformed
             switch status {
             case .valid: break
-            case .malformed: decision.note(.expiryMalformed)
-            case .expired: decision.note(.expired)
-            case .tooFarAhead: decision.note(.expiryTooFar)
+            case .malformed: noted.insert(.expiryMalformed)
+            case .expired: noted.insert(.expired)
+            case .tooFarAhead: noted.insert(.expiryTooFar)
             }
             expiryStatus = status
         }
@@ -99,21 +105,28 @@ public struct Validator: Sendable {
             cscCheck?.result = matched ? .M : .N
         }
         if let cscCheck {
-            if cscCheck.presence == .notProvided { decision.note(.cscNotProvided) }
-            if let result = cscCheck.result { decision.note(Reason(result)) }
+            if cscCheck.presence == .notProvided { noted.insert(.cscNotProvided) }
+            if let result = cscCheck.result { noted.insert(Reason(result)) }
         }
 
         let avsCheck = addressMatcher.check(entered: request.address, onFile: request.onFileAddress)
-        if let avsCheck { decision.note(Reason(avsCheck.code)) }
+        if let avsCheck { noted.insert(Reason(avsCheck.code)) }
 
-        if panCheck == nil && expiryStatus == nil && cscCheck == nil && avsCheck == nil {
+        let threeDSCheck = try ThreeDSRules.check(request.threeDS, card: panCheck?.card, reasons: &noted)
+
+        if panCheck == nil && expiryStatus == nil && cscCheck == nil && avsCheck == nil && threeDSCheck == nil {
             throw .nothingToCheck
         }
+        let decision = Validator.decide(
+            noted,
+            under: threeDSCheck?.liabilityShift == true ? shiftedOverrides.applied(to: policy) : policy
+        )
         return ValidationResult(
             pan: panCheck,
             expiry: expiryStatus,
             csc: cscCheck,
             avs: avsCheck,
+            threeDS: threeDSCheck,
             action: decision.action,
             reasons: decision.reasons
         )
@@ -132,28 +145,31 @@ public struct Validator: Sendable {
         return brand == .unionPay ? .unionPayLuhnFailed : .luhnOptionalFailed
     }
 
-    /// The running decision of one request.
-    @usableFromInline struct Decision {
-        @usableFromInline let policy: DecisionPolicy
-        @usableFromInline var action = Action.accept
-        @usableFromInline var reasons = ReasonSet()
-
-        @inlinable init(policy: DecisionPolicy) { self.policy = policy }
-
-        @inlinable mutating func noteFunding(_ funding: Funding) {
-            switch funding {
-            case .prepaid: note(.fundingPrepaid)
-            case .debit: note(.fundingDebit)
-            case .credit: note(.fundingCredit)
-            case .charge, .deferredDebit: break
-            }
+    @inlinable static func noteFunding(_ funding: Funding, in noted: inout ReasonSet) {
+        switch funding {
+        case .prepaid: noted.insert(.fundingPrepaid)
+        case .debit: noted.insert(.fundingDebit)
+        case .credit: noted.insert(.fundingCredit)
+        case .charge, .deferredDebit: break
         }
+    }
 
-        @inlinable mutating func note(_ reason: Reason) {
-            let reasonAction = policy[reason]
-            guard reasonAction != .accept else { return }
-            reasons.insert(reason)
+    /// The most severe action among the noted reasons under `policy`, and those whose action is not accept.
+    @inlinable static func decide(
+        _ noted: ReasonSet,
+        under policy: DecisionPolicy
+    ) -> (action: Action, reasons: ReasonSet) {
+        var action = Action.accept
+        var reasons = ReasonSet()
+        var remaining = noted.bits
+        while remaining != 0 {
+            let index = remaining.trailingZeroBitCount
+            remaining &= remaining &- 1
+            let reasonAction = policy[Reason(rawValue: UInt8(truncatingIfNeeded: index)).unsafelyUnwrapped]
+            guard reasonAction != .accept else { continue }
+            reasons.bits |= 1 << UInt64(index)
             action = max(action, reasonAction)
         }
+        return (action, reasons)
     }
 }

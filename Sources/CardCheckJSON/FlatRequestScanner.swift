@@ -20,7 +20,7 @@ enum FlatRequestScanner {
     /// The request keys, by their index in ``JSONLineRequest/keys``.
     private enum Key: Int, CaseIterable {
         case pan, expiry, csc, cscIndicator, street, postalCode, country, onFileStreet, onFilePostalCode,
-            onFileCountry
+            onFileCountry, threeDSStatus, eci, authenticationValue, threeDSVersion, threeDSStatusReason
 
         static let names: [[UInt8]] = JSONLineRequest.keys.map { Array($0.utf8) }
     }
@@ -219,6 +219,11 @@ enum FlatRequestScanner {
                     case .onFileStreet: onFile.street = text
                     case .onFilePostalCode: onFile.postalCode = text
                     case .onFileCountry: onFile.country = text
+                    case .threeDSStatus: request.threeDS.status = text
+                    case .eci: request.threeDS.eci = text
+                    case .authenticationValue: request.threeDS.authenticationValue = text
+                    case .threeDSVersion: request.threeDS.version = text
+                    case .threeDSStatusReason: request.threeDS.statusReason = text
                     case .cscIndicator: return nil  // handled above
                     }
                 } while take(0x2C)  // ,

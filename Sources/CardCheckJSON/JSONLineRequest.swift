@@ -4,13 +4,15 @@ import Foundation
 /// Reads one JSON Lines input object into a ``ValidationRequest``.
 ///
 /// Keys (all optional, at least one check needed): `pan`, `expiry`, `csc`, `csc_indicator`, `street`,
-/// `postal_code`, `country`, `on_file_street`, `on_file_postal_code`, `on_file_country`. Values are strings;
+/// `postal_code`, `country`, `on_file_street`, `on_file_postal_code`, `on_file_country`, `three_ds_status`,
+/// `eci`, `authentication_value`, `three_ds_version`, `three_ds_status_reason`. Values are strings;
 /// `csc_indicator` may also be a number. An unknown key is an error, so that a misspelt key never silently
 /// skips a check.
 public enum JSONLineRequest {
     public static let keys: [String] = [
         "pan", "expiry", "csc", "csc_indicator", "street", "postal_code", "country",
-        "on_file_street", "on_file_postal_code", "on_file_country",
+        "on_file_street", "on_file_postal_code", "on_file_country", "three_ds_status", "eci", "authentication_value",
+        "three_ds_version", "three_ds_status_reason",
     ]
 
     public static func parse(_ line: some StringProtocol) throws(JSONLineError) -> ValidationRequest {
@@ -81,6 +83,13 @@ public enum JSONLineRequest {
                 country: try string("on_file_country")
             )
             request.onFileAddress = onFile == Address() ? nil : onFile
+            request.threeDS = ThreeDSData(
+                status: try string("three_ds_status"),
+                eci: try string("eci"),
+                authenticationValue: try string("authentication_value"),
+                version: try string("three_ds_version"),
+                statusReason: try string("three_ds_status_reason")
+            )
         }
     }
 }

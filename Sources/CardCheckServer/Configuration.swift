@@ -29,6 +29,7 @@ public struct Configuration: Sendable, Equatable {
     var avsStrict = false
     var avsInternational = false
     var policy = DecisionPolicy.cardNetworkDefaults
+    var shiftedOverrides = PolicyOverrides()
     public internal(set) var logLevel = "info"
     /// The card verification key file; systemd's credential `cardcheck-keys` takes its place when given.
     var keyFile = ""
@@ -64,7 +65,12 @@ public struct Configuration: Sendable, Equatable {
                 throw ConfigurationError(message: "\(name) must be accept, review, retry or decline")
             }
             do {
-                try policy.set(action, forReasonNamed: String(name.dropFirst(ConfigurationKey.policyPrefix.count)))
+                if name.hasPrefix(ConfigurationKey.shiftedPolicyPrefix) {
+                    let reason = String(name.dropFirst(ConfigurationKey.shiftedPolicyPrefix.count))
+                    try shiftedOverrides.set(action, forReasonNamed: reason)
+                } else {
+                    try policy.set(action, forReasonNamed: String(name.dropFirst(ConfigurationKey.policyPrefix.count)))
+                }
             } catch {
                 throw ConfigurationError(message: "\(name): \(error)")
             }
@@ -73,7 +79,7 @@ public struct Configuration: Sendable, Equatable {
         guard let key = ConfigurationKey.named(name) else {
             throw ConfigurationError(
                 message: "unknown key '\(name)'; keys are " + ConfigurationKey.all.map(\.name).joined(separator: ", ")
-                    + ", policy.REASON"
+                    + ", policy.REASON, policy.shifted.REASON"
             )
         }
         try key.set(&self, value)
@@ -89,6 +95,9 @@ public struct Configuration: Sendable, Equatable {
         Reason.allCases.filter { policy[$0] != DecisionPolicy.cardNetworkDefaults[$0] }.map {
             "\(ConfigurationKey.policyPrefix)\($0.name) = \(policy[$0].name)"
         }
+            + Reason.allCases.compactMap { reason in
+                shiftedOverrides[reason].map { "\(ConfigurationKey.shiftedPolicyPrefix)\(reason.name) = \($0.name)" }
+            }
     }
 
     /// The keys whose values differ from `other`'s and that take effect only on a restart.
@@ -112,7 +121,11 @@ public struct Configuration: Sendable, Equatable {
     }
 
     var validator: Validator {
-        Validator(policy: policy, avsOptions: AVSOptions(strictStreet: avsStrict, international: avsInternational))
+        Validator(
+            policy: policy,
+            shiftedOverrides: shiftedOverrides,
+            avsOptions: AVSOptions(strictStreet: avsStrict, international: avsInternational)
+        )
     }
 }
 

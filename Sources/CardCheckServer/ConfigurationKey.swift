@@ -15,6 +15,8 @@ public struct ConfigurationKey: Sendable {
     let get: @Sendable (Configuration) -> String
 
     static let policyPrefix = "policy."
+    /// `policy.shifted.REASON = action`: the action when 3-D Secure shifted liability to the issuer.
+    static let shiftedPolicyPrefix = "policy.shifted."
 
     public static func named(_ name: String) -> ConfigurationKey? { all.first { $0.name == name } }
 
@@ -197,9 +199,9 @@ public struct ConfigurationKey: Sendable {
     /// What the documented file says about `policy.REASON` lines, with commented examples.
     static let policyDoc = """
         Decision policy: the action (accept, review, retry, decline) for any reason. Reloadable. The defaults \
-        follow the card networks (see README.md); for example, to decline on AVS N and accept CSC U:
+        follow the card networks (see README.md); for example, to decline on AVS N and accept CSC U.         policy.shifted.REASON lines replace a reason's action when 3-D Secure shifted liability to the         issuer (authenticated or attempted, backed by its ECI and value); for example, accept AVS N then:
         """
-    static let policyExamples = ["policy.avs_N = decline", "policy.csc_U = accept"]
+    static let policyExamples = ["policy.avs_N = decline", "policy.csc_U = accept", "policy.shifted.avs_N = accept"]
 
     // MARK: Kinds of key
 

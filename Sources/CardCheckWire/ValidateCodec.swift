@@ -15,6 +15,11 @@ public enum ValidateCodec {
         case onFileStreet = 0x20
         case onFilePostalCode = 0x21
         case onFileCountry = 0x22
+        case threeDSStatus = 0x30
+        case eci = 0x31
+        case authenticationValue = 0x32
+        case threeDSVersion = 0x33
+        case threeDSStatusReason = 0x34
 
         /// The name of field `tag` in PROTOCOL.md, which errors carry; nil for a tag this request lacks.
         @usableFromInline static func name(of tag: UInt8) -> String? { RequestTag(rawValue: tag)?.name }
@@ -32,6 +37,11 @@ public enum ValidateCodec {
             case .onFileStreet: "on_file_street"
             case .onFilePostalCode: "on_file_postal_code"
             case .onFileCountry: "on_file_country"
+            case .threeDSStatus: "three_ds_status"
+            case .eci: "eci"
+            case .authenticationValue: "authentication_value"
+            case .threeDSVersion: "three_ds_version"
+            case .threeDSStatusReason: "three_ds_status_reason"
             }
         }
     }
@@ -56,6 +66,8 @@ public enum ValidateCodec {
         case product = 0x11
         case issuer = 0x12
         case networks = 0x13
+        case threeDSResult = 0x14
+        case liabilityShift = 0x15
 
         /// The field's name in PROTOCOL.md.
         var name: String {
@@ -79,6 +91,8 @@ public enum ValidateCodec {
             case .product: "product"
             case .issuer: "issuer"
             case .networks: "networks"
+            case .threeDSResult: "three_ds_result"
+            case .liabilityShift: "liability_shift"
             }
         }
     }
@@ -109,6 +123,11 @@ public enum ValidateCodec {
         try text(.onFileStreet, request.onFileAddress?.street)
         try text(.onFilePostalCode, request.onFileAddress?.postalCode)
         try text(.onFileCountry, request.onFileAddress?.country)
+        try text(.threeDSStatus, request.threeDS.status)
+        try text(.eci, request.threeDS.eci)
+        try text(.authenticationValue, request.threeDS.authenticationValue)
+        try text(.threeDSVersion, request.threeDS.version)
+        try text(.threeDSStatusReason, request.threeDS.statusReason)
     }
 
     /// Runs `body` with the request's fields pointing straight into the frame's bytes: no copy and no
@@ -153,6 +172,11 @@ public enum ValidateCodec {
             case .onFileStreet: request.onFileAddress.street = value
             case .onFilePostalCode: request.onFileAddress.postalCode = value
             case .onFileCountry: request.onFileAddress.country = value
+            case .threeDSStatus: request.threeDS.status = value
+            case .eci: request.threeDS.eci = value
+            case .authenticationValue: request.threeDS.authenticationValue = value
+            case .threeDSVersion: request.threeDS.version = value
+            case .threeDSStatusReason: request.threeDS.statusReason = value
             }
         }
         return request
@@ -188,6 +212,10 @@ public enum ValidateCodec {
                 fields.byte(ResponseTag.avsResult.rawValue, avs.code.asciiLetter)
                 if let street = avs.streetMatch { fields.bool(ResponseTag.avsStreetMatch.rawValue, street) }
                 if let postal = avs.postalMatch { fields.bool(ResponseTag.avsPostalMatch.rawValue, postal) }
+            }
+            if let threeDS = result.threeDS {
+                fields.byte(ResponseTag.threeDSResult.rawValue, threeDS.result.rawValue)
+                fields.bool(ResponseTag.liabilityShift.rawValue, threeDS.liabilityShift)
             }
             fields.byte(ResponseTag.action.rawValue, result.action.rawValue)
             fields.integer(ResponseTag.reasons.rawValue, result.reasons.bits)
@@ -238,6 +266,8 @@ public enum ValidateCodec {
         var avsCode: AVSCode?
         var streetMatch: Bool?
         var postalMatch: Bool?
+        var threeDSResult: ThreeDSResult?
+        var liabilityShift: Bool?
         var action: Action?
         var reasons: ReasonSet?
         var reader = FieldReader(fields) { ResponseTag(rawValue: $0)?.name }
@@ -272,6 +302,9 @@ public enum ValidateCodec {
                 avsCode = try value.code(named: "avs_result") { AVSCode(letter: Character(Unicode.Scalar($0))) }
             case .avsStreetMatch: streetMatch = try value.bool(named: "avs_street_match")
             case .avsPostalMatch: postalMatch = try value.bool(named: "avs_postal_match")
+            case .threeDSResult:
+                threeDSResult = try value.code(named: "three_ds_result", ThreeDSResult.init(rawValue:))
+            case .liabilityShift: liabilityShift = try value.bool(named: "liability_shift")
             case .action: action = try value.code(named: "action", Action.init(rawValue:))
             case .reasons: reasons = ReasonSet(bits: try value.integer(named: "reasons"))
             case nil: break
@@ -303,6 +336,7 @@ public enum ValidateCodec {
             expiry: expiry,
             csc: presence.map { CSCCheck(presence: $0, formatValid: formatValid, result: cscResult) },
             avs: avsCode.map { AVSCheck(code: $0, streetMatch: streetMatch, postalMatch: postalMatch) },
+            threeDS: threeDSResult.map { ThreeDSCheck(result: $0, liabilityShift: liabilityShift ?? false) },
             action: action,
             reasons: reasons
         )

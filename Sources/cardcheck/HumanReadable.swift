@@ -48,6 +48,10 @@ enum HumanReadable {
         if let avs = result.avs {
             lines.append(("avs", "\(avs.code.letter) (\(Interpretation.avs(avs.code).meaning))"))
         }
+        if let threeDS = result.threeDS {
+            let shift = threeDS.liabilityShift ? "liability shifts to the issuer" : "no liability shift"
+            lines.append(("3ds", "\(threeDS.result.name.replacingUnderscores), \(shift)"))
+        }
         lines.append(("action", result.action.name))
         lines.append(("reasons", result.reasons.isEmpty ? "-" : result.reasons.names.joined(separator: ", ")))
         return lines.map { label, text in

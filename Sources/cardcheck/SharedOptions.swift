@@ -82,6 +82,47 @@ extension AVSCode: ExpressibleByArgument {
     }
 }
 
+/// `--three-ds-status Y|A|N|U|R|C|D|I` for `interpret`.
+extension ThreeDSStatus: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard argument.count == 1, let status = ThreeDSStatus(letter: Character(argument)) else { return nil }
+        self = status
+    }
+}
+
+/// `--eci NN` for `interpret`: two characters, either brand family's.
+struct ECIArgument: ExpressibleByArgument, Equatable {
+    let text: String
+
+    init?(argument: String) {
+        let eci = Interpretation.eci(argument)
+        guard argument.count == 2, eci.visa != nil || eci.mastercard != nil else { return nil }
+        text = argument.uppercased()
+    }
+}
+
+/// `--three-ds-reason NN` for `interpret`: transStatusReason.
+struct ThreeDSReasonArgument: ExpressibleByArgument, Equatable {
+    let code: String
+    let meaning: String
+
+    init?(argument: String) {
+        guard let meaning = Interpretation.threeDSStatusReason(argument) else { return nil }
+        code = argument
+        self.meaning = meaning
+    }
+}
+
+/// `--cavv-result C` for `interpret`: Visa's CAVV result code.
+struct CAVVResultArgument: ExpressibleByArgument, Equatable {
+    let interpretation: ThreeDSCodeInterpretation
+
+    init?(argument: String) {
+        guard let interpretation = Interpretation.cavvResult(argument) else { return nil }
+        self.interpretation = interpretation
+    }
+}
+
 /// `--csc D|I|M|N|P|S|U|X` for `interpret`.
 extension CSCResult: ExpressibleByArgument {
     public init?(argument: String) {

@@ -33,6 +33,12 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(help: "Street line on file.") var onFileStreet: String?
     @Option(help: "Postal code on file.") var onFilePostalCode: String?
     @Option(help: "Country on file.") var onFileCountry: String?
+    @Option(help: ArgumentHelp("The 3-D Secure outcome received.", valueName: "Y|A|N|U|R|C|D|I"))
+    var threeDSStatus: String?
+    @Option(help: ArgumentHelp("The 3-D Secure ECI.", valueName: "05|02|...")) var eci: String?
+    @Option(help: "The CAVV, AAV or AEVV: base64 of 20 bytes or 40 hex digits.") var authenticationValue: String?
+    @Option(help: ArgumentHelp("The 3-D Secure message version.", valueName: "2.2.0")) var threeDSVersion: String?
+    @Option(help: ArgumentHelp("The 3-D Secure status reason.", valueName: "NN")) var threeDSStatusReason: String?
 
     /// Lines in flight to the daemon at once; answers still come out in input order.
     static let window = 1_024
@@ -45,7 +51,14 @@ struct ValidateCommand: AsyncParsableCommand {
             csc: csc,
             cscIndicator: cscIndicator,
             address: Address(street: street, postalCode: postalCode, country: country),
-            onFileAddress: onFile == Address() ? nil : onFile
+            onFileAddress: onFile == Address() ? nil : onFile,
+            threeDS: ThreeDSData(
+                status: threeDSStatus,
+                eci: eci,
+                authenticationValue: authenticationValue,
+                version: threeDSVersion,
+                statusReason: threeDSStatusReason
+            )
         )
         return request == ValidationRequest() ? nil : request
     }

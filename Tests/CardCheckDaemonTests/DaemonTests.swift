@@ -419,6 +419,7 @@ struct ConfigurationFileTests {
         for (key, value) in [
             ("socket", "/tmp/x.sock"), ("socket_mode", "0600"), ("allow_users", "root, 1000"), ("workers", "3"),
             ("avs_strict", "yes"), ("keys", ""), ("log_level", "debug"), ("policy.avs_N", "decline"),
+            ("policy.shifted.avs_N", "accept"), ("policy.shifted.three_ds_unavailable", "accept"),
         ] {
             try changed.set(key, to: value)
         }

@@ -34,6 +34,35 @@ struct JSONLinesSocketTests {
         return String(decoding: received, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
+    @Test("policy.shifted: AVS N accepted on an authenticated transaction, reviewed otherwise; reloaded by SIGHUP")
+    func shiftedPolicy() throws {
+        let daemon = try DaemonProcess(configuration: ["policy.shifted.avs_N = accept"])
+        let address =
+            #""street":"1 Main St","postal_code":"11111","on_file_street":"2 Oak St","on_file_postal_code":"22222""#
+        let pan = #""pan":"4111111111111111""#
+        let authenticated = #""three_ds_status":"Y","eci":"05","authentication_value":"AAABCXJ5k5YCIxA0cnmTAAAAAAA=""#
+        let lines = [
+            "{\(pan),\(address),\(authenticated)}",  // shifted: AVS N accepted
+            "{\(pan),\(address)}",  // no 3-D Secure: the policy's review
+            "{\(pan),\(address),\"three_ds_status\":\"Y\",\"eci\":\"05\"}",  // no value: not shifted
+        ]
+        func actions() throws -> [String] {
+            try exchange(daemon, lines.joined(separator: "\n") + "\n", expecting: 3).map { line in
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                #expect(object?["avs_result"] as? String == "N", "\(line)")
+                return (object?["action"] as? String ?? "?") + " "
+                    + ((object?["reasons"] as? [String]) ?? []).joined(separator: ",")
+            }
+        }
+        #expect(try actions() == ["accept ", "review avs_N", "review avs_N,three_ds_value_missing"])
+        // Without the line, after a reload: the shifted transaction is reviewed for AVS N too.
+        try "socket = \(daemon.socketPath)\n".write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        kill(daemon.process.processIdentifier, SIGHUP)
+        #expect(daemon.logContains("configuration reloaded", within: 10))
+        #expect(try actions() == ["review avs_N", "review avs_N", "review avs_N,three_ds_value_missing"])
+        #expect(daemon.stop() == 0)
+    }
+
     @Test("the example cards: the same lines, byte for byte, as cardcheck validate --local")
     func examples() throws {
         let daemon = try DaemonProcess()

@@ -59,7 +59,17 @@ struct CommandParsingTests {
         #expect(command.avs == .Z && command.csc == .N)
         #expect(refusal(InterpretCommand.self, ["--avs", "ZZ"]) != nil)
         #expect(refusal(InterpretCommand.self, ["--csc", "Q"]) != nil)
-        #expect(refusal(InterpretCommand.self, [])?.contains("give --avs, --csc or both") == true)
+        #expect(refusal(InterpretCommand.self, [])?.contains("give --avs, --csc, --three-ds-status") == true)
+        let threeDS = try InterpretCommand.parse([
+            "--three-ds-status", "R", "--three-ds-reason", "11", "--eci", "n0", "--cavv-result", "a",
+        ])
+        #expect(threeDS.threeDSStatus == .R && threeDS.threeDSReason?.meaning == "suspected fraud")
+        #expect(threeDS.eci?.text == "N0" && threeDS.cavvResult?.interpretation.liabilityShift == true)
+        for (option, value) in [
+            ("--three-ds-status", "Q"), ("--three-ds-reason", "27"), ("--eci", "09"), ("--cavv-result", "E"),
+        ] {
+            #expect(refusal(InterpretCommand.self, [option, value]) != nil, "\(option) \(value)")
+        }
     }
 
     @Test("bench: --mix is parsed once into a RequestMix; the socket option is the shared one")

@@ -414,3 +414,17 @@ struct SecurityCodeLengthTests {
         }
     }
 }
+
+@Suite("Wire vectors file")
+struct WireVectorFileTests {
+    @Test("request ids are unique: the clients' harnesses pipeline every vector on one connection")
+    func uniqueRequestIDs() throws {
+        let document = try JSONSerialization.jsonObject(
+            with: Data(RepositoryFile.text("Protocol/vectors/wire.json").utf8)
+        )
+        let vectors = (document as? [String: Any])?["vectors"] as? [[String: Any]] ?? []
+        let ids = vectors.compactMap { ($0["request_meaning"] as? [String: Any])?["request_id"] as? Int }
+        #expect(ids.count == vectors.count && !ids.isEmpty)
+        #expect(Set(ids).count == ids.count)
+    }
+}

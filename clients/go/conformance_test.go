@@ -128,7 +128,10 @@ func typedCall(m wireMeaning) (func(uint32) []byte, func(*Client) (interface{}, 
 		request := ValidateRequest{PAN: text["pan"], Expiry: text["expiry"], CSC: text["csc"], CSCIndicator: indicator,
 			Street: text["street"], PostalCode: text["postal_code"], Country: text["country"],
 			OnFileStreet: text["on_file_street"], OnFilePostalCode: text["on_file_postal_code"],
-			OnFileCountry: text["on_file_country"], StrictStreet: m.Flags&1 != 0, InternationalAVS: m.Flags&2 != 0}
+			OnFileCountry: text["on_file_country"], ThreeDSStatus: text["three_ds_status"], ECI: text["eci"],
+			AuthenticationValue: text["authentication_value"], ThreeDSVersion: text["three_ds_version"],
+			ThreeDSStatusReason: text["three_ds_status_reason"], StrictStreet: m.Flags&1 != 0,
+			InternationalAVS: m.Flags&2 != 0}
 		return func(id uint32) []byte { data, _ := encodeValidate(id, request); return data },
 			func(c *Client) (interface{}, error) { return c.Validate(ctx, request) }
 	case opHello:
@@ -172,7 +175,8 @@ func expected(m wireMeaning) interface{} {
 		object := map[string]interface{}{}
 		for _, key := range []string{"masked_pan", "luhn_valid", "brand", "legacy_brand", "length_valid",
 			"issuer_country", "funding", "product", "issuer", "csc_presence", "csc_format_valid", "csc_result",
-			"avs_result", "avs_street_match", "avs_postal_match", "action", "reasons"} {
+			"avs_result", "avs_street_match", "avs_postal_match", "three_ds_result", "liability_shift", "action",
+			"reasons"} {
 			object[key] = v[key]
 		}
 		object["networks"] = nil
@@ -331,7 +335,9 @@ func requestFromLine(text string) (ValidateRequest, error) {
 	return ValidateRequest{PAN: str("pan"), Expiry: str("expiry"), CSC: str("csc"), CSCIndicator: indicator,
 		Street: str("street"), PostalCode: str("postal_code"), Country: str("country"),
 		OnFileStreet: str("on_file_street"), OnFilePostalCode: str("on_file_postal_code"),
-		OnFileCountry: str("on_file_country")}, nil
+		OnFileCountry: str("on_file_country"), ThreeDSStatus: str("three_ds_status"), ECI: str("eci"),
+		AuthenticationValue: str("authentication_value"), ThreeDSVersion: str("three_ds_version"),
+		ThreeDSStatusReason: str("three_ds_status_reason")}, nil
 }
 
 // answerLine is the JSON Lines line for a request line, through the client.

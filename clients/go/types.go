@@ -18,7 +18,8 @@ var Reasons = func() []string {
 		names = append(names, "avs_"+string(letter))
 	}
 	return append(names, "funding_prepaid", "funding_debit", "funding_credit", "country_mismatch",
-		"luhn_optional_failed")
+		"luhn_optional_failed", "three_ds_not_authenticated", "three_ds_rejected", "three_ds_unavailable",
+		"three_ds_pending", "three_ds_eci_mismatch", "three_ds_value_missing", "three_ds_value_invalid")
 }()
 
 // ReasonName is the name of reason bit n; a bit newer than this client is shown by its number.
@@ -55,6 +56,31 @@ func (f Funding) String() string {
 		return "deferred_debit"
 	}
 	return fmt.Sprintf("funding(%d)", uint8(f))
+}
+
+// ThreeDSResult is what the server made of a request's 3-D Secure data.
+type ThreeDSResult uint8
+
+// ThreeDSResult values, as on the wire.
+const (
+	ThreeDSAuthenticated ThreeDSResult = iota + 1
+	ThreeDSAttempted
+	ThreeDSNotAuthenticated
+	ThreeDSUnavailable
+	ThreeDSRejected
+	ThreeDSPending
+	ThreeDSInformational
+	ThreeDSInvalid
+)
+
+var threeDSResultNames = []string{"authenticated", "attempted", "not_authenticated", "unavailable", "rejected",
+	"pending", "informational", "invalid"}
+
+func (r ThreeDSResult) String() string {
+	if r >= ThreeDSAuthenticated && r <= ThreeDSInvalid {
+		return threeDSResultNames[r-1]
+	}
+	return fmt.Sprintf("three_ds_result(%d)", uint8(r))
 }
 
 // Action is the recommended action, least to most severe.
@@ -224,6 +250,12 @@ type ValidateRequest struct {
 	OnFileStreet     *string
 	OnFilePostalCode *string
 	OnFileCountry    *string
+	// 3-D Secure as the gateway received it (Protocol/JSONLINES.md); the others need ThreeDSStatus.
+	ThreeDSStatus       *string
+	ECI                 *string
+	AuthenticationValue *string
+	ThreeDSVersion      *string
+	ThreeDSStatusReason *string
 	// The AVS options of the VALIDATE flags.
 	StrictStreet     bool
 	InternationalAVS bool
@@ -271,6 +303,13 @@ func (r ValidateRequest) String() string {
 	add("OnFileStreet", r.OnFileStreet)
 	add("OnFilePostalCode", r.OnFilePostalCode)
 	add("OnFileCountry", r.OnFileCountry)
+	add("ThreeDSStatus", r.ThreeDSStatus)
+	add("ECI", r.ECI)
+	if r.AuthenticationValue != nil {
+		parts = append(parts, "AuthenticationValue:<hidden>")
+	}
+	add("ThreeDSVersion", r.ThreeDSVersion)
+	add("ThreeDSStatusReason", r.ThreeDSStatusReason)
 	return "ValidateRequest{" + strings.Join(parts, " ") + "}"
 }
 
@@ -300,6 +339,9 @@ type ValidateResult struct {
 	Product       *string
 	Issuer        *string
 	Networks      []Brand
+	// With 3-D Secure data in the request: nil without.
+	ThreeDSResult  *ThreeDSResult
+	LiabilityShift *bool
 }
 
 // ExpiryValid is the JSON Lines expiry_valid: nil when no expiry was given.
@@ -372,6 +414,12 @@ func (r *ValidateResult) MarshalJSON() ([]byte, error) {
 	key("avs_result", avs)
 	key("avs_street_match", r.AVSStreetMatch)
 	key("avs_postal_match", r.AVSPostalMatch)
+	var threeDS *string
+	if r.ThreeDSResult != nil {
+		threeDS = String(r.ThreeDSResult.String())
+	}
+	key("three_ds_result", threeDS)
+	key("liability_shift", r.LiabilityShift)
 	key("action", r.Action.String())
 	key("reasons", reasons)
 	out.WriteByte('}')

@@ -73,6 +73,11 @@ func encodeValidate(requestID uint32, r ValidateRequest) ([]byte, error) {
 	text(0x20, r.OnFileStreet)
 	text(0x21, r.OnFilePostalCode)
 	text(0x22, r.OnFileCountry)
+	text(0x30, r.ThreeDSStatus)
+	text(0x31, r.ECI)
+	text(0x32, r.AuthenticationValue)
+	text(0x33, r.ThreeDSVersion)
+	text(0x34, r.ThreeDSStatusReason)
 	var flags uint16
 	if r.StrictStreet {
 		flags |= flagStrictStreet
@@ -360,6 +365,14 @@ func decodeValidate(f frame) (*ValidateResult, error) {
 			r.Networks = append(r.Networks, Brand(name))
 		}
 	}
+	if result := m.unsigned(0x14, 1, "three_ds_result"); result != nil {
+		if *result < 1 || *result > uint64(ThreeDSInvalid) {
+			m.fail("response field three_ds_result has an unknown value")
+		}
+		value := ThreeDSResult(*result)
+		r.ThreeDSResult = &value
+	}
+	r.LiabilityShift = m.boolean(0x15, "liability_shift")
 	return r, m.err
 }
 

@@ -7,7 +7,7 @@ daemon's Unix socket, in its binary protocol (Protocol/PROTOCOL.md). Standard li
         print(result.action, result.reasons, result.as_dict())
 """
 from .types import (
-    Action, AvsFlag, AvsResult, Brand, Funding, CscResult, CardCheckError, ConnectionFailed, CscPresence, ErrorKind, ExpiryStatus,
+    Action, AvsFlag, AvsResult, Brand, Funding, ThreeDSResult, CscResult, CardCheckError, ConnectionFailed, CscPresence, ErrorKind, ExpiryStatus,
     GeneratedCode, Hello, Interpretation, ProtocolError, ServerError, Stats, Timeout, ValidateRequest,
     ValidateResult, Verification, REASONS,
 )
@@ -16,7 +16,7 @@ from .aio import AsyncClient
 
 __version__ = "0.1.0"
 __all__ = [
-    "Client", "AsyncClient", "ValidateRequest", "ValidateResult", "Action", "Brand", "Funding", "CscPresence", "CscResult", "AvsResult",
+    "Client", "AsyncClient", "ValidateRequest", "ValidateResult", "Action", "Brand", "Funding", "ThreeDSResult", "CscPresence", "CscResult", "AvsResult",
     "ExpiryStatus", "AvsFlag", "ErrorKind", "Hello", "Interpretation", "Stats", "GeneratedCode",
     "Verification", "CardCheckError", "ServerError", "ProtocolError", "ConnectionFailed", "Timeout", "REASONS",
 ]

@@ -3,7 +3,7 @@ import struct
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from .types import (
-    Action, AvsResult, Brand, CscResult, Funding, ErrorKind, ExpiryStatus, CscPresence, AvsFlag, ProtocolError,
+    Action, AvsResult, Brand, CscResult, Funding, ThreeDSResult, ErrorKind, ExpiryStatus, CscPresence, AvsFlag, ProtocolError,
     ServerError, reason_name,
     ValidateRequest, ValidateResult, Hello, Interpretation, Stats, GeneratedCode, Verification,
     REASONS,
@@ -20,6 +20,8 @@ VALIDATE_TAGS = (
     ("pan", 0x01), ("expiry", 0x02), ("csc", 0x03), ("csc_indicator", 0x04),
     ("street", 0x10), ("postal_code", 0x11), ("country", 0x12),
     ("on_file_street", 0x20), ("on_file_postal_code", 0x21), ("on_file_country", 0x22),
+    ("three_ds_status", 0x30), ("eci", 0x31), ("authentication_value", 0x32), ("three_ds_version", 0x33),
+    ("three_ds_status_reason", 0x34),
 )
 FLAG_STRICT_STREET, FLAG_INTERNATIONAL_AVS, FLAG_PROMETHEUS = 0x0001, 0x0002, 0x0001
 
@@ -205,6 +207,9 @@ def decode_validate(frame: Frame) -> ValidateResult:
     if funding is not None and not 1 <= _u(funding, 1, "funding") <= len(Funding):
         raise ProtocolError("response field funding has an unknown value")
     networks = _text(f.get(0x13), "networks")
+    three_ds = f.get(0x14)
+    if three_ds is not None and not 1 <= _u(three_ds, 1, "three_ds_result") <= len(ThreeDSResult):
+        raise ProtocolError("response field three_ds_result has an unknown value")
     return ValidateResult(
         masked_pan=_text(f.get(0x01), "masked_pan"),
         luhn_valid=_bool(f.get(0x02), "luhn_valid"),
@@ -225,6 +230,8 @@ def decode_validate(frame: Frame) -> ValidateResult:
         product=_text(f.get(0x11), "product"),
         issuer=_text(f.get(0x12), "issuer"),
         networks=None if networks is None else tuple(Brand.named(name) for name in networks.split(";")),
+        three_ds_result=None if three_ds is None else ThreeDSResult.from_wire(three_ds[0]),
+        liability_shift=_bool(f.get(0x15), "liability_shift"),
     )
 
 

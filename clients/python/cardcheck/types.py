@@ -12,6 +12,8 @@ REASONS = (
     + tuple("csc_" + letter for letter in "DIMNPSUX")
     + tuple("avs_" + chr(ord("A") + index) for index in range(26))
     + ("funding_prepaid", "funding_debit", "funding_credit", "country_mismatch", "luhn_optional_failed")
+    + ("three_ds_not_authenticated", "three_ds_rejected", "three_ds_unavailable", "three_ds_pending",
+       "three_ds_eci_mismatch", "three_ds_value_missing", "three_ds_value_invalid")
 )
 
 
@@ -126,6 +128,25 @@ class Funding(str, enum.Enum):
         return list(cls)[code - 1]
 
 
+class ThreeDSResult(str, enum.Enum):
+    """What the server made of a request's 3-D Secure data (wire: 1 to 8)."""
+    AUTHENTICATED = "authenticated"
+    ATTEMPTED = "attempted"
+    NOT_AUTHENTICATED = "not_authenticated"
+    UNAVAILABLE = "unavailable"
+    REJECTED = "rejected"
+    PENDING = "pending"
+    INFORMATIONAL = "informational"
+    INVALID = "invalid"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def from_wire(cls, code: int) -> "ThreeDSResult":
+        return list(cls)[code - 1]
+
+
 class CscResult(str, enum.Enum):
     """A card security code result letter: M match, N no match, P not processed, S should be on the card,
     U unavailable or no key, and the gateway letters D (suspicious), I (failed validation), X (no response)."""
@@ -221,6 +242,12 @@ class ValidateRequest:
     on_file_street: Optional[str] = None
     on_file_postal_code: Optional[str] = None
     on_file_country: Optional[str] = None
+    # 3-D Secure as the gateway received it (Protocol/JSONLINES.md); the others need three_ds_status.
+    three_ds_status: Optional[str] = None
+    eci: Optional[str] = None
+    authentication_value: Optional[str] = None
+    three_ds_version: Optional[str] = None
+    three_ds_status_reason: Optional[str] = None
     strict_street: bool = False
     international_avs: bool = False
 
@@ -240,8 +267,11 @@ class ValidateRequest:
         shown = [f"pan={_masked(self.pan)!r}"] if self.pan is not None else []
         if self.csc is not None:
             shown.append("csc=<hidden>")
+        if self.authentication_value is not None:
+            shown.append("authentication_value=<hidden>")  # a one-use cryptogram: not for logs either
         shown += [f"{item.name}={getattr(self, item.name)!r}" for item in fields(self)
-                  if item.name not in ("pan", "csc") and getattr(self, item.name) not in (None, False)]
+                  if item.name not in ("pan", "csc", "authentication_value")
+                  and getattr(self, item.name) not in (None, False)]
         return f"ValidateRequest({', '.join(shown)})"
 
     __str__ = __repr__
@@ -270,6 +300,9 @@ class ValidateResult:
     product: Optional[str] = None
     issuer: Optional[str] = None
     networks: Optional[Tuple[Union[Brand, str], ...]] = None
+    # With 3-D Secure data in the request: None without.
+    three_ds_result: Optional[ThreeDSResult] = None
+    liability_shift: Optional[bool] = None
 
     @property
     def expiry_valid(self) -> Optional[bool]:
@@ -295,6 +328,8 @@ class ValidateResult:
             "avs_result": None if self.avs_result is None else str(self.avs_result),
             "avs_street_match": self.avs_street_match,
             "avs_postal_match": self.avs_postal_match,
+            "three_ds_result": None if self.three_ds_result is None else str(self.three_ds_result),
+            "liability_shift": self.liability_shift,
             "action": str(self.action),
             "reasons": list(self.reasons),
         }

@@ -12,6 +12,7 @@ public final class ValidateRequest {
     final String pan, expiry, csc;
     final Integer cscIndicator;
     final String street, postalCode, country, onFileStreet, onFilePostalCode, onFileCountry;
+    final String threeDSStatus, eci, authenticationValue, threeDSVersion, threeDSStatusReason;
     final boolean strictStreet, internationalAvs;
 
     private ValidateRequest(Builder b) {
@@ -25,6 +26,11 @@ public final class ValidateRequest {
         onFileStreet = b.onFileStreet;
         onFilePostalCode = b.onFilePostalCode;
         onFileCountry = b.onFileCountry;
+        threeDSStatus = b.threeDSStatus;
+        eci = b.eci;
+        authenticationValue = b.authenticationValue;
+        threeDSVersion = b.threeDSVersion;
+        threeDSStatusReason = b.threeDSStatusReason;
         strictStreet = b.strictStreet;
         internationalAvs = b.internationalAvs;
     }
@@ -51,6 +57,11 @@ public final class ValidateRequest {
         if (onFileStreet != null) shown.add("onFileStreet=" + onFileStreet);
         if (onFilePostalCode != null) shown.add("onFilePostalCode=" + onFilePostalCode);
         if (onFileCountry != null) shown.add("onFileCountry=" + onFileCountry);
+        if (threeDSStatus != null) shown.add("threeDSStatus=" + threeDSStatus);
+        if (eci != null) shown.add("eci=" + eci);
+        if (authenticationValue != null) shown.add("authenticationValue=<hidden>");
+        if (threeDSVersion != null) shown.add("threeDSVersion=" + threeDSVersion);
+        if (threeDSStatusReason != null) shown.add("threeDSStatusReason=" + threeDSStatusReason);
         if (strictStreet) shown.add("strictStreet");
         if (internationalAvs) shown.add("internationalAvs");
         return "ValidateRequest" + shown;
@@ -58,6 +69,7 @@ public final class ValidateRequest {
 
     public static final class Builder {
         private String pan, expiry, csc, street, postalCode, country, onFileStreet, onFilePostalCode, onFileCountry;
+        private String threeDSStatus, eci, authenticationValue, threeDSVersion, threeDSStatusReason;
         private Integer cscIndicator;
         private boolean strictStreet, internationalAvs;
 
@@ -75,6 +87,13 @@ public final class ValidateRequest {
         public Builder onFileStreet(String value) { onFileStreet = value; return this; }
         public Builder onFilePostalCode(String value) { onFilePostalCode = value; return this; }
         public Builder onFileCountry(String value) { onFileCountry = value; return this; }
+        /** The 3-D Secure outcome: Y, A, N, U, R, C, D or I; the other 3-D Secure fields need it. */
+        public Builder threeDSStatus(String value) { threeDSStatus = value; return this; }
+        public Builder eci(String value) { eci = value; return this; }
+        /** The CAVV, AAV or AEVV: base64 of 20 bytes or 40 hex digits. */
+        public Builder authenticationValue(String value) { authenticationValue = value; return this; }
+        public Builder threeDSVersion(String value) { threeDSVersion = value; return this; }
+        public Builder threeDSStatusReason(String value) { threeDSStatusReason = value; return this; }
         /** Compare the words of street lines too (flag 0x0001). */
         public Builder strictStreet(boolean value) { strictStreet = value; return this; }
         /** Match non-US addresses with the international codes D, B, P, C, I (flag 0x0002). */

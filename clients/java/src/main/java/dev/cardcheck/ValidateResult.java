@@ -23,6 +23,10 @@ public final class ValidateResult {
     private final Action action;
     private final List<String> reasons;
     private final CardData card;
+    private final ThreeDS threeDS;
+
+    /** The 3-D Secure check: its result and whether liability shifted; null without 3-D Secure data. */
+    public record ThreeDS(ThreeDSResult result, boolean liabilityShift) {}
 
     /**
      * What the server's card data says about the card beyond its brand: the legacy name of its range, and
@@ -36,7 +40,8 @@ public final class ValidateResult {
 
     ValidateResult(String maskedPan, Boolean luhnValid, String brandName, Boolean lengthValid, ExpiryStatus expiry,
             CscPresence cscPresence, Boolean cscFormatValid, CscResult cscResult, AvsResult avsResult,
-            Boolean avsStreetMatch, Boolean avsPostalMatch, Action action, List<String> reasons, CardData card) {
+            Boolean avsStreetMatch, Boolean avsPostalMatch, Action action, List<String> reasons, CardData card,
+            ThreeDS threeDS) {
         this.maskedPan = maskedPan;
         this.luhnValid = luhnValid;
         this.brandName = brandName;
@@ -51,6 +56,7 @@ public final class ValidateResult {
         this.action = action;
         this.reasons = Collections.unmodifiableList(reasons);
         this.card = card == null ? CardData.NONE : card;
+        this.threeDS = threeDS;
     }
 
     public String maskedPan() { return maskedPan; }
@@ -70,6 +76,10 @@ public final class ValidateResult {
     public Action action() { return action; }
     public List<String> reasons() { return reasons; }
     public CardData card() { return card; }
+    /** Null when the request carried no 3-D Secure data. */
+    public ThreeDS threeDS() { return threeDS; }
+    public ThreeDSResult threeDSResult() { return threeDS == null ? null : threeDS.result(); }
+    public Boolean liabilityShift() { return threeDS == null ? null : threeDS.liabilityShift(); }
     public String legacyBrandName() { return card.legacyBrandName(); }
     public String issuerCountry() { return card.issuerCountry(); }
     public Funding funding() { return card.funding(); }
@@ -98,6 +108,8 @@ public final class ValidateResult {
         map.put("avs_result", avsResult == null ? null : avsResult.name());
         map.put("avs_street_match", avsStreetMatch);
         map.put("avs_postal_match", avsPostalMatch);
+        map.put("three_ds_result", threeDS == null ? null : threeDS.result().jsonName());
+        map.put("liability_shift", liabilityShift());
         map.put("action", action.jsonName());
         map.put("reasons", reasons);
         return map;

@@ -28,7 +28,8 @@ final class Wire {
         for (char letter : "DIMNPSUX".toCharArray()) names.add("csc_" + letter);
         for (char letter = 'A'; letter <= 'Z'; letter++) names.add("avs_" + letter);
         names.addAll(List.of("funding_prepaid", "funding_debit", "funding_credit", "country_mismatch",
-                "luhn_optional_failed"));
+                "luhn_optional_failed", "three_ds_not_authenticated", "three_ds_rejected", "three_ds_unavailable",
+                "three_ds_pending", "three_ds_eci_mismatch", "three_ds_value_missing", "three_ds_value_invalid"));
         REASONS = List.copyOf(names);
     }
 
@@ -72,7 +73,9 @@ final class Wire {
         Body body = new Body().text(0x01, r.pan).text(0x02, r.expiry).text(0x03, r.csc);
         if (r.cscIndicator != null) body.field(0x04, new byte[] {(byte) (int) r.cscIndicator});
         body.text(0x10, r.street).text(0x11, r.postalCode).text(0x12, r.country).text(0x20, r.onFileStreet)
-                .text(0x21, r.onFilePostalCode).text(0x22, r.onFileCountry);
+                .text(0x21, r.onFilePostalCode).text(0x22, r.onFileCountry).text(0x30, r.threeDSStatus)
+                .text(0x31, r.eci).text(0x32, r.authenticationValue).text(0x33, r.threeDSVersion)
+                .text(0x34, r.threeDSStatusReason);
         int flags = (r.strictStreet ? 0x0001 : 0) | (r.internationalAvs ? 0x0002 : 0);
         return frame(VALIDATE, requestId, flags, body.bytes());
     }
@@ -237,6 +240,10 @@ final class Wire {
         Integer expiry = f.small(0x05, "expiry"), presence = f.small(0x06, "csc_presence");
         Integer funding = f.small(0x10, "funding");
         String networks = f.text(0x13, "networks");
+        Integer threeDSResult = f.small(0x14, "three_ds_result");
+        Boolean liabilityShift = f.bool(0x15, "liability_shift");
+        ValidateResult.ThreeDS threeDS = threeDSResult == null ? null
+                : new ValidateResult.ThreeDS(ThreeDSResult.fromWire(threeDSResult), Boolean.TRUE.equals(liabilityShift));
         ValidateResult.CardData card = new ValidateResult.CardData(f.text(0x0E, "legacy_brand"),
                 f.text(0x0F, "issuer_country"), funding == null ? null : Funding.fromWire(funding),
                 f.text(0x11, "product"), f.text(0x12, "issuer"),
@@ -246,7 +253,7 @@ final class Wire {
                 presence == null ? null : CscPresence.fromWire(presence), f.bool(0x07, "csc_format_valid"),
                 CscResult.fromLetter(f.letter(0x08, "csc_result")), AvsResult.fromLetter(f.letter(0x09, "avs_result")),
                 f.bool(0x0A, "avs_street_match"),
-                f.bool(0x0B, "avs_postal_match"), action, reasons, card);
+                f.bool(0x0B, "avs_postal_match"), action, reasons, card, threeDS);
     }
 
     static Results.Hello helloResult(Frame frame) {

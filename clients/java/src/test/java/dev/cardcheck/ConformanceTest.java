@@ -93,7 +93,10 @@ class ConformanceTest {
                         .cscIndicator(v.get("csc_indicator") == null ? null : ((Long) v.get("csc_indicator")).intValue())
                         .street(text.apply("street")).postalCode(text.apply("postal_code")).country(text.apply("country"))
                         .onFileStreet(text.apply("on_file_street")).onFilePostalCode(text.apply("on_file_postal_code"))
-                        .onFileCountry(text.apply("on_file_country")).strictStreet((flags & 1) != 0)
+                        .onFileCountry(text.apply("on_file_country")).threeDSStatus(text.apply("three_ds_status"))
+                        .eci(text.apply("eci")).authenticationValue(text.apply("authentication_value"))
+                        .threeDSVersion(text.apply("three_ds_version"))
+                        .threeDSStatusReason(text.apply("three_ds_status_reason")).strictStreet((flags & 1) != 0)
                         .internationalAvs((flags & 2) != 0).build();
                 return new Typed(id -> Wire.validate(id, request), c -> c.validate(request));
             }
@@ -141,7 +144,8 @@ class ConformanceTest {
                 Map<String, Object> result = new LinkedHashMap<>();
                 for (String key : List.of("masked_pan", "luhn_valid", "brand", "legacy_brand", "length_valid", "issuer_country",
                         "funding", "product", "issuer", "networks", "expiry_valid", "csc_presence", "csc_format_valid",
-                        "csc_result", "avs_result", "avs_street_match", "avs_postal_match", "action", "reasons")) {
+                        "csc_result", "avs_result", "avs_street_match", "avs_postal_match", "three_ds_result", "liability_shift",
+                        "action", "reasons")) {
                     result.put(key, v.get(key));
                 }
                 if (v.get("networks") != null) result.put("networks", List.of(((String) v.get("networks")).split(";")));
@@ -204,7 +208,10 @@ class ConformanceTest {
                 .csc((String) keys.get("csc")).cscIndicator(cscIndicator).street((String) keys.get("street"))
                 .postalCode((String) keys.get("postal_code")).country((String) keys.get("country"))
                 .onFileStreet((String) keys.get("on_file_street")).onFilePostalCode((String) keys.get("on_file_postal_code"))
-                .onFileCountry((String) keys.get("on_file_country")).build();
+                .onFileCountry((String) keys.get("on_file_country")).threeDSStatus((String) keys.get("three_ds_status"))
+                .eci((String) keys.get("eci")).authenticationValue((String) keys.get("authentication_value"))
+                .threeDSVersion((String) keys.get("three_ds_version"))
+                .threeDSStatusReason((String) keys.get("three_ds_status_reason")).build();
     }
 
     /** The JSON Lines line for a request line, through the client. */

@@ -1,0 +1,200 @@
+import CardCheck
+import Testing
+
+/// 3-D Secure in VALIDATE: the facts of shared/reference/three-d-secure.md (transStatus, ECI by brand,
+/// liability shift, the Visa CAVV's results code), written here as tables and checked through the engine.
+@Suite("3-D Secure results")
+struct ThreeDSecureTests {
+    static let visa = "4111111111111111"
+    static let mastercard = "5555555555554444"
+    static let amex = "378282246310005"
+    /// go-cavv's vector: results code 7 (attempt), key indicator 01, output 972.
+    static let attemptCAVVHex = "0700010972799396022310347279930000000000"
+    static let attemptCAVV64 = "BwABCXJ5k5YCIxA0cnmTAAAAAAA="
+    /// The same with results code 0 (authenticated).
+    static let authenticatedCAVV64 = "AAABCXJ5k5YCIxA0cnmTAAAAAAA="
+    /// go-cavv's Mastercard SPA AAV (control byte 8C, authenticated).
+    static let aav64 = "jHyn+7YFi1EUAREAAAAvNUe6Hv8="
+
+    static func validate(
+        _ pan: String?,
+        _ status: String?,
+        eci: String? = nil,
+        value: String? = nil,
+        version: String? = nil,
+        reason: String? = nil,
+        validator: Validator = Validator()
+    ) throws -> ValidationResult {
+        let request = ValidationRequest(
+            pan: pan,
+            threeDS: ThreeDSData(
+                status: status,
+                eci: eci,
+                authenticationValue: value,
+                version: version,
+                statusReason: reason
+            )
+        )
+        return try validator.validate(request, today: YearMonth(year: 2026, month: 12)!)
+    }
+
+    typealias Row = (
+        pan: String, status: String, eci: String?, value: String?, result: ThreeDSResult, shift: Bool,
+        action: Action, reasons: [Reason]
+    )
+
+    /// The reference's tables: each status with its brand's ECI, and the inconsistencies that downgrade it.
+    static let rows: [Row] = [
+        (visa, "Y", "05", authenticatedCAVV64, .authenticated, true, .accept, []),
+        (visa, "A", "06", attemptCAVV64, .attempted, true, .accept, []),
+        (visa, "A", "06", attemptCAVVHex, .attempted, true, .accept, []),
+        (visa, "A", "06", attemptCAVVHex.lowercased(), .attempted, true, .accept, []),
+        (amex, "Y", "05", aav64, .authenticated, true, .accept, []),
+        (mastercard, "Y", "02", aav64, .authenticated, true, .accept, []),
+        (mastercard, "Y", "07", aav64, .authenticated, true, .accept, []),  // authenticated recurring
+        (mastercard, "A", "01", aav64, .attempted, true, .accept, []),
+        (mastercard, "Y", "N0", aav64, .authenticated, false, .accept, []),  // non-payment: no shift
+        (mastercard, "I", "06", nil, .informational, false, .accept, []),  // exemption: no shift
+        (visa, "I", "07", nil, .informational, false, .accept, []),
+        (visa, "N", "07", nil, .notAuthenticated, false, .decline, [.threeDSNotAuthenticated]),
+        (mastercard, "N", "00", nil, .notAuthenticated, false, .decline, [.threeDSNotAuthenticated]),
+        (visa, "R", nil, nil, .rejected, false, .decline, [.threeDSRejected]),
+        (visa, "U", "07", nil, .unavailable, false, .review, [.threeDSUnavailable]),
+        (visa, "C", nil, nil, .pending, false, .retry, [.threeDSPending]),
+        (mastercard, "D", nil, nil, .pending, false, .retry, [.threeDSPending]),
+        // Y or A whose ECI or value does not back it: downgraded, reviewed.
+        (visa, "Y", "02", authenticatedCAVV64, .invalid, false, .review, [.threeDSECIMismatch]),
+        (mastercard, "Y", "05", aav64, .invalid, false, .review, [.threeDSECIMismatch]),
+        (visa, "A", "05", attemptCAVV64, .invalid, false, .review, [.threeDSECIMismatch]),
+        (visa, "Y", "05", nil, .invalid, false, .review, [.threeDSValueMissing]),
+        (mastercard, "A", "01", nil, .invalid, false, .review, [.threeDSValueMissing]),
+        (visa, "Y", "05", "not a CAVV", .invalid, false, .review, [.threeDSValueInvalid]),
+        (visa, "Y", "05", String(attemptCAVV64.dropLast(2)), .invalid, false, .review, [.threeDSValueInvalid]),
+        // A Visa CAVV whose results code (7, attempt) is not the status's (Y: 0).
+        (visa, "Y", "05", attemptCAVV64, .invalid, false, .review, [.threeDSValueInvalid]),
+        // Without the ECI the status and value decide.
+        (visa, "Y", nil, authenticatedCAVV64, .authenticated, true, .accept, []),
+        // N with an authenticated ECI: still not authenticated, and the mismatch is noted.
+        (visa, "N", "05", nil, .notAuthenticated, false, .decline, [.threeDSNotAuthenticated, .threeDSECIMismatch]),
+    ]
+
+    @Test("status, ECI by brand and value: result, liability shift, action and reasons", arguments: rows)
+    func table(row: Row) throws {
+        let result = try Self.validate(row.pan, row.status, eci: row.eci, value: row.value, version: "2.2.0")
+        #expect(result.threeDS == ThreeDSCheck(result: row.result, liabilityShift: row.shift))
+        #expect(result.action == row.action)
+        #expect(Array(result.reasons) == row.reasons.sorted { $0.rawValue < $1.rawValue })
+    }
+
+    @Test("no 3-D Secure data: no result, and nothing changes")
+    func absent() throws {
+        let result = try Self.validate(Self.visa, nil)
+        #expect(result.threeDS == nil)
+        #expect(result.action == .accept)
+    }
+
+    @Test("3-D Secure data alone is a check (no PAN: either brand family's ECI)")
+    func alone() throws {
+        #expect(try Self.validate(nil, "Y", eci: "05", value: Self.aav64).threeDS?.result == .authenticated)
+        #expect(try Self.validate(nil, "Y", eci: "02", value: Self.aav64).threeDS?.result == .authenticated)
+        #expect(try Self.validate(nil, "Y", eci: "01", value: Self.aav64).threeDS?.result == .invalid)
+    }
+
+    @Test(
+        "malformed fields are typed errors naming the field",
+        arguments: [
+            ("Q", nil, nil, nil, ValidationError.threeDSStatusInvalid),
+            ("YY", nil, nil, nil, .threeDSStatusInvalid),
+            ("y", nil, nil, nil, .threeDSStatusInvalid),
+            (nil, "05", nil, nil, .threeDSStatusMissing),
+            ("Y", "5", nil, nil, .eciInvalid),
+            ("Y", "0 5", nil, nil, .eciInvalid),
+            ("Y", "05", "2.2", nil, .threeDSVersionInvalid),
+            ("Y", "05", "2.2.x", nil, .threeDSVersionInvalid),
+            ("N", "07", "2.2.0", "1", .threeDSStatusReasonInvalid),
+            ("N", "07", "2.2.0", "1a", .threeDSStatusReasonInvalid),
+        ] as [(String?, String?, String?, String?, ValidationError)]
+    )
+    func errors(status: String?, eci: String?, version: String?, reason: String?, error: ValidationError) {
+        #expect(throws: error) {
+            try Self.validate(
+                Self.visa,
+                status,
+                eci: eci,
+                value: Self.authenticatedCAVV64,
+                version: version,
+                reason: reason
+            )
+        }
+        #expect(error.field != nil)
+    }
+
+    @Test("a version and a reason that are well formed are accepted, 3DS 1 included")
+    func wellFormed() throws {
+        #expect(
+            try Self.validate(Self.visa, "N", eci: "07", version: "1.0.2", reason: "01").threeDS?.result
+                == .notAuthenticated
+        )
+        #expect(try Self.validate(Self.visa, "U", version: "2.3.1", reason: "22").threeDS?.result == .unavailable)
+    }
+
+    @Test("policy.shifted overrides apply only when liability shifted")
+    func shiftedPolicy() throws {
+        var overrides = PolicyOverrides()
+        try overrides.set(.accept, forReasonNamed: "avs_N")
+        let validator = Validator(shiftedOverrides: overrides)
+        func check(_ status: String, _ eci: String, _ value: String?) throws -> ValidationResult {
+            let request = ValidationRequest(
+                pan: Self.visa,
+                address: Address(street: "1 Main St", postalCode: "11111"),
+                onFileAddress: Address(street: "2 Other St", postalCode: "22222"),
+                threeDS: ThreeDSData(status: status, eci: eci, authenticationValue: value)
+            )
+            return try validator.validate(request, today: YearMonth(year: 2026, month: 12)!)
+        }
+        let shifted = try check("Y", "05", Self.authenticatedCAVV64)
+        #expect(shifted.avs?.code == .N)
+        #expect(shifted.action == .accept)
+        #expect(shifted.reasons.isEmpty)
+        // Not shifted (the value is missing): the daemon's policy, AVS N reviewed.
+        let downgraded = try check("Y", "05", nil)
+        #expect(downgraded.action == .review)
+        #expect(Array(downgraded.reasons) == [.avsN, .threeDSValueMissing])
+        // Without overrides, the same shifted transaction is reviewed for AVS N.
+        let plain = try Validator().validate(
+            ValidationRequest(
+                pan: Self.visa,
+                address: Address(street: "1 Main St", postalCode: "11111"),
+                onFileAddress: Address(street: "2 Other St", postalCode: "22222"),
+                threeDS: ThreeDSData(status: "Y", eci: "05", authenticationValue: Self.authenticatedCAVV64)
+            ),
+            today: YearMonth(year: 2026, month: 12)!
+        )
+        #expect(plain.action == .review)
+        #expect(Array(plain.reasons) == [.avsN])
+    }
+
+    @Test("authentication values: 40 hex digits or base64 of 20 bytes, padded or not, standard or URL alphabet")
+    func values() {
+        func decode(_ text: String) -> AuthenticationValue? {
+            var copy = text
+            return copy.withUTF8 { AuthenticationValue(utf8: $0) }
+        }
+        let hex = decode(Self.attemptCAVVHex)
+        #expect(hex != nil)
+        #expect(hex?[0] == 7)
+        #expect(hex?[4] == 0x72)
+        #expect(decode(Self.attemptCAVV64) == hex)
+        #expect(decode(String(Self.attemptCAVV64.dropLast())) == hex)
+        #expect(decode("jHyn-7YFi1EUAREAAAAvNUe6Hv8=") == decode(Self.aav64))
+        #expect(decode(Self.aav64)?[0] == 0x8C)
+        #expect(decode(Self.aav64)?[19] == 0xFF)
+        for bad in [
+            "", "AB", String(Self.attemptCAVVHex.dropLast()), Self.attemptCAVVHex + "0",
+            "Z" + Self.attemptCAVVHex.dropFirst(), "BwABCXJ5k5YCIxA0cnmTAAAAAAB=", "BwABCXJ5k5YCIxA0cnmTAAAAAA==",
+            "BwABCXJ5k5YCIxA0cnmTAAAAA*A=",
+        ] {
+            #expect(decode(bad) == nil, "\(bad)")
+        }
+    }
+}
