@@ -123,6 +123,7 @@ let package = Package(
                 "CardCheckJSON",
                 "CardCheckWire",
                 "CardCheckClient",
+                "CardCheckServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -21,6 +21,8 @@ public enum ValidationError: Error, Sendable, Hashable, CustomStringConvertible 
     case threeDSVersionInvalid
     /// A `three_ds_status_reason` that is not two digits.
     case threeDSStatusReasonInvalid
+    /// A `profile` that names none of the loaded profiles.
+    case unknownProfile
     /// The request asks for no check at all.
     case nothingToCheck
 
@@ -37,6 +39,7 @@ public enum ValidationError: Error, Sendable, Hashable, CustomStringConvertible 
         case .eciInvalid: "eci_invalid"
         case .threeDSVersionInvalid: "three_ds_version_invalid"
         case .threeDSStatusReasonInvalid: "three_ds_status_reason_invalid"
+        case .unknownProfile: "unknown_profile"
         case .nothingToCheck: "nothing_to_check"
         }
     }
@@ -51,6 +54,7 @@ public enum ValidationError: Error, Sendable, Hashable, CustomStringConvertible 
         case .eciInvalid: "eci"
         case .threeDSVersionInvalid: "three_ds_version"
         case .threeDSStatusReasonInvalid: "three_ds_status_reason"
+        case .unknownProfile: "profile"
         case .nothingToCheck: nil
         }
     }
@@ -77,6 +81,8 @@ public enum ValidationError: Error, Sendable, Hashable, CustomStringConvertible 
             "three_ds_version must be three dot-separated numbers (2.2.0)"
         case .threeDSStatusReasonInvalid:
             "three_ds_status_reason must be two digits"
+        case .unknownProfile:
+            "profile names none of the daemon's profiles (its profiles directory has one NAME.conf per profile)"
         case .nothingToCheck:
             "the request has no pan, expiry, csc, csc_indicator, address or 3-D Secure data to check"
         }

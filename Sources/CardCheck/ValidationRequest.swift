@@ -15,6 +15,8 @@ public struct ValidationRequest: Sendable, Hashable {
     public var onFileAddress: Address?
     /// The 3-D Secure outcome the gateway received; empty when there was none.
     public var threeDS: ThreeDSData
+    /// The merchant's policy profile; `nil` for the daemon's own policy.
+    public var profile: String?
 
     public init(
         pan: String? = nil,
@@ -23,8 +25,10 @@ public struct ValidationRequest: Sendable, Hashable {
         cscIndicator: Int? = nil,
         address: Address = Address(),
         onFileAddress: Address? = nil,
-        threeDS: ThreeDSData = ThreeDSData()
+        threeDS: ThreeDSData = ThreeDSData(),
+        profile: String? = nil
     ) {
+        self.profile = profile
         self.pan = pan
         self.expiry = expiry
         self.csc = csc
@@ -60,7 +64,7 @@ extension ValidationRequest {
     @inlinable func withCardAndAddressFields<R>(_ body: (RequestFields) -> R) -> R {
         let onFile = onFileAddress ?? Address()
         let indicator = cscIndicator
-        return withUTF8Fields(pan, expiry, csc) { pan, expiry, csc in
+        return withUTF8Fields(pan, expiry, csc, profile) { pan, expiry, csc, profile in
             withUTF8Fields(address.street, address.postalCode, address.country) { street, postalCode, country in
                 withUTF8Fields(onFile.street, onFile.postalCode, onFile.country) { onStreet, onPostal, onCountry in
                     body(
@@ -70,12 +74,26 @@ extension ValidationRequest {
                             csc: csc,
                             cscIndicator: indicator,
                             address: AddressFields(street: street, postalCode: postalCode, country: country),
-                            onFileAddress: AddressFields(street: onStreet, postalCode: onPostal, country: onCountry)
+                            onFileAddress: AddressFields(street: onStreet, postalCode: onPostal, country: onCountry),
+                            profile: profile
                         )
                     )
                 }
             }
         }
+    }
+}
+
+/// Borrows four optional strings' UTF-8 bytes at once.
+@inlinable func withUTF8Fields<R>(
+    _ first: String?,
+    _ second: String?,
+    _ third: String?,
+    _ fourth: String?,
+    _ body: (UTF8Field, UTF8Field, UTF8Field, UTF8Field) -> R
+) -> R {
+    withUTF8Fields(first, second, third) { first, second, third in
+        fourth.withUTF8Field { fourth in body(first, second, third, fourth) }
     }
 }
 
@@ -106,6 +124,8 @@ extension ValidationRequest {
     public var onFileAddress: AddressFields
     /// All fields `nil` when there is no 3-D Secure data.
     public var threeDS: ThreeDSFields
+    /// The policy profile's name; `nil` for the validator's own policy.
+    public var profile: UTF8Field
 
     @inlinable public init(
         pan: UTF8Field = nil,
@@ -114,8 +134,10 @@ extension ValidationRequest {
         cscIndicator: Int? = nil,
         address: AddressFields = AddressFields(),
         onFileAddress: AddressFields = AddressFields(),
-        threeDS: ThreeDSFields = ThreeDSFields()
+        threeDS: ThreeDSFields = ThreeDSFields(),
+        profile: UTF8Field = nil
     ) {
+        self.profile = profile
         self.pan = pan
         self.expiry = expiry
         self.csc = csc

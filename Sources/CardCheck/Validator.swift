@@ -7,6 +7,8 @@ public struct Validator: Sendable {
     public var policy: DecisionPolicy
     /// What changes in the policy when 3-D Secure shifted liability to the issuer.
     public var shiftedOverrides: PolicyOverrides
+    /// Merchants' policies, chosen by a request's `profile`; without them a request naming one is refused.
+    public var profiles: PolicyProfiles?
     public var addressMatcher: AddressMatcher
     /// Brands and issuer data by PAN prefix.
     public var cards: CardDirectory
@@ -47,6 +49,11 @@ public struct Validator: Sendable {
         // Every reason the checks raise; the policy (which depends on 3-D Secure's liability shift)
         // decides at the end which of them act.
         var noted = ReasonSet()
+        var profile: PolicyProfile?
+        if let name = request.profile {
+            guard let named = profiles?.profile(named: name) else { throw .unknownProfile }
+            profile = named
+        }
 
         var panCheck: PANCheck?
         var parsedPAN: PAN?
@@ -117,9 +124,10 @@ public struct Validator: Sendable {
         if panCheck == nil && expiryStatus == nil && cscCheck == nil && avsCheck == nil && threeDSCheck == nil {
             throw .nothingToCheck
         }
+        let (policy, shifted) = profile.map { ($0.policy, $0.shifted) } ?? (policy, shiftedOverrides)
         let decision = Validator.decide(
             noted,
-            under: threeDSCheck?.liabilityShift == true ? shiftedOverrides.applied(to: policy) : policy
+            under: threeDSCheck?.liabilityShift == true ? shifted.applied(to: policy) : policy
         )
         return ValidationResult(
             pan: panCheck,

@@ -20,7 +20,7 @@ enum FlatRequestScanner {
     /// The request keys, by their index in ``JSONLineRequest/keys``.
     private enum Key: Int, CaseIterable {
         case pan, expiry, csc, cscIndicator, street, postalCode, country, onFileStreet, onFilePostalCode,
-            onFileCountry, threeDSStatus, eci, authenticationValue, threeDSVersion, threeDSStatusReason
+            onFileCountry, threeDSStatus, eci, authenticationValue, threeDSVersion, threeDSStatusReason, profile
 
         static let names: [[UInt8]] = JSONLineRequest.keys.map { Array($0.utf8) }
     }
@@ -224,6 +224,7 @@ enum FlatRequestScanner {
                     case .authenticationValue: request.threeDS.authenticationValue = text
                     case .threeDSVersion: request.threeDS.version = text
                     case .threeDSStatusReason: request.threeDS.statusReason = text
+                    case .profile: request.profile = text
                     case .cscIndicator: return nil  // handled above
                     }
                 } while take(0x2C)  // ,

@@ -5,14 +5,14 @@ import Foundation
 ///
 /// Keys (all optional, at least one check needed): `pan`, `expiry`, `csc`, `csc_indicator`, `street`,
 /// `postal_code`, `country`, `on_file_street`, `on_file_postal_code`, `on_file_country`, `three_ds_status`,
-/// `eci`, `authentication_value`, `three_ds_version`, `three_ds_status_reason`. Values are strings;
+/// `eci`, `authentication_value`, `three_ds_version`, `three_ds_status_reason`, `profile`. Values are strings;
 /// `csc_indicator` may also be a number. An unknown key is an error, so that a misspelt key never silently
 /// skips a check.
 public enum JSONLineRequest {
     public static let keys: [String] = [
         "pan", "expiry", "csc", "csc_indicator", "street", "postal_code", "country",
         "on_file_street", "on_file_postal_code", "on_file_country", "three_ds_status", "eci", "authentication_value",
-        "three_ds_version", "three_ds_status_reason",
+        "three_ds_version", "three_ds_status_reason", "profile",
     ]
 
     public static func parse(_ line: some StringProtocol) throws(JSONLineError) -> ValidationRequest {
@@ -90,6 +90,7 @@ public enum JSONLineRequest {
                 version: try string("three_ds_version"),
                 statusReason: try string("three_ds_status_reason")
             )
+            request.profile = try string("profile")
         }
     }
 }

@@ -35,6 +35,8 @@ public struct Configuration: Sendable, Equatable {
     var keyFile = ""
     var brandsFile = ""
     var rangesFile = ""
+    /// A directory of merchants' policy profiles, one `NAME.conf` each.
+    var profilesDirectory = ""
 
     public init() {}
 

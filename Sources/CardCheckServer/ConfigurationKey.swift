@@ -192,6 +192,15 @@ public struct ConfigurationKey: Sendable {
                 Loaded at start and on reload, swapped whole; a bad line keeps the data in force. Empty: none.
                 """
         ),
+        text(
+            "profiles",
+            \.profilesDirectory,
+            required: false,
+            reloadable: true,
+            doc: """
+                A directory of merchants' policy profiles: one NAME.conf each, of `REASON = action` and                 `shifted.REASON = action` lines on top of this file's policy; a request names one with its                 `profile` key. Loaded at start and on reload, all or nothing. Empty: none.
+                """
+        ),
     ]
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]

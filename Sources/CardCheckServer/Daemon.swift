@@ -27,6 +27,7 @@ public enum Daemon {
         let access = try PeerAccess(configuration)
         let keys = try KeyLoading.load(configuration)
         let cards = try CardDataLoading.load(configuration)
+        let profiles = try ProfileLoading.load(configuration)
         func ids(_ set: Set<UInt32>) -> String { set.sorted().map(String.init).joined(separator: ", ") }
         var lines = configuration.effectiveLines
         lines.append("# allowed uids: \(ids(access.connect.uids)); allowed gids: \(ids(access.connect.gids))")
@@ -44,6 +45,7 @@ public enum Daemon {
             )
         }
         lines.append("# card data: " + CardDataLoading.summary(cards))
+        lines.append("# profiles: " + ProfileLoading.summary(profiles))
         lines.append("# configuration OK")
         return lines.joined(separator: "\n")
     }
@@ -64,6 +66,7 @@ public enum Daemon {
                 configuration: configuration,
                 keys: try KeyLoading.load(configuration),
                 cards: try CardDataLoading.load(configuration),
+                profiles: try ProfileLoading.load(configuration),
                 access: access,
                 logger: logger,
                 loadConfiguration: reload

@@ -27,6 +27,7 @@ final class Server: Sendable {
         configuration: Configuration,
         keys: KeyLoading.Loaded?,
         cards: CardDataLoading.Loaded,
+        profiles: ProfileLoading.Loaded,
         access: PeerAccess,
         logger: Logger,
         loadConfiguration: @escaping @Sendable () throws -> Configuration
@@ -39,12 +40,32 @@ final class Server: Sendable {
         workers = WorkerPool(count: configuration.workers)
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.ioThreads)
         responders = ResponderSource(
-            Server.responder(for: configuration, keys: keys, cards: cards, statistics: statistics, workers: workers),
+            Server.responder(
+                for: configuration,
+                keys: keys,
+                cards: cards,
+                profiles: profiles,
+                statistics: statistics,
+                workers: workers
+            ),
             access: access
         )
         Server.logKeys(keys, logger: logger)
         Server.logCardData(cards, logger: logger)
+        Server.logProfiles(profiles, logger: logger)
         Server.logGenerateAccess(access, logger: logger)
+    }
+
+    /// Says how many profiles are in force.
+    static func logProfiles(_ profiles: ProfileLoading.Loaded, logger: Logger) {
+        guard let loaded = profiles.profiles else { return }
+        logger.info(
+            "profiles loaded",
+            metadata: [
+                "count": "\(loaded.count)", "directory": "\(profiles.directory)",
+                "seconds": "\(String(format: "%.3f", profiles.seconds))",
+            ]
+        )
     }
 
     /// Says what card data is in force and how long it took to load.
@@ -96,12 +117,14 @@ final class Server: Sendable {
         for configuration: Configuration,
         keys: KeyLoading.Loaded?,
         cards: CardDataLoading.Loaded,
+        profiles: ProfileLoading.Loaded,
         statistics: DaemonStatistics,
         workers: WorkerPool
     ) -> Responder {
         var validator = configuration.validator
         validator.securityCodes = keys?.table
         validator.cards = cards.directory
+        validator.profiles = profiles.profiles
         return Responder(
             validator: validator,
             securityCodes: keys?.table,
@@ -207,8 +230,16 @@ final class Server: Sendable {
             // Read and compiled whole before the swap: requests go on with the data in force meanwhile, and
             // each is answered from one directory, the old or the new.
             let cards = try CardDataLoading.load(next)
+            let profiles = try ProfileLoading.load(next)
             let previous = responders.replace(
-                with: Server.responder(for: next, keys: keys, cards: cards, statistics: statistics, workers: workers),
+                with: Server.responder(
+                    for: next,
+                    keys: keys,
+                    cards: cards,
+                    profiles: profiles,
+                    statistics: statistics,
+                    workers: workers
+                ),
                 access: nextAccess
             )
             // Every connection lets go of the old responder now; then the last reference is this one, so a
@@ -219,6 +250,7 @@ final class Server: Sendable {
             CardDataLoading.returnFreedMemory()
             Server.logKeys(keys, logger: logger)
             Server.logCardData(cards, logger: logger)
+            Server.logProfiles(profiles, logger: logger)
             Server.logGenerateAccess(nextAccess, logger: logger)
             let restartOnly = next.restartOnlyDifferences(from: configuration)
             if restartOnly.isEmpty {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CardCheck
 import CardCheckClient
 import CardCheckCrypto
+import CardCheckServer
 import CardCheckWire
 import Foundation
 
@@ -37,9 +38,20 @@ struct EngineOptions: ParsableArguments {
     /// With --local: the card data files the daemon would load.
     @OptionGroup var cardData: CardDataOptions
 
+    @Option(
+        help: ArgumentHelp(
+            "With --local: merchants' policy profiles, one NAME.conf each, as the daemon's `profiles` setting.",
+            valueName: "directory"
+        )
+    )
+    var profiles: String?
+
     func validate() throws {
         if today != nil && !local { throw ValidationError("--today needs --local: the daemon uses its own clock") }
         if keys != nil && !local { throw ValidationError("--keys needs --local: the daemon uses its own keys") }
+        if profiles != nil && !local {
+            throw ValidationError("--profiles needs --local: the daemon uses its own profiles")
+        }
         if !cardData.isEmpty && !local {
             throw ValidationError("--brands and --ranges need --local: the daemon uses its own card data")
         }
@@ -56,7 +68,19 @@ struct EngineOptions: ParsableArguments {
             }
         }
         validator.cards = try cardData.directory()
+        if let profiles { validator.profiles = try EngineOptions.loadProfiles(profiles) }
         return validator
+    }
+
+    /// A profiles directory's `NAME.conf` files, each on top of the default policy (the local engine's).
+    static func loadProfiles(_ directory: String) throws -> PolicyProfiles {
+        let files: [(name: String, text: String)]
+        do { files = try ProfileDirectory.files(at: directory) } catch { throw ValidationError("\(error)") }
+        do {
+            return try PolicyProfiles.compile(files: files, base: PolicyProfile())
+        } catch {
+            throw ValidationError("\(directory)/\(error)")
+        }
     }
 
     var flags: CardCheckClient.ValidateOptions {

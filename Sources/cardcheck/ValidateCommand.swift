@@ -39,6 +39,13 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(help: "The CAVV, AAV or AEVV: base64 of 20 bytes or 40 hex digits.") var authenticationValue: String?
     @Option(help: ArgumentHelp("The 3-D Secure message version.", valueName: "2.2.0")) var threeDSVersion: String?
     @Option(help: ArgumentHelp("The 3-D Secure status reason.", valueName: "NN")) var threeDSStatusReason: String?
+    @Option(
+        help: ArgumentHelp(
+            "The merchant's policy profile, for the card given by options (JSON lines name theirs with `profile`).",
+            valueName: "name"
+        )
+    )
+    var profile: String?
 
     /// Lines in flight to the daemon at once; answers still come out in input order.
     static let window = 1_024
@@ -60,7 +67,18 @@ struct ValidateCommand: AsyncParsableCommand {
                 statusReason: threeDSStatusReason
             )
         )
-        return request == ValidationRequest() ? nil : request
+        if request == ValidationRequest() { return nil }
+        var withProfile = request
+        withProfile.profile = profile
+        return withProfile
+    }
+
+    func validate() throws {
+        if profile != nil && cardFromFlags == nil {
+            throw ValidationError(
+                "--profile goes with a card given by options; a JSON line names its own with `profile`"
+            )
+        }
     }
 
     func run() async throws {

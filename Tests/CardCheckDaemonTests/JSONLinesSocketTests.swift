@@ -63,6 +63,66 @@ struct JSONLinesSocketTests {
         #expect(daemon.stop() == 0)
     }
 
+    @Test(
+        "profiles: 10,000 files, each request's profile chosen right; a bad file refuses a reload and keeps them in force"
+    )
+    func profiles() throws {
+        let temporary = try TemporaryDirectory("profiles")
+        let directory = temporary.url.appendingPathComponent("profiles")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let actions = ["accept", "review", "retry", "decline"]
+        for index in 0..<10_000 {
+            try "# merchant \(index)\ncsc_U = \(actions[index % 4])\n".write(
+                to: directory.appendingPathComponent("merchant-\(index).conf"),
+                atomically: false,
+                encoding: .utf8
+            )
+        }
+        let daemon = try DaemonProcess(configuration: ["profiles = \(directory.path)"])
+        #expect(daemon.logContains("profiles loaded", within: 10) && daemon.log.contains("count=10000"))
+        // A card no key covers: its well-formed code is U, whose action each profile sets.
+        let sample = stride(from: 7, to: 10_000, by: 13).map { $0 }
+        func answers(_ extra: [String] = []) throws -> [String] {
+            let lines = sample.map { #"{"pan":"4111111111111111","csc":"123","profile":"merchant-\#($0)"}"# } + extra
+            return try exchange(daemon, lines.joined(separator: "\n") + "\n", expecting: lines.count).map { line in
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                return object?["action"] as? String ?? (object?["error"] as? [String: Any])?["code"] as? String ?? "?"
+            }
+        }
+        let expected = sample.map { actions[$0 % 4] }
+        #expect(
+            try answers([#"{"pan":"4111111111111111","profile":"merchant-10000"}"#]) == expected + ["unknown_profile"]
+        )
+
+        // A bad line in one file: the reload fails, naming it, and every profile stays as it was.
+        try "csc_U = sometimes\n".write(
+            to: directory.appendingPathComponent("merchant-20.conf"),
+            atomically: false,
+            encoding: .utf8
+        )
+        kill(daemon.process.processIdentifier, SIGHUP)
+        #expect(daemon.logContains("reload failed", within: 10) && daemon.log.contains("merchant-20.conf:1"))
+        #expect(try answers() == expected)
+        // Fixed, and one profile changed: the reload takes it.
+        try "csc_U = decline\n".write(
+            to: directory.appendingPathComponent("merchant-20.conf"),
+            atomically: false,
+            encoding: .utf8
+        )
+        try "csc_U = decline\n".write(
+            to: directory.appendingPathComponent("merchant-7.conf"),
+            atomically: false,
+            encoding: .utf8
+        )
+        kill(daemon.process.processIdentifier, SIGHUP)
+        #expect(daemon.logContains("configuration reloaded", within: 10))
+        #expect(try answers().first == "decline")
+        #expect(daemon.stop() == 0)
+
+        let check = try BuiltBinary.run("cardcheckd", ["--config", daemon.configPath, "--check-config"])
+        #expect(check.status == 0 && check.stdout.contains("# profiles: 10000 from \(directory.path)"))
+    }
+
     @Test("the example cards: the same lines, byte for byte, as cardcheck validate --local")
     func examples() throws {
         let daemon = try DaemonProcess()

@@ -23,6 +23,7 @@ struct JSONLinesVectors: Decodable {
         struct Daemon: Decodable {
             var brands: String
             var ranges: String
+            var profiles: [String: String]
         }
         var daemon: Daemon
     }
@@ -38,8 +39,18 @@ struct JSONLinesVectors: Decodable {
         rangesFile: ("ranges", Array(daemon.ranges.utf8))
     )
 
-    /// A validator with the vectors' card data.
-    static var validator: Validator { Validator(cards: cards) }
+    /// The vectors' profiles, as the daemon compiles its `profiles` directory.
+    static let profiles: PolicyProfiles = try! PolicyProfiles.compile(
+        files: daemon.profiles.map { ("\($0.key).conf", $0.value) },
+        base: PolicyProfile()
+    )
+
+    /// A validator with the vectors' card data and profiles.
+    static var validator: Validator {
+        var validator = Validator(cards: cards)
+        validator.profiles = profiles
+        return validator
+    }
 
     /// The vectors' brands and ranges files written to a directory, and the command's options naming them.
     static func cardDataOptions(in directory: URL) throws -> [String] {
@@ -47,7 +58,12 @@ struct JSONLinesVectors: Decodable {
         let ranges = directory.appendingPathComponent("ranges.csv")
         try daemon.brands.write(to: brands, atomically: true, encoding: .utf8)
         try daemon.ranges.write(to: ranges, atomically: true, encoding: .utf8)
-        return ["--brands", brands.path, "--ranges", ranges.path]
+        let profiles = directory.appendingPathComponent("profiles")
+        try FileManager.default.createDirectory(at: profiles, withIntermediateDirectories: true)
+        for (name, text) in daemon.profiles {
+            try text.write(to: profiles.appendingPathComponent("\(name).conf"), atomically: true, encoding: .utf8)
+        }
+        return ["--brands", brands.path, "--ranges", ranges.path, "--profiles", profiles.path]
     }
 
     static let shared: JSONLinesVectors = {

@@ -22,6 +22,7 @@ struct WireVectors: Decodable {
         var keys: String
         var brands: String
         var ranges: String
+        var profiles: [String: String]
     }
     var daemon: Daemon
     var vectors: [Vector]
@@ -70,6 +71,10 @@ func decodeFrames(_ buffer: ByteBuffer, maximum: Int = WireFormat.defaultMaximum
 let vectorValidator: Validator = {
     var validator = Validator(cards: WireVectors.cards)
     validator.securityCodes = WireVectors.keys
+    validator.profiles = try! PolicyProfiles.compile(
+        files: WireVectors.shared.daemon.profiles.map { ("\($0.key).conf", $0.value) },
+        base: PolicyProfile()
+    )
     return validator
 }()
 

@@ -130,7 +130,7 @@ func typedCall(m wireMeaning) (func(uint32) []byte, func(*Client) (interface{}, 
 			OnFileStreet: text["on_file_street"], OnFilePostalCode: text["on_file_postal_code"],
 			OnFileCountry: text["on_file_country"], ThreeDSStatus: text["three_ds_status"], ECI: text["eci"],
 			AuthenticationValue: text["authentication_value"], ThreeDSVersion: text["three_ds_version"],
-			ThreeDSStatusReason: text["three_ds_status_reason"], StrictStreet: m.Flags&1 != 0,
+			ThreeDSStatusReason: text["three_ds_status_reason"], Profile: text["profile"], StrictStreet: m.Flags&1 != 0,
 			InternationalAVS: m.Flags&2 != 0}
 		return func(id uint32) []byte { data, _ := encodeValidate(id, request); return data },
 			func(c *Client) (interface{}, error) { return c.Validate(ctx, request) }
@@ -337,7 +337,7 @@ func requestFromLine(text string) (ValidateRequest, error) {
 		OnFileStreet: str("on_file_street"), OnFilePostalCode: str("on_file_postal_code"),
 		OnFileCountry: str("on_file_country"), ThreeDSStatus: str("three_ds_status"), ECI: str("eci"),
 		AuthenticationValue: str("authentication_value"), ThreeDSVersion: str("three_ds_version"),
-		ThreeDSStatusReason: str("three_ds_status_reason")}, nil
+		ThreeDSStatusReason: str("three_ds_status_reason"), Profile: str("profile")}, nil
 }
 
 // answerLine is the JSON Lines line for a request line, through the client.

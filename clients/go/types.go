@@ -256,6 +256,8 @@ type ValidateRequest struct {
 	AuthenticationValue *string
 	ThreeDSVersion      *string
 	ThreeDSStatusReason *string
+	// Profile names a merchant's policy profile on the daemon (its profiles directory); nil: the daemon's policy.
+	Profile *string
 	// The AVS options of the VALIDATE flags.
 	StrictStreet     bool
 	InternationalAVS bool
@@ -310,6 +312,7 @@ func (r ValidateRequest) String() string {
 	}
 	add("ThreeDSVersion", r.ThreeDSVersion)
 	add("ThreeDSStatusReason", r.ThreeDSStatusReason)
+	add("Profile", r.Profile)
 	return "ValidateRequest{" + strings.Join(parts, " ") + "}"
 }
 

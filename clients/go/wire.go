@@ -78,6 +78,7 @@ func encodeValidate(requestID uint32, r ValidateRequest) ([]byte, error) {
 	text(0x32, r.AuthenticationValue)
 	text(0x33, r.ThreeDSVersion)
 	text(0x34, r.ThreeDSStatusReason)
+	text(0x40, r.Profile)
 	var flags uint16
 	if r.StrictStreet {
 		flags |= flagStrictStreet

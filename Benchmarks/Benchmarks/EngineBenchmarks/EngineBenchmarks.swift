@@ -151,6 +151,53 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(digest)
     }
 
+    // The same requests each naming one of 10,000 merchant profiles (1,024 different names in turn): what
+    // choosing a profile adds (issue 16: no more than a hash lookup).
+    let profileNames = (0..<10_000).map { "merchant-\($0)" }
+    var profiled = validator
+    profiled.profiles = try! PolicyProfiles.compile(
+        files: profileNames.enumerated().map { index, name in
+            ("\(name).conf", "csc_U = \(["accept", "review", "retry", "decline"][index % 4])\navs_Z = decline\n")
+        },
+        base: PolicyProfile()
+    )
+    let nameBytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 1_024 * 16)
+    let fieldsWithProfile = fields.enumerated().map { index, request in
+        var request = request
+        let name = Array(profileNames[index * 9 % 10_000].utf8)
+        let start = index * 16
+        _ = UnsafeMutableBufferPointer(rebasing: nameBytes[start..<start + name.count]).initialize(from: name)
+        request.profile = UnsafeBufferPointer(rebasing: nameBytes[start..<start + name.count])
+        return request
+    }
+    Benchmark("Full validation with a merchant profile, 10,000 loaded (bytes)") { benchmark in
+        var digest = 0
+        for index in benchmark.scaledIterations {
+            digest &+= try profiled.validate(fieldsWithProfile[index & 1_023], today: today).digest
+        }
+        blackHole(digest)
+    }
+
+    // For comparison, the lookup alone in a Swift Dictionary keyed by String, with the keys already made
+    // (the daemon would first have to make a String from the request's bytes).
+    let dictionary = Dictionary(uniqueKeysWithValues: profileNames.map { ($0, profiled.profiles!.profile(named: $0)!) })
+    let lookupKeys = (0..<1_024).map { profileNames[$0 * 9 % 10_000] }
+    Benchmark("Profile lookup alone: Dictionary<String, PolicyProfile>, 10,000 names") { benchmark in
+        var digest = 0
+        for index in benchmark.scaledIterations {
+            digest &+= Int(dictionary[lookupKeys[index & 1_023]]!.policy[.cscU].rawValue)
+        }
+        blackHole(digest)
+    }
+    let lookupBytes = fieldsWithProfile.map { $0.profile! }
+    Benchmark("Profile lookup alone: PolicyProfiles by the request's bytes, 10,000 names") { benchmark in
+        var digest = 0
+        for index in benchmark.scaledIterations {
+            digest &+= Int(profiled.profiles!.profile(named: lookupBytes[index & 1_023])!.policy[.cscU].rawValue)
+        }
+        blackHole(digest)
+    }
+
     Benchmark("Full validation, strict street words (bytes)") { benchmark in
         var digest = 0
         for index in benchmark.scaledIterations {

@@ -21,7 +21,7 @@ VALIDATE_TAGS = (
     ("street", 0x10), ("postal_code", 0x11), ("country", 0x12),
     ("on_file_street", 0x20), ("on_file_postal_code", 0x21), ("on_file_country", 0x22),
     ("three_ds_status", 0x30), ("eci", 0x31), ("authentication_value", 0x32), ("three_ds_version", 0x33),
-    ("three_ds_status_reason", 0x34),
+    ("three_ds_status_reason", 0x34), ("profile", 0x40),
 )
 FLAG_STRICT_STREET, FLAG_INTERNATIONAL_AVS, FLAG_PROMETHEUS = 0x0001, 0x0002, 0x0001
 

@@ -248,6 +248,8 @@ class ValidateRequest:
     authentication_value: Optional[str] = None
     three_ds_version: Optional[str] = None
     three_ds_status_reason: Optional[str] = None
+    # The merchant's policy profile on the daemon (its `profiles` directory); None: the daemon's policy.
+    profile: Optional[str] = None
     strict_street: bool = False
     international_avs: bool = False
 

@@ -13,6 +13,7 @@ public final class ValidateRequest {
     final Integer cscIndicator;
     final String street, postalCode, country, onFileStreet, onFilePostalCode, onFileCountry;
     final String threeDSStatus, eci, authenticationValue, threeDSVersion, threeDSStatusReason;
+    final String profile;
     final boolean strictStreet, internationalAvs;
 
     private ValidateRequest(Builder b) {
@@ -31,6 +32,7 @@ public final class ValidateRequest {
         authenticationValue = b.authenticationValue;
         threeDSVersion = b.threeDSVersion;
         threeDSStatusReason = b.threeDSStatusReason;
+        profile = b.profile;
         strictStreet = b.strictStreet;
         internationalAvs = b.internationalAvs;
     }
@@ -62,6 +64,7 @@ public final class ValidateRequest {
         if (authenticationValue != null) shown.add("authenticationValue=<hidden>");
         if (threeDSVersion != null) shown.add("threeDSVersion=" + threeDSVersion);
         if (threeDSStatusReason != null) shown.add("threeDSStatusReason=" + threeDSStatusReason);
+        if (profile != null) shown.add("profile=" + profile);
         if (strictStreet) shown.add("strictStreet");
         if (internationalAvs) shown.add("internationalAvs");
         return "ValidateRequest" + shown;
@@ -69,7 +72,7 @@ public final class ValidateRequest {
 
     public static final class Builder {
         private String pan, expiry, csc, street, postalCode, country, onFileStreet, onFilePostalCode, onFileCountry;
-        private String threeDSStatus, eci, authenticationValue, threeDSVersion, threeDSStatusReason;
+        private String threeDSStatus, eci, authenticationValue, threeDSVersion, threeDSStatusReason, profile;
         private Integer cscIndicator;
         private boolean strictStreet, internationalAvs;
 
@@ -94,6 +97,8 @@ public final class ValidateRequest {
         public Builder authenticationValue(String value) { authenticationValue = value; return this; }
         public Builder threeDSVersion(String value) { threeDSVersion = value; return this; }
         public Builder threeDSStatusReason(String value) { threeDSStatusReason = value; return this; }
+        /** A merchant's policy profile on the daemon (its {@code profiles} directory); null: the daemon's policy. */
+        public Builder profile(String value) { profile = value; return this; }
         /** Compare the words of street lines too (flag 0x0001). */
         public Builder strictStreet(boolean value) { strictStreet = value; return this; }
         /** Match non-US addresses with the international codes D, B, P, C, I (flag 0x0002). */

@@ -75,7 +75,7 @@ final class Wire {
         body.text(0x10, r.street).text(0x11, r.postalCode).text(0x12, r.country).text(0x20, r.onFileStreet)
                 .text(0x21, r.onFilePostalCode).text(0x22, r.onFileCountry).text(0x30, r.threeDSStatus)
                 .text(0x31, r.eci).text(0x32, r.authenticationValue).text(0x33, r.threeDSVersion)
-                .text(0x34, r.threeDSStatusReason);
+                .text(0x34, r.threeDSStatusReason).text(0x40, r.profile);
         int flags = (r.strictStreet ? 0x0001 : 0) | (r.internationalAvs ? 0x0002 : 0);
         return frame(VALIDATE, requestId, flags, body.bytes());
     }

@@ -96,7 +96,8 @@ class ConformanceTest {
                         .onFileCountry(text.apply("on_file_country")).threeDSStatus(text.apply("three_ds_status"))
                         .eci(text.apply("eci")).authenticationValue(text.apply("authentication_value"))
                         .threeDSVersion(text.apply("three_ds_version"))
-                        .threeDSStatusReason(text.apply("three_ds_status_reason")).strictStreet((flags & 1) != 0)
+                        .threeDSStatusReason(text.apply("three_ds_status_reason")).profile(text.apply("profile"))
+                        .strictStreet((flags & 1) != 0)
                         .internationalAvs((flags & 2) != 0).build();
                 return new Typed(id -> Wire.validate(id, request), c -> c.validate(request));
             }
@@ -211,7 +212,8 @@ class ConformanceTest {
                 .onFileCountry((String) keys.get("on_file_country")).threeDSStatus((String) keys.get("three_ds_status"))
                 .eci((String) keys.get("eci")).authenticationValue((String) keys.get("authentication_value"))
                 .threeDSVersion((String) keys.get("three_ds_version"))
-                .threeDSStatusReason((String) keys.get("three_ds_status_reason")).build();
+                .threeDSStatusReason((String) keys.get("three_ds_status_reason")).profile((String) keys.get("profile"))
+                .build();
     }
 
     /** The JSON Lines line for a request line, through the client. */
