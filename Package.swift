@@ -143,7 +143,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CardCheckJSONTests",
-            dependencies: ["CardCheckJSON", "CardCheckTestSupport", "cardcheck"]
+            dependencies: ["CardCheckJSON", "CardCheckCrypto", "CardCheckTestSupport", "cardcheck"]
         ),
         // Shared by the test targets that run the built executables as processes.
         .target(name: "CardCheckTestSupport", path: "Tests/CardCheckTestSupport"),

@@ -4,3 +4,5 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/des.h>
 #include <openssl/crypto.h>
+#include <openssl/hmac.h>
+#include <openssl/evp.h>

@@ -72,6 +72,7 @@
         policy[.threeDSECIMismatch] = .review
         policy[.threeDSValueMissing] = .review
         policy[.threeDSValueInvalid] = .review
+        policy[.threeDSValueMismatch] = .decline
         for code in AVSCode.allCases { policy[code] = Interpretation.avs(code).recommendedAction }
         for code in CSCResult.allCases { policy[code] = Interpretation.csc(code).recommendedAction }
         return policy

@@ -35,6 +35,8 @@ public enum Reason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvert
     /// An authentication value that is not 20 bytes in base64 or hex, or a Visa CAVV whose results code
     /// is not the status's.
     case threeDSValueInvalid
+    /// The authentication value is not the card's under the issuer's key (`authentication_value_result` N).
+    case threeDSValueMismatch
 
     @inlinable public init(_ code: CSCResult) {
         self = Reason(rawValue: Reason.cscD.rawValue + code.rawValue)!
@@ -67,6 +69,7 @@ public enum Reason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvert
         case .threeDSECIMismatch: return "three_ds_eci_mismatch"
         case .threeDSValueMissing: return "three_ds_value_missing"
         case .threeDSValueInvalid: return "three_ds_value_invalid"
+        case .threeDSValueMismatch: return "three_ds_value_mismatch"
         default:
             if rawValue >= Reason.avsA.rawValue {
                 return "avs_\(AVSCode(rawValue: rawValue - Reason.avsA.rawValue)!.letter)"

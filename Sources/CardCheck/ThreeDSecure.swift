@@ -87,11 +87,46 @@ public enum ThreeDSResult: UInt8, Sendable, Hashable, CaseIterable {
     /// Whether fraud liability shifts to the issuer: an authenticated or attempted outcome whose ECI and
     /// authentication value back it (never for an exemption, data-only or non-payment ECI).
     public var liabilityShift: Bool
+    /// The authentication value checked with the issuer's key (a well-formed value with a PAN): `M`, `N`,
+    /// or `U` when no key covers it; `nil` without one.
+    public var valueResult: AuthenticationValueResult?
 
-    @inlinable public init(result: ThreeDSResult, liabilityShift: Bool) {
+    @inlinable public init(result: ThreeDSResult, liabilityShift: Bool, valueResult: AuthenticationValueResult? = nil) {
         self.result = result
         self.liabilityShift = liabilityShift
+        self.valueResult = valueResult
     }
+}
+
+/// An authentication value checked with an issuer key.
+public enum AuthenticationValueResult: UInt8, Sendable, Hashable, CaseIterable {
+    case M, N, U
+
+    @inlinable public var asciiLetter: UInt8 {
+        switch self {
+        case .M: UInt8(ascii: "M")
+        case .N: UInt8(ascii: "N")
+        case .U: UInt8(ascii: "U")
+        }
+    }
+
+    public var letter: Character { Character(Unicode.Scalar(asciiLetter)) }
+
+    public init?(letter: Character) {
+        switch letter {
+        case "M": self = .M
+        case "N": self = .N
+        case "U": self = .U
+        default: return nil
+        }
+    }
+}
+
+/// Verifies 3-D Secure authentication values (Visa CAVV, Mastercard AAV) with issuer keys: the crypto
+/// module's key table, where the key file has `purpose=cavv` and `purpose=aav` lines.
+public protocol AuthenticationValueVerifier: Sendable {
+    /// `true` when the value is the card's, `false` when not, `nil` when no key covers it.
+    func verifyAuthenticationValue(_ value: AuthenticationValue, pan: PAN, card: CardAttributes?) -> Bool?
 }
 
 /// A request's 3-D Secure fields as borrowed UTF-8 bytes; all `nil` when the request has none.
@@ -191,6 +226,12 @@ public struct ThreeDSData: Sendable, Hashable {
         bytes = value
     }
 
+    /// A hex digit's value; `nil` for any other byte.
+    public static func hexValue(_ byte: UInt8) -> UInt8? {
+        let value = hexTable[Int(byte)]
+        return value == 0xFF ? nil : value
+    }
+
     /// A byte's value as a hex digit; 0xFF for any other byte.
     @usableFromInline static let hexTable: [UInt8] = (0...255).map { byte -> UInt8 in
         switch byte {
@@ -283,7 +324,8 @@ public enum ThreeDSRules {
     @inlinable public static func check(
         _ fields: ThreeDSFields,
         card: CardAttributes?,
-        reasons: inout ReasonSet
+        reasons: inout ReasonSet,
+        decodedValue: inout AuthenticationValue?
     ) throws(ValidationError) -> ThreeDSCheck? {
         if fields.isEmpty { return nil }
         guard let statusBytes = fields.status else { throw .threeDSStatusMissing }
@@ -319,6 +361,7 @@ public enum ThreeDSRules {
         var value: AuthenticationValue?
         if let text = fields.authenticationValue {
             value = AuthenticationValue(utf8: text)
+            decodedValue = value
             if value == nil {
                 reasons.insert(.threeDSValueInvalid)
                 consistent = false

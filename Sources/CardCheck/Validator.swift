@@ -21,6 +21,12 @@ public struct Validator: Sendable {
     /// the validator goes through generic value witnesses, which every request would pay for
     /// (Benchmarks/README.md has the figure).
     @usableFromInline private(set) var hasSecurityCodes = false
+    /// Verifies 3-D Secure authentication values with the issuers' keys; without it (or for a card no key
+    /// covers) a well-formed value is `U`.
+    public var authenticationValues: (any AuthenticationValueVerifier)? {
+        didSet { hasAuthenticationValues = authenticationValues != nil }
+    }
+    @usableFromInline private(set) var hasAuthenticationValues = false
 
     public init(
         policy: DecisionPolicy = .cardNetworkDefaults,
@@ -119,7 +125,28 @@ public struct Validator: Sendable {
         let avsCheck = addressMatcher.check(entered: request.address, onFile: request.onFileAddress)
         if let avsCheck { noted.insert(Reason(avsCheck.code)) }
 
-        let threeDSCheck = try ThreeDSRules.check(request.threeDS, card: panCheck?.card, reasons: &noted)
+        var decodedValue: AuthenticationValue?
+        var threeDSCheck = try ThreeDSRules.check(
+            request.threeDS,
+            card: panCheck?.card,
+            reasons: &noted,
+            decodedValue: &decodedValue
+        )
+        // A well-formed value of a card: checked with the issuer's key where one covers it.
+        if threeDSCheck != nil, let value = decodedValue, let pan = parsedPAN {
+            var verified: Bool?
+            if hasAuthenticationValues, let verifier = authenticationValues {
+                verified = verifier.verifyAuthenticationValue(value, pan: pan, card: panCheck?.card)
+            }
+            threeDSCheck?.valueResult = verified.map { $0 ? .M : .N } ?? .U
+            if verified == false {
+                noted.insert(.threeDSValueMismatch)
+                threeDSCheck?.liabilityShift = false
+                if threeDSCheck?.result == .authenticated || threeDSCheck?.result == .attempted {
+                    threeDSCheck?.result = .invalid
+                }
+            }
+        }
 
         if panCheck == nil && expiryStatus == nil && cscCheck == nil && avsCheck == nil && threeDSCheck == nil {
             throw .nothingToCheck

@@ -24,9 +24,22 @@ public enum CardVerificationValue {
     /// YYMM December 2028) and a 3-digit service code.
     @inline(__always)
     public static func code(key: CardVerificationKey, pan: PAN, expiryDigits: UInt16, serviceCode: UInt16) -> Code {
+        code(key: key, panValue: pan.value, panLength: pan.length, expiryDigits: expiryDigits, serviceCode: serviceCode)
+    }
+
+    /// The same over a PAN given as its value and digit count (Visa's CAVV uses the PAN as 16 digits).
+    @inline(__always)
+    static func code(
+        key: CardVerificationKey,
+        panValue: UInt64,
+        panLength: Int,
+        expiryDigits: UInt16,
+        serviceCode: UInt16
+    ) -> Code {
         // S = PAN ‖ expiry ‖ service code, right-padded with 0 to 32 hex digits, as two 8-byte blocks.
         var nibbles = InlineArray<32, UInt8>(repeating: 0)
-        var value = pan.value
+        var value = panValue
+        let pan = (value: panValue, length: panLength)
         var index = pan.length - 1
         while index >= 0 {
             nibbles[index] = UInt8(truncatingIfNeeded: value % 10)

@@ -1,9 +1,15 @@
-/// The key file: one card verification key per line, read into a ``KeyTable``.
+/// The key file: one key per line, read into a ``KeyTable``.
 ///
-///     # RANGE  KEY                               [expiry=YYMM|MMYY] [parity=odd|any] [name=LABEL]
+///     # RANGE  KEY                               [purpose=cvv|cavv|aav] [expiry=YYMM|MMYY] [parity=odd|any]
+///     #                                          [indicator=NN] [key_id=N] [name=LABEL]
 ///     411111-411199  0123456789ABCDEFFEDCBA9876543210  expiry=YYMM name=visa-2026
 ///     5412           <32 hex digits>                    expiry=MMYY
+///     4              <32 hex digits>                    purpose=cavv indicator=01
+///     54             <40 hex digits>                    purpose=aav key_id=1
 ///
+/// `purpose` is what the key is for: `cvv` (the default: card verification values), `cavv` (a Visa CAVV key
+/// pair, for the CAVV key indicator `indicator` names) or `aav` (a Mastercard SPA AAV HMAC key, 16 to 64
+/// bytes in hex, for the BIN key identifier `key_id`, 0 to 15).
 /// RANGE is an IIN prefix (`4111`) or a range of prefixes of one length (`411111-411199`). KEY is CVK A
 /// then CVK B. `expiry` is the order of the expiry digits the issuer used (default YYMM); `parity=any`
 /// accepts a key without odd parity (some published test keys); `name` defaults to the key's KCV.
@@ -29,6 +35,9 @@ public enum KeyFile {
             var order = CardVerificationValue.ExpiryOrder.yymm
             var requireOddParity = true
             var name: String?
+            var purpose = "cvv"
+            var indicator: UInt8?
+            var keyID: UInt8?
             for option in words.dropFirst(2) {
                 let parts = option.split(separator: "=", maxSplits: 1)
                 guard parts.count == 2 else { throw problem("'\(option)' is not name=value") }
@@ -42,8 +51,51 @@ public enum KeyFile {
                     guard parts[1] == "odd" || parts[1] == "any" else { throw problem("parity is odd or any") }
                     requireOddParity = parts[1] == "odd"
                 case "name": name = String(parts[1])
-                default: throw problem("unknown option '\(parts[0])' (expiry, parity, name)")
+                case "purpose":
+                    guard ["cvv", "cavv", "aav"].contains(parts[1]) else {
+                        throw problem("purpose is cvv, cavv or aav")
+                    }
+                    purpose = String(parts[1])
+                case "indicator":
+                    guard parts[1].count == 2, let value = UInt8(parts[1]), value >= 1 else {
+                        throw problem("indicator is the CAVV key indicator, two digits 01 to 99")
+                    }
+                    indicator = value
+                case "key_id":
+                    guard let value = UInt8(parts[1]), value <= 15 else { throw problem("key_id is 0 to 15") }
+                    keyID = value
+                default:
+                    throw problem("unknown option '\(parts[0])' (purpose, expiry, parity, indicator, key_id, name)")
                 }
+            }
+            if purpose != "cavv" && indicator != nil { throw problem("indicator goes with purpose=cavv") }
+            if purpose != "aav" && keyID != nil { throw problem("key_id goes with purpose=aav") }
+            switch purpose {
+            case "cavv":
+                guard let indicator else { throw problem("purpose=cavv needs indicator=NN, the CAVV key indicator") }
+                let key: CardVerificationKey
+                do { key = try CardVerificationKey(hex: words[1], requireOddParity: requireOddParity) } catch {
+                    throw problem(error.description)
+                }
+                table.add(
+                    KeyTable.AuthenticationKey(name: name ?? key.checkValue, kind: .cavv(key, indicator: indicator)),
+                    low: low,
+                    high: high,
+                    digits: digits
+                )
+                continue
+            case "aav":
+                guard let keyID else { throw problem("purpose=aav needs key_id=N, the BIN key identifier") }
+                let key: MastercardAAV.Key
+                do { key = try MastercardAAV.Key(hex: words[1]) } catch { throw problem(error.description) }
+                table.add(
+                    KeyTable.AuthenticationKey(name: name ?? key.checkValue, kind: .aav(key, keyID: keyID)),
+                    low: low,
+                    high: high,
+                    digits: digits
+                )
+                continue
+            default: break
             }
             let key: CardVerificationKey
             do { key = try CardVerificationKey(hex: words[1], requireOddParity: requireOddParity) } catch {

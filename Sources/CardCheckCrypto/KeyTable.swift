@@ -36,10 +36,75 @@ public struct KeyTable: Sendable, SecurityCodeIssuer {
     /// Most specific first.
     public private(set) var ranges: [Range] = []
 
+    /// A 3-D Secure authentication value key: a Visa CAVV pair for one key indicator, or a Mastercard
+    /// SPA AAV HMAC key for one BIN key identifier.
+    public struct AuthenticationKey: Sendable {
+        public enum Kind: Sendable {
+            case cavv(CardVerificationKey, indicator: UInt8)
+            case aav(MastercardAAV.Key, keyID: UInt8)
+        }
+        public var name: String
+        public var kind: Kind
+
+        public init(name: String, kind: Kind) {
+            self.name = name
+            self.kind = kind
+        }
+
+        public var checkValue: String {
+            switch kind {
+            case .cavv(let key, _): key.checkValue
+            case .aav(let key, _): key.checkValue
+            }
+        }
+    }
+
+    public struct AuthenticationRange: Sendable {
+        public var low: UInt64
+        public var high: UInt64
+        public var digits: Int
+        public var keys: [AuthenticationKey]
+
+        func covers(_ pan: PAN) -> Bool {
+            Range(low: low, high: high, digits: digits, entries: []).covers(pan)
+        }
+    }
+
+    /// CAVV and AAV keys by prefix range, most specific first.
+    public private(set) var authenticationRanges: [AuthenticationRange] = []
+
+    public mutating func add(_ key: AuthenticationKey, low: UInt64, high: UInt64, digits: Int) {
+        if let index = authenticationRanges.firstIndex(where: {
+            $0.low == low && $0.high == high && $0.digits == digits
+        }) {
+            authenticationRanges[index].keys.append(key)
+        } else {
+            authenticationRanges.append(AuthenticationRange(low: low, high: high, digits: digits, keys: [key]))
+            authenticationRanges.sort {
+                $0.digits != $1.digits ? $0.digits > $1.digits : $0.high - $0.low < $1.high - $1.low
+            }
+        }
+    }
+
+    /// Every key's name and check value, for the log and `--check-config`: never the key.
+    public var keyDescriptions: [String] {
+        ranges.flatMap { $0.entries.map { "\($0.name) (KCV \($0.key.checkValue))" } }
+            + authenticationRanges.flatMap { range in
+                range.keys.map { key in
+                    switch key.kind {
+                    case .cavv(_, let indicator): "\(key.name) (CAVV, indicator \(indicator), KCV \(key.checkValue))"
+                    case .aav(_, let keyID): "\(key.name) (AAV, key id \(keyID), KCV \(key.checkValue))"
+                    }
+                }
+            }
+    }
+
     public init() {}
 
-    public var isEmpty: Bool { ranges.isEmpty }
-    public var keyCount: Int { ranges.reduce(0) { $0 + $1.entries.count } }
+    public var isEmpty: Bool { ranges.isEmpty && authenticationRanges.isEmpty }
+    public var keyCount: Int {
+        ranges.reduce(0) { $0 + $1.entries.count } + authenticationRanges.reduce(0) { $0 + $1.keys.count }
+    }
 
     /// Adds `entry` to the range `low...high` of `digits`-digit prefixes, making the range if new.
     public mutating func add(_ entry: Entry, low: UInt64, high: UInt64, digits: Int) {
@@ -94,5 +159,33 @@ public struct KeyTable: Sendable, SecurityCodeIssuer {
         case .noMatch: false
         case .noKey: nil
         }
+    }
+}
+
+extension KeyTable: AuthenticationValueVerifier {
+    /// Verifies a Visa CAVV (the key whose indicator the CAVV names) or a Mastercard SPA AAV (the key of its
+    /// BIN key identifier) under the most specific range covering the card; `nil` (U) when no such key,
+    /// another brand, or a value of a kind not verified here.
+    public func verifyAuthenticationValue(_ value: AuthenticationValue, pan: PAN, card: CardAttributes?) -> Bool? {
+        guard let card, let range = authenticationRanges.first(where: { $0.covers(pan) }) else { return nil }
+        if card.isVisa {
+            guard let fields = VisaCAVV.Fields(value) else { return nil }
+            for key in range.keys {
+                if case .cavv(let cavvKey, let indicator) = key.kind, indicator == fields.keyIndicator {
+                    return VisaCAVV.verify(fields, key: cavvKey, pan: pan)
+                }
+            }
+            return nil
+        }
+        if card.isMastercardOrMaestro {
+            guard MastercardAAV.isHMACKind(value) else { return nil }
+            let keyID = MastercardAAV.keyIdentifier(value)
+            for key in range.keys {
+                if case .aav(let aavKey, let id) = key.kind, id == keyID {
+                    return MastercardAAV.verify(value, key: aavKey, pan: pan)
+                }
+            }
+        }
+        return nil
     }
 }

@@ -5,14 +5,15 @@ import CardCheck
 ///
 /// Result keys, always all present and in this order: `masked_pan`, `luhn_valid`, `brand`, `legacy_brand`,
 /// `length_valid`, `issuer_country`, `funding`, `product`, `issuer`, `networks`, `expiry_valid`, `csc_presence`, `csc_format_valid`, `csc_result`, `avs_result`, `avs_street_match`,
-/// `avs_postal_match`, `three_ds_result`, `liability_shift`, `action`, `reasons`. A check the request did not ask for is `null`.
+/// `avs_postal_match`, `three_ds_result`, `liability_shift`, `authentication_value_result`, `action`,
+/// `reasons`. A check the request did not ask for is `null`.
 /// A failed line is `{"error":{"code":...,"field":...,"message":...}}`.
 public enum JSONLineResult {
     public static let keys: [String] = [
         "masked_pan", "luhn_valid", "brand", "legacy_brand", "length_valid", "issuer_country", "funding", "product",
         "issuer", "networks", "expiry_valid", "csc_presence", "csc_format_valid",
         "csc_result", "avs_result", "avs_street_match", "avs_postal_match", "three_ds_result", "liability_shift",
-        "action", "reasons",
+        "authentication_value_result", "action", "reasons",
     ]
 
     public static func render(_ result: ValidationResult) -> String {
@@ -37,6 +38,7 @@ public enum JSONLineResult {
         json.add("avs_postal_match", result.avs?.postalMatch)
         json.add("three_ds_result", result.threeDS?.result.name)
         json.add("liability_shift", result.threeDS?.liabilityShift)
+        json.add("authentication_value_result", result.threeDS?.valueResult.map { String($0.letter) })
         json.add("action", result.action.name)
         json.add("reasons", result.reasons.names)
         return json.finished

@@ -38,10 +38,7 @@ public enum Daemon {
         )
         if let keys {
             lines.append(
-                "# card verification keys from \(keys.source): "
-                    + keys.table.ranges.flatMap { $0.entries.map { "\($0.name) (KCV \($0.key.checkValue))" } }.joined(
-                        separator: ", "
-                    )
+                "# card verification keys from \(keys.source): " + keys.table.keyDescriptions.joined(separator: ", ")
             )
         }
         lines.append("# card data: " + CardDataLoading.summary(cards))

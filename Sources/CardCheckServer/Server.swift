@@ -99,11 +99,17 @@ final class Server: Sendable {
             logger.info("no card verification keys: security codes are checked for format only (U)")
             return
         }
-        let described = keys.table.ranges.flatMap { range in
-            range.entries.map {
-                "\(range.low == range.high ? "\(range.low)" : "\(range.low)-\(range.high)"):\($0.name)/\($0.key.checkValue)"
+        let described =
+            keys.table.ranges.flatMap { range in
+                range.entries.map {
+                    "\(range.low == range.high ? "\(range.low)" : "\(range.low)-\(range.high)"):\($0.name)/\($0.key.checkValue)"
+                }
             }
-        }
+            + keys.table.authenticationRanges.flatMap { range in
+                range.keys.map {
+                    "\(range.low == range.high ? "\(range.low)" : "\(range.low)-\(range.high)"):\($0.name)/\($0.checkValue)"
+                }
+            }
         logger.notice(
             "card verification keys loaded",
             metadata: [
@@ -123,6 +129,7 @@ final class Server: Sendable {
     ) -> Responder {
         var validator = configuration.validator
         validator.securityCodes = keys?.table
+        validator.authenticationValues = keys?.table
         validator.cards = cards.directory
         validator.profiles = profiles.profiles
         return Responder(

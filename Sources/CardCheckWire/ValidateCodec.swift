@@ -70,6 +70,7 @@ public enum ValidateCodec {
         case networks = 0x13
         case threeDSResult = 0x14
         case liabilityShift = 0x15
+        case authenticationValueResult = 0x16
 
         /// The field's name in PROTOCOL.md.
         var name: String {
@@ -95,6 +96,7 @@ public enum ValidateCodec {
             case .networks: "networks"
             case .threeDSResult: "three_ds_result"
             case .liabilityShift: "liability_shift"
+            case .authenticationValueResult: "authentication_value_result"
             }
         }
     }
@@ -222,6 +224,9 @@ public enum ValidateCodec {
             if let threeDS = result.threeDS {
                 fields.byte(ResponseTag.threeDSResult.rawValue, threeDS.result.rawValue)
                 fields.bool(ResponseTag.liabilityShift.rawValue, threeDS.liabilityShift)
+                if let value = threeDS.valueResult {
+                    fields.byte(ResponseTag.authenticationValueResult.rawValue, value.asciiLetter)
+                }
             }
             fields.byte(ResponseTag.action.rawValue, result.action.rawValue)
             fields.integer(ResponseTag.reasons.rawValue, result.reasons.bits)
@@ -274,6 +279,7 @@ public enum ValidateCodec {
         var postalMatch: Bool?
         var threeDSResult: ThreeDSResult?
         var liabilityShift: Bool?
+        var valueResult: AuthenticationValueResult?
         var action: Action?
         var reasons: ReasonSet?
         var reader = FieldReader(fields) { ResponseTag(rawValue: $0)?.name }
@@ -311,6 +317,10 @@ public enum ValidateCodec {
             case .threeDSResult:
                 threeDSResult = try value.code(named: "three_ds_result", ThreeDSResult.init(rawValue:))
             case .liabilityShift: liabilityShift = try value.bool(named: "liability_shift")
+            case .authenticationValueResult:
+                valueResult = try value.code(named: "authentication_value_result") {
+                    AuthenticationValueResult(letter: Character(Unicode.Scalar($0)))
+                }
             case .action: action = try value.code(named: "action", Action.init(rawValue:))
             case .reasons: reasons = ReasonSet(bits: try value.integer(named: "reasons"))
             case nil: break
@@ -342,7 +352,9 @@ public enum ValidateCodec {
             expiry: expiry,
             csc: presence.map { CSCCheck(presence: $0, formatValid: formatValid, result: cscResult) },
             avs: avsCode.map { AVSCheck(code: $0, streetMatch: streetMatch, postalMatch: postalMatch) },
-            threeDS: threeDSResult.map { ThreeDSCheck(result: $0, liabilityShift: liabilityShift ?? false) },
+            threeDS: threeDSResult.map {
+                ThreeDSCheck(result: $0, liabilityShift: liabilityShift ?? false, valueResult: valueResult)
+            },
             action: action,
             reasons: reasons
         )

@@ -63,7 +63,11 @@ struct EngineOptions: ParsableArguments {
     func validator() throws -> Validator {
         var validator = Validator(avsOptions: AVSOptions(strictStreet: avsStrict, international: avsInternational))
         if let keys {
-            do { validator.securityCodes = try KeyFile.load(keys, ownership: .any) } catch {
+            do {
+                let table = try KeyFile.load(keys, ownership: .any)
+                validator.securityCodes = table
+                validator.authenticationValues = table
+            } catch {
                 throw ValidationError("--keys \(error)")
             }
         }

@@ -1,4 +1,5 @@
 import CardCheck
+import CardCheckCrypto
 import CardCheckTestSupport
 import Foundation
 
@@ -22,6 +23,7 @@ struct JSONLinesVectors: Decodable {
     struct VectorDaemon: Decodable {
         struct Daemon: Decodable {
             var brands: String
+            var keys: String
             var ranges: String
             var profiles: [String: String]
         }
@@ -45,10 +47,15 @@ struct JSONLinesVectors: Decodable {
         base: PolicyProfile()
     )
 
-    /// A validator with the vectors' card data and profiles.
+    /// The vectors' keys (CVV, CAVV, AAV), as the daemon loads them.
+    static let keys: KeyTable = try! KeyFile.parse(daemon.keys)
+
+    /// A validator with the vectors' card data, keys and profiles.
     static var validator: Validator {
         var validator = Validator(cards: cards)
         validator.profiles = profiles
+        validator.securityCodes = keys
+        validator.authenticationValues = keys
         return validator
     }
 
@@ -63,7 +70,10 @@ struct JSONLinesVectors: Decodable {
         for (name, text) in daemon.profiles {
             try text.write(to: profiles.appendingPathComponent("\(name).conf"), atomically: true, encoding: .utf8)
         }
-        return ["--brands", brands.path, "--ranges", ranges.path, "--profiles", profiles.path]
+        let keys = directory.appendingPathComponent("keys")
+        try daemon.keys.write(to: keys, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keys.path)
+        return ["--brands", brands.path, "--ranges", ranges.path, "--profiles", profiles.path, "--keys", keys.path]
     }
 
     static let shared: JSONLinesVectors = {

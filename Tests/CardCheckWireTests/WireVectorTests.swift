@@ -71,6 +71,7 @@ func decodeFrames(_ buffer: ByteBuffer, maximum: Int = WireFormat.defaultMaximum
 let vectorValidator: Validator = {
     var validator = Validator(cards: WireVectors.cards)
     validator.securityCodes = WireVectors.keys
+    validator.authenticationValues = WireVectors.keys
     validator.profiles = try! PolicyProfiles.compile(
         files: WireVectors.shared.daemon.profiles.map { ("\($0.key).conf", $0.value) },
         base: PolicyProfile()

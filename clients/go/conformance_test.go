@@ -175,7 +175,8 @@ func expected(m wireMeaning) interface{} {
 		object := map[string]interface{}{}
 		for _, key := range []string{"masked_pan", "luhn_valid", "brand", "legacy_brand", "length_valid",
 			"issuer_country", "funding", "product", "issuer", "csc_presence", "csc_format_valid", "csc_result",
-			"avs_result", "avs_street_match", "avs_postal_match", "three_ds_result", "liability_shift", "action",
+			"avs_result", "avs_street_match", "avs_postal_match", "three_ds_result", "liability_shift",
+			"authentication_value_result", "action",
 			"reasons"} {
 			object[key] = v[key]
 		}

@@ -19,7 +19,8 @@ var Reasons = func() []string {
 	}
 	return append(names, "funding_prepaid", "funding_debit", "funding_credit", "country_mismatch",
 		"luhn_optional_failed", "three_ds_not_authenticated", "three_ds_rejected", "three_ds_unavailable",
-		"three_ds_pending", "three_ds_eci_mismatch", "three_ds_value_missing", "three_ds_value_invalid")
+		"three_ds_pending", "three_ds_eci_mismatch", "three_ds_value_missing", "three_ds_value_invalid",
+		"three_ds_value_mismatch")
 }()
 
 // ReasonName is the name of reason bit n; a bit newer than this client is shown by its number.
@@ -345,6 +346,8 @@ type ValidateResult struct {
 	// With 3-D Secure data in the request: nil without.
 	ThreeDSResult  *ThreeDSResult
 	LiabilityShift *bool
+	// AuthenticationValueResult is the value checked with the issuer's key: "M", "N" or "U" (no key).
+	AuthenticationValueResult *string
 }
 
 // ExpiryValid is the JSON Lines expiry_valid: nil when no expiry was given.
@@ -423,6 +426,7 @@ func (r *ValidateResult) MarshalJSON() ([]byte, error) {
 	}
 	key("three_ds_result", threeDS)
 	key("liability_shift", r.LiabilityShift)
+	key("authentication_value_result", r.AuthenticationValueResult)
 	key("action", r.Action.String())
 	key("reasons", reasons)
 	out.WriteByte('}')

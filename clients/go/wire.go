@@ -374,6 +374,12 @@ func decodeValidate(f frame) (*ValidateResult, error) {
 		r.ThreeDSResult = &value
 	}
 	r.LiabilityShift = m.boolean(0x15, "liability_shift")
+	if letter := m.text(0x16, "authentication_value_result"); letter != nil {
+		if *letter != "M" && *letter != "N" && *letter != "U" {
+			m.fail("response field authentication_value_result is not M, N or U")
+		}
+		r.AuthenticationValueResult = letter
+	}
 	return r, m.err
 }
 

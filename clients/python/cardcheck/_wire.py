@@ -232,7 +232,17 @@ def decode_validate(frame: Frame) -> ValidateResult:
         networks=None if networks is None else tuple(Brand.named(name) for name in networks.split(";")),
         three_ds_result=None if three_ds is None else ThreeDSResult.from_wire(three_ds[0]),
         liability_shift=_bool(f.get(0x15), "liability_shift"),
+        authentication_value_result=_value_letter(f.get(0x16)),
     )
+
+
+def _value_letter(raw: Optional[bytes]) -> Optional[str]:
+    if raw is None:
+        return None
+    letter = _text(raw, "authentication_value_result")
+    if letter not in ("M", "N", "U"):
+        raise ProtocolError("response field authentication_value_result is not M, N or U")
+    return letter
 
 
 def decode_hello(frame: Frame) -> Hello:

@@ -13,7 +13,7 @@ REASONS = (
     + tuple("avs_" + chr(ord("A") + index) for index in range(26))
     + ("funding_prepaid", "funding_debit", "funding_credit", "country_mismatch", "luhn_optional_failed")
     + ("three_ds_not_authenticated", "three_ds_rejected", "three_ds_unavailable", "three_ds_pending",
-       "three_ds_eci_mismatch", "three_ds_value_missing", "three_ds_value_invalid")
+       "three_ds_eci_mismatch", "three_ds_value_missing", "three_ds_value_invalid", "three_ds_value_mismatch")
 )
 
 
@@ -305,6 +305,8 @@ class ValidateResult:
     # With 3-D Secure data in the request: None without.
     three_ds_result: Optional[ThreeDSResult] = None
     liability_shift: Optional[bool] = None
+    # The authentication value checked with the issuer's key: "M", "N", "U" (no key); None without one.
+    authentication_value_result: Optional[str] = None
 
     @property
     def expiry_valid(self) -> Optional[bool]:
@@ -332,6 +334,7 @@ class ValidateResult:
             "avs_postal_match": self.avs_postal_match,
             "three_ds_result": None if self.three_ds_result is None else str(self.three_ds_result),
             "liability_shift": self.liability_shift,
+            "authentication_value_result": self.authentication_value_result,
             "action": str(self.action),
             "reasons": list(self.reasons),
         }

@@ -98,6 +98,7 @@ def expected_answer(meaning):
                 "csc_result": values.get("csc_result"), "avs_result": values.get("avs_result"),
                 "avs_street_match": values.get("avs_street_match"), "avs_postal_match": values.get("avs_postal_match"),
                 "three_ds_result": values.get("three_ds_result"), "liability_shift": values.get("liability_shift"),
+                "authentication_value_result": values.get("authentication_value_result"),
                 "action": values["action"], "reasons": values["reasons"]}
     if op == _wire.PING:
         return {"payload": values.get("payload", "")}

@@ -26,7 +26,7 @@ public final class ValidateResult {
     private final ThreeDS threeDS;
 
     /** The 3-D Secure check: its result and whether liability shifted; null without 3-D Secure data. */
-    public record ThreeDS(ThreeDSResult result, boolean liabilityShift) {}
+    public record ThreeDS(ThreeDSResult result, boolean liabilityShift, String authenticationValueResult) {}
 
     /**
      * What the server's card data says about the card beyond its brand: the legacy name of its range, and
@@ -80,6 +80,8 @@ public final class ValidateResult {
     public ThreeDS threeDS() { return threeDS; }
     public ThreeDSResult threeDSResult() { return threeDS == null ? null : threeDS.result(); }
     public Boolean liabilityShift() { return threeDS == null ? null : threeDS.liabilityShift(); }
+    /** The authentication value checked with the issuer's key: "M", "N" or "U" (no key); null without one. */
+    public String authenticationValueResult() { return threeDS == null ? null : threeDS.authenticationValueResult(); }
     public String legacyBrandName() { return card.legacyBrandName(); }
     public String issuerCountry() { return card.issuerCountry(); }
     public Funding funding() { return card.funding(); }
@@ -110,6 +112,7 @@ public final class ValidateResult {
         map.put("avs_postal_match", avsPostalMatch);
         map.put("three_ds_result", threeDS == null ? null : threeDS.result().jsonName());
         map.put("liability_shift", liabilityShift());
+        map.put("authentication_value_result", authenticationValueResult());
         map.put("action", action.jsonName());
         map.put("reasons", reasons);
         return map;

@@ -29,7 +29,8 @@ final class Wire {
         for (char letter = 'A'; letter <= 'Z'; letter++) names.add("avs_" + letter);
         names.addAll(List.of("funding_prepaid", "funding_debit", "funding_credit", "country_mismatch",
                 "luhn_optional_failed", "three_ds_not_authenticated", "three_ds_rejected", "three_ds_unavailable",
-                "three_ds_pending", "three_ds_eci_mismatch", "three_ds_value_missing", "three_ds_value_invalid"));
+                "three_ds_pending", "three_ds_eci_mismatch", "three_ds_value_missing", "three_ds_value_invalid",
+                "three_ds_value_mismatch"));
         REASONS = List.copyOf(names);
     }
 
@@ -242,8 +243,13 @@ final class Wire {
         String networks = f.text(0x13, "networks");
         Integer threeDSResult = f.small(0x14, "three_ds_result");
         Boolean liabilityShift = f.bool(0x15, "liability_shift");
+        String valueResult = f.text(0x16, "authentication_value_result");
+        if (valueResult != null && !List.of("M", "N", "U").contains(valueResult)) {
+            throw new ProtocolException("response field authentication_value_result is not M, N or U");
+        }
         ValidateResult.ThreeDS threeDS = threeDSResult == null ? null
-                : new ValidateResult.ThreeDS(ThreeDSResult.fromWire(threeDSResult), Boolean.TRUE.equals(liabilityShift));
+                : new ValidateResult.ThreeDS(ThreeDSResult.fromWire(threeDSResult), Boolean.TRUE.equals(liabilityShift),
+                        valueResult);
         ValidateResult.CardData card = new ValidateResult.CardData(f.text(0x0E, "legacy_brand"),
                 f.text(0x0F, "issuer_country"), funding == null ? null : Funding.fromWire(funding),
                 f.text(0x11, "product"), f.text(0x12, "issuer"),

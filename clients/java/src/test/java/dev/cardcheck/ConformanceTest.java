@@ -146,7 +146,7 @@ class ConformanceTest {
                 for (String key : List.of("masked_pan", "luhn_valid", "brand", "legacy_brand", "length_valid", "issuer_country",
                         "funding", "product", "issuer", "networks", "expiry_valid", "csc_presence", "csc_format_valid",
                         "csc_result", "avs_result", "avs_street_match", "avs_postal_match", "three_ds_result", "liability_shift",
-                        "action", "reasons")) {
+                        "authentication_value_result", "action", "reasons")) {
                     result.put(key, v.get(key));
                 }
                 if (v.get("networks") != null) result.put("networks", List.of(((String) v.get("networks")).split(";")));
