@@ -70,32 +70,37 @@ public enum KeyFile {
             }
             if purpose != "cavv" && indicator != nil { throw problem("indicator goes with purpose=cavv") }
             if purpose != "aav" && keyID != nil { throw problem("key_id goes with purpose=aav") }
-            switch purpose {
-            case "cavv":
-                guard let indicator else { throw problem("purpose=cavv needs indicator=NN, the CAVV key indicator") }
-                let key: CardVerificationKey
-                do { key = try CardVerificationKey(hex: words[1], requireOddParity: requireOddParity) } catch {
-                    throw problem(error.description)
+            if purpose != "cvv" {
+                let kind: KeyTable.AuthenticationKey.Kind
+                if let indicator {
+                    do {
+                        kind = .cavv(
+                            try CardVerificationKey(hex: words[1], requireOddParity: requireOddParity),
+                            indicator: indicator
+                        )
+                    } catch {
+                        throw problem(error.description)
+                    }
+                } else if let keyID {
+                    do { kind = .aav(try MastercardAAV.Key(hex: words[1]), keyID: keyID) } catch {
+                        throw problem(error.description)
+                    }
+                } else {
+                    throw problem(
+                        purpose == "cavv"
+                            ? "purpose=cavv needs indicator=NN, the CAVV key indicator"
+                            : "purpose=aav needs key_id=N, the BIN key identifier"
+                    )
                 }
+                var key = KeyTable.AuthenticationKey(name: "", kind: kind)
+                key.name = name ?? key.checkValue
                 table.add(
-                    KeyTable.AuthenticationKey(name: name ?? key.checkValue, kind: .cavv(key, indicator: indicator)),
+                    key,
                     low: low,
                     high: high,
                     digits: digits
                 )
                 continue
-            case "aav":
-                guard let keyID else { throw problem("purpose=aav needs key_id=N, the BIN key identifier") }
-                let key: MastercardAAV.Key
-                do { key = try MastercardAAV.Key(hex: words[1]) } catch { throw problem(error.description) }
-                table.add(
-                    KeyTable.AuthenticationKey(name: name ?? key.checkValue, kind: .aav(key, keyID: keyID)),
-                    low: low,
-                    high: high,
-                    digits: digits
-                )
-                continue
-            default: break
             }
             let key: CardVerificationKey
             do { key = try CardVerificationKey(hex: words[1], requireOddParity: requireOddParity) } catch {
