@@ -147,3 +147,26 @@ extension ValidationRequest {
         self.threeDS = threeDS
     }
 }
+
+/// A request never prints its PAN in full, its security code or its authentication value: not through
+/// `print`, string interpolation, `debugPrint` or `dump` (which reflection would otherwise show).
+extension ValidationRequest: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        var parts: [String] = []
+        if let pan { parts.append("pan: " + ((try? PAN(pan))?.masked.description ?? "<\(pan.utf8.count) bytes>")) }
+        if let expiry { parts.append("expiry: \(expiry)") }
+        if csc != nil { parts.append("csc: <hidden>") }
+        if let cscIndicator { parts.append("csc_indicator: \(cscIndicator)") }
+        if address != Address() { parts.append("address: \(address)") }
+        if let onFileAddress { parts.append("on_file: \(onFileAddress)") }
+        if let status = threeDS.status { parts.append("three_ds_status: \(status)") }
+        if let eci = threeDS.eci { parts.append("eci: \(eci)") }
+        if threeDS.authenticationValue != nil { parts.append("authentication_value: <hidden>") }
+        if let profile { parts.append("profile: \(profile)") }
+        return "ValidationRequest(" + parts.joined(separator: ", ") + ")"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror { Mirror(self, children: ["description": description]) }
+}

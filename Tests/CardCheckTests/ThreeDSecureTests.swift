@@ -202,3 +202,23 @@ struct ThreeDSecureTests {
         }
     }
 }
+
+@Suite("A request prints no secret")
+struct RequestPrintingTests {
+    @Test("print, debugPrint and dump show the PAN masked, and neither the code nor the authentication value")
+    func printing() {
+        let request = ValidationRequest(
+            pan: "4111 1111 1111 1111",
+            expiry: "12/30",
+            csc: "987",
+            threeDS: ThreeDSData(status: "Y", eci: "05", authenticationValue: "AAABCXJ5k5YCIxA0cnmTAAAAAAA="),
+            profile: "acme"
+        )
+        var dumped = ""
+        dump(request, to: &dumped)
+        for text in [String(describing: request), String(reflecting: request), "\(request)", dumped] {
+            #expect(text.contains("411111******1111") && text.contains("acme"), "\(text)")
+            #expect(!text.contains("987") && !text.contains("AAABCX") && !text.contains("1111 1111"), "\(text)")
+        }
+    }
+}
