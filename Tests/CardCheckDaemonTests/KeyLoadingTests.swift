@@ -48,6 +48,21 @@ struct KeyLoadingTests {
         let accepted = try BuiltBinary.run("cardcheckd", ["--config", config, "--check-config"])
         #expect(accepted.status == 0 && accepted.stdout.contains("KCV 08D7B4"), "\(accepted.stdout)\(accepted.stderr)")
         #expect(!(accepted.stdout + accepted.stderr).contains(Self.testKey))
+        // CAVV and AAV keys too: named by purpose and check value, never shown.
+        let aavKey = String(repeating: "0B", count: 20)
+        try "4114 \(Self.testKey)\n4 \(Self.testKey) purpose=cavv indicator=01\n54 \(aavKey) purpose=aav key_id=1\n"
+            .write(
+                toFile: path,
+                atomically: false,
+                encoding: .utf8
+            )
+        let purposes = try BuiltBinary.run("cardcheckd", ["--config", config, "--check-config"])
+        #expect(
+            purposes.status == 0 && purposes.stdout.contains("(CAVV, indicator 1, KCV 08D7B4)")
+                && purposes.stdout.contains("(AAV, key id 1, KCV "),
+            "\(purposes.stdout)\(purposes.stderr)"
+        )
+        #expect(!(purposes.stdout + purposes.stderr).contains(Self.testKey) && !purposes.stdout.contains(aavKey))
         try "4114 \(Self.testKey) expiry=DDMM\n".write(toFile: path, atomically: false, encoding: .utf8)
         let bad = try BuiltBinary.run("cardcheckd", ["--config", config, "--check-config"])
         #expect(
