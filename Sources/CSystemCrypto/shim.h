@@ -5,4 +5,5 @@
 #include <openssl/des.h>
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 #include <openssl/evp.h>
