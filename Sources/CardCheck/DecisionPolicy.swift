@@ -82,11 +82,15 @@
 /// A policy setting that cannot be applied.
 public enum PolicyError: Error, Hashable, CustomStringConvertible {
     case unknownReason(String)
+    /// `key` was given something other than an action's name.
+    case unknownAction(key: String)
 
     public var description: String {
         switch self {
         case let .unknownReason(name):
             "unknown reason '\(name)'; reasons are " + Reason.allCases.map(\.name).joined(separator: ", ")
+        case let .unknownAction(key):
+            "\(key) must be accept, review, retry or decline"
         }
     }
 }
@@ -96,40 +100,28 @@ public enum PolicyError: Error, Hashable, CustomStringConvertible {
 /// issuer (a merchant may accept AVS `N` on an authenticated transaction).
 @frozen public struct PolicyOverrides: Sendable, Hashable {
     @usableFromInline var actions = DecisionPolicy()
-    /// `0b11` in the two bits of each overridden reason.
-    @usableFromInline var mask: (UInt64, UInt64) = (0, 0)
+    /// The overridden reasons, as a policy whose action is `decline` (both of a reason's two bits set)
+    /// for each of them and `accept` (none) for the rest: its words are the bit mask `applied(to:)` uses.
+    @usableFromInline var overridden = DecisionPolicy()
 
     /// No overrides.
     public init() {}
 
     /// The overriding action of `reason`, `nil` when the policy's stands.
     public subscript(reason: Reason) -> Action? {
-        get {
-            let index = UInt64(reason.rawValue)
-            let word = index < 32 ? mask.0 : mask.1
-            return word >> ((index & 31) * 2) & 3 == 0 ? nil : actions[reason]
-        }
+        get { overridden[reason] == .decline ? actions[reason] : nil }
         set {
-            let index = UInt64(reason.rawValue)
-            let bits: UInt64 = newValue == nil ? 0 : 3
-            let shift = (index & 31) * 2
-            if index < 32 {
-                mask.0 = mask.0 & ~(UInt64(3) << shift) | bits << shift
-            } else {
-                mask.1 = mask.1 & ~(UInt64(3) << shift) | bits << shift
-            }
+            overridden[reason] = newValue == nil ? .accept : .decline
             actions[reason] = newValue ?? .accept
         }
     }
-
-    public var isEmpty: Bool { mask == (0, 0) }
 
     /// `policy` with these overrides in place: two masked words, cheap enough for every request.
     @inlinable public func applied(to policy: DecisionPolicy) -> DecisionPolicy {
         var result = policy
         result.words = (
-            policy.words.0 & ~mask.0 | actions.words.0 & mask.0,
-            policy.words.1 & ~mask.1 | actions.words.1 & mask.1
+            policy.words.0 & ~overridden.words.0 | actions.words.0 & overridden.words.0,
+            policy.words.1 & ~overridden.words.1 | actions.words.1 & overridden.words.1
         )
         return result
     }
@@ -138,15 +130,5 @@ public enum PolicyError: Error, Hashable, CustomStringConvertible {
     public mutating func set(_ action: Action, forReasonNamed name: String) throws(PolicyError) {
         guard let reason = Reason(name: name) else { throw .unknownReason(name) }
         self[reason] = action
-    }
-
-    public static func == (lhs: PolicyOverrides, rhs: PolicyOverrides) -> Bool {
-        lhs.actions == rhs.actions && lhs.mask == rhs.mask
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(actions)
-        hasher.combine(mask.0)
-        hasher.combine(mask.1)
     }
 }

@@ -22,21 +22,8 @@
             guard parts.count == 2, !parts[0].isEmpty else {
                 throw PolicyProfileError(line: index + 1, message: "expected `REASON = action`")
             }
-            guard let action = Action(name: String(parts[1])) else {
-                throw PolicyProfileError(
-                    line: index + 1,
-                    message: "\(parts[0]) must be accept, review, retry or decline"
-                )
-            }
             do throws(PolicyError) {
-                if parts[0].hasPrefix(PolicyProfile.shiftedPrefix) {
-                    try profile.shifted.set(
-                        action,
-                        forReasonNamed: String(parts[0].dropFirst(PolicyProfile.shiftedPrefix.count))
-                    )
-                } else {
-                    try profile.policy.set(action, forReasonNamed: String(parts[0]))
-                }
+                try profile.set(String(parts[0]), to: String(parts[1]))
             } catch {
                 throw PolicyProfileError(line: index + 1, message: error.description)
             }
@@ -44,7 +31,27 @@
         return profile
     }
 
-    static let shiftedPrefix = "shifted."
+    /// Sets `REASON` or `shifted.REASON` to an action's name: one line of a profile file, and what follows
+    /// `policy.` in the daemon's configuration.
+    public mutating func set(_ key: String, to actionName: String) throws(PolicyError) {
+        guard let action = Action(name: actionName) else { throw .unknownAction(key: key) }
+        if key.hasPrefix(PolicyProfile.shiftedPrefix) {
+            try shifted.set(action, forReasonNamed: String(key.dropFirst(PolicyProfile.shiftedPrefix.count)))
+        } else {
+            try policy.set(action, forReasonNamed: key)
+        }
+    }
+
+    /// The lines that make this profile from `base`: `REASON = action` where the policy differs, then
+    /// `shifted.REASON = action` for each override (what `--check-config` prints after `policy.`).
+    public func lines(from base: DecisionPolicy) -> [String] {
+        Reason.allCases.filter { policy[$0] != base[$0] }.map { "\($0.name) = \(policy[$0].name)" }
+            + Reason.allCases.compactMap { reason in
+                shifted[reason].map { "\(PolicyProfile.shiftedPrefix)\(reason.name) = \($0.name)" }
+            }
+    }
+
+    public static let shiftedPrefix = "shifted."
 }
 
 /// A profile file's bad line (0: the file as a whole, such as its name).

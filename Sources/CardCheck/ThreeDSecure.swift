@@ -1,36 +1,21 @@
 /// 3-D Secure's outcome as a gateway receives it (EMV 3DS `transStatus`; 3DS 1's PARes status is the
 /// same letters), shared/reference/three-d-secure.md.
 public enum ThreeDSStatus: UInt8, Sendable, Hashable, CaseIterable {
-    case Y, A, N, U, R, C, D, I
+    // The raw value is the letter's ASCII code.
+    case Y = 0x59
+    case A = 0x41
+    case N = 0x4E
+    case U = 0x55
+    case R = 0x52
+    case C = 0x43
+    case D = 0x44
+    case I = 0x49
 
     public var letter: Character { Character(Unicode.Scalar(asciiLetter)) }
 
-    @inlinable public var asciiLetter: UInt8 {
-        switch self {
-        case .Y: UInt8(ascii: "Y")
-        case .A: UInt8(ascii: "A")
-        case .N: UInt8(ascii: "N")
-        case .U: UInt8(ascii: "U")
-        case .R: UInt8(ascii: "R")
-        case .C: UInt8(ascii: "C")
-        case .D: UInt8(ascii: "D")
-        case .I: UInt8(ascii: "I")
-        }
-    }
+    @inlinable public var asciiLetter: UInt8 { rawValue }
 
-    @inlinable public init?(asciiLetter: UInt8) {
-        switch asciiLetter {
-        case UInt8(ascii: "Y"): self = .Y
-        case UInt8(ascii: "A"): self = .A
-        case UInt8(ascii: "N"): self = .N
-        case UInt8(ascii: "U"): self = .U
-        case UInt8(ascii: "R"): self = .R
-        case UInt8(ascii: "C"): self = .C
-        case UInt8(ascii: "D"): self = .D
-        case UInt8(ascii: "I"): self = .I
-        default: return nil
-        }
-    }
+    @inlinable public init?(asciiLetter: UInt8) { self.init(rawValue: asciiLetter) }
 
     public init?(letter: Character) {
         guard let ascii = letter.asciiValue, let status = ThreeDSStatus(asciiLetter: ascii) else { return nil }
@@ -74,11 +59,6 @@ public enum ThreeDSResult: UInt8, Sendable, Hashable, CaseIterable {
         case .invalid: "invalid"
         }
     }
-
-    public init?(name: String) {
-        guard let result = ThreeDSResult.allCases.first(where: { $0.name == name }) else { return nil }
-        self = result
-    }
 }
 
 /// The 3-D Secure check's answer.
@@ -100,25 +80,18 @@ public enum ThreeDSResult: UInt8, Sendable, Hashable, CaseIterable {
 
 /// An authentication value checked with an issuer key.
 public enum AuthenticationValueResult: UInt8, Sendable, Hashable, CaseIterable {
-    case M, N, U
+    // The raw value is the letter's ASCII code.
+    case M = 0x4D
+    case N = 0x4E
+    case U = 0x55
 
-    @inlinable public var asciiLetter: UInt8 {
-        switch self {
-        case .M: UInt8(ascii: "M")
-        case .N: UInt8(ascii: "N")
-        case .U: UInt8(ascii: "U")
-        }
-    }
+    @inlinable public var asciiLetter: UInt8 { rawValue }
 
     public var letter: Character { Character(Unicode.Scalar(asciiLetter)) }
 
     public init?(letter: Character) {
-        switch letter {
-        case "M": self = .M
-        case "N": self = .N
-        case "U": self = .U
-        default: return nil
-        }
+        guard let ascii = letter.asciiValue else { return nil }
+        self.init(rawValue: ascii)
     }
 }
 
@@ -191,8 +164,6 @@ public struct ThreeDSData: Sendable, Hashable {
 /// The 20 bytes of a CAVV, AAV or AEVV.
 @frozen public struct AuthenticationValue: Sendable, Hashable {
     public var bytes: (UInt64, UInt64, UInt32)
-
-    public static let byteCount = 20
 
     public static func == (lhs: AuthenticationValue, rhs: AuthenticationValue) -> Bool {
         lhs.bytes.0 == rhs.bytes.0 && lhs.bytes.1 == rhs.bytes.1 && lhs.bytes.2 == rhs.bytes.2

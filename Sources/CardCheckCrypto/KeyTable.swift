@@ -25,12 +25,15 @@ public struct KeyTable: Sendable, SecurityCodeIssuer {
         public var digits: Int
         public var entries: [Entry]
 
-        func covers(_ pan: PAN) -> Bool {
-            guard pan.length >= digits else { return false }
-            var prefix = pan.value
-            for _ in 0..<(pan.length - digits) { prefix /= 10 }
-            return low <= prefix && prefix <= high
-        }
+        func covers(_ pan: PAN) -> Bool { KeyTable.covers(pan, low: low, high: high, digits: digits) }
+    }
+
+    /// Whether `pan`'s first `digits` digits lie in `low...high`.
+    static func covers(_ pan: PAN, low: UInt64, high: UInt64, digits: Int) -> Bool {
+        guard pan.length >= digits else { return false }
+        var prefix = pan.value
+        for _ in 0..<(pan.length - digits) { prefix /= 10 }
+        return low <= prefix && prefix <= high
     }
 
     /// Most specific first.
@@ -65,9 +68,7 @@ public struct KeyTable: Sendable, SecurityCodeIssuer {
         public var digits: Int
         public var keys: [AuthenticationKey]
 
-        func covers(_ pan: PAN) -> Bool {
-            Range(low: low, high: high, digits: digits, entries: []).covers(pan)
-        }
+        func covers(_ pan: PAN) -> Bool { KeyTable.covers(pan, low: low, high: high, digits: digits) }
     }
 
     /// CAVV and AAV keys by prefix range, most specific first.

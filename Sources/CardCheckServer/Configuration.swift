@@ -28,8 +28,9 @@ public struct Configuration: Sendable, Equatable {
     var cscGenerateGroups: [String] = []
     var avsStrict = false
     var avsInternational = false
-    var policy = DecisionPolicy.cardNetworkDefaults
-    var shiftedOverrides = PolicyOverrides()
+    /// The decision policy (`policy.REASON`) and what changes when liability shifted
+    /// (`policy.shifted.REASON`); merchants' profiles start from it.
+    var decisions = PolicyProfile()
     public internal(set) var logLevel = "info"
     /// The card verification key file; systemd's credential `cardcheck-keys` takes its place when given.
     var keyFile = ""
@@ -63,16 +64,10 @@ public struct Configuration: Sendable, Equatable {
     /// Sets one key from its text, by the key's entry in ``ConfigurationKey/all``.
     public mutating func set(_ name: String, to value: String) throws(ConfigurationError) {
         if name.hasPrefix(ConfigurationKey.policyPrefix) {
-            guard let action = Action(name: value) else {
+            do throws(PolicyError) {
+                try decisions.set(String(name.dropFirst(ConfigurationKey.policyPrefix.count)), to: value)
+            } catch .unknownAction {
                 throw ConfigurationError(message: "\(name) must be accept, review, retry or decline")
-            }
-            do {
-                if name.hasPrefix(ConfigurationKey.shiftedPolicyPrefix) {
-                    let reason = String(name.dropFirst(ConfigurationKey.shiftedPolicyPrefix.count))
-                    try shiftedOverrides.set(action, forReasonNamed: reason)
-                } else {
-                    try policy.set(action, forReasonNamed: String(name.dropFirst(ConfigurationKey.policyPrefix.count)))
-                }
             } catch {
                 throw ConfigurationError(message: "\(name): \(error)")
             }
@@ -94,12 +89,7 @@ public struct Configuration: Sendable, Equatable {
     }
 
     var policyLines: [String] {
-        Reason.allCases.filter { policy[$0] != DecisionPolicy.cardNetworkDefaults[$0] }.map {
-            "\(ConfigurationKey.policyPrefix)\($0.name) = \(policy[$0].name)"
-        }
-            + Reason.allCases.compactMap { reason in
-                shiftedOverrides[reason].map { "\(ConfigurationKey.shiftedPolicyPrefix)\(reason.name) = \($0.name)" }
-            }
+        decisions.lines(from: .cardNetworkDefaults).map { ConfigurationKey.policyPrefix + $0 }
     }
 
     /// The keys whose values differ from `other`'s and that take effect only on a restart.
@@ -124,8 +114,8 @@ public struct Configuration: Sendable, Equatable {
 
     var validator: Validator {
         Validator(
-            policy: policy,
-            shiftedOverrides: shiftedOverrides,
+            policy: decisions.policy,
+            shiftedOverrides: decisions.shifted,
             avsOptions: AVSOptions(strictStreet: avsStrict, international: avsInternational)
         )
     }

@@ -14,9 +14,8 @@ public struct ConfigurationKey: Sendable {
     let set: @Sendable (inout Configuration, String) throws(ConfigurationError) -> Void
     let get: @Sendable (Configuration) -> String
 
+    /// `policy.REASON = action` and `policy.shifted.REASON = action` (``PolicyProfile/set(_:to:)``).
     static let policyPrefix = "policy."
-    /// `policy.shifted.REASON = action`: the action when 3-D Secure shifted liability to the issuer.
-    static let shiftedPolicyPrefix = "policy.shifted."
 
     public static func named(_ name: String) -> ConfigurationKey? { all.first { $0.name == name } }
 

@@ -22,7 +22,7 @@ enum ProfileLoading {
         do throws(PolicyProfileError) {
             profiles = try PolicyProfiles.compile(
                 files: files,
-                base: PolicyProfile(policy: configuration.policy, shifted: configuration.shiftedOverrides)
+                base: configuration.decisions
             )
         } catch {
             throw ConfigurationError(
