@@ -98,6 +98,26 @@ public final class CardCheckClient: Sendable {
         return try decode { () throws(WireError) in try SecurityCodeCodec.verification(fields: frame.fields) }
     }
 
+    /// Makes a 3-D Secure authentication value (a Visa CAVV or a Mastercard SPA AAV) under the daemon's key
+    /// for the card's range (`CAVV_GENERATE`; only for peers the daemon lists in `cavv_generate_users` or
+    /// `cavv_generate_groups`). The request needs the PAN and the status (`Y` or `A`); the other fields
+    /// have defaults (PROTOCOL.md).
+    public func generateAuthenticationValue(
+        _ request: AuthenticationValueCodec.Request
+    ) async throws(CardCheckClientError) -> AuthenticationValueCodec.Generated {
+        let frame = try await call(.cavvGenerate) { request.write(to: &$0) }
+        return try decode { () throws(WireError) in try AuthenticationValueCodec.Generated(fields: frame.fields) }
+    }
+
+    /// Checks a 3-D Secure authentication value under the daemon's keys (`CAVV_VERIFY`): M with the key
+    /// that matched, N, or U when no key covers the card and value. The request needs the PAN and the value.
+    public func verifyAuthenticationValue(
+        _ request: AuthenticationValueCodec.Request
+    ) async throws(CardCheckClientError) -> SecurityCodeVerification {
+        let frame = try await call(.cavvVerify) { request.write(to: &$0) }
+        return try decode { () throws(WireError) in try SecurityCodeCodec.verification(fields: frame.fields) }
+    }
+
     /// Closes the connection; the next request opens a new one.
     public func close() async {
         let current = connection.withLockedValue { current in

@@ -51,6 +51,41 @@ public enum VisaCAVV {
         return (UInt16(code.digits.0) - zero) * 100 + (UInt16(code.digits.1) - zero) * 10 + UInt16(code.digits.2) - zero
     }
 
+    /// The CAVV an ACS makes: results code, second factor, key indicator, output, the unpredictable number
+    /// (the tracking number's last 4 digits), the tracking number, and version and action 0, in BCD.
+    public static func make(
+        key: CardVerificationKey,
+        pan: PAN,
+        resultsCode: UInt8,
+        secondFactor: UInt8,
+        keyIndicator: UInt8,
+        trackingNumber: UInt64
+    ) -> AuthenticationValue {
+        let unpredictableNumber = UInt16(trackingNumber % 10_000)
+        let output = output(
+            key: key,
+            pan: pan,
+            unpredictableNumber: unpredictableNumber,
+            resultsCode: resultsCode,
+            secondFactor: secondFactor
+        )
+        func bcd(_ value: some BinaryInteger) -> UInt8 { UInt8(value / 10 % 10) << 4 | UInt8(value % 10) }
+        var bytes = [UInt8](repeating: 0, count: 20)
+        bytes[0] = resultsCode
+        bytes[1] = bcd(secondFactor)
+        bytes[2] = bcd(keyIndicator)
+        bytes[3] = UInt8(output / 100)
+        bytes[4] = bcd(output % 100)
+        bytes[5] = bcd(unpredictableNumber / 100)
+        bytes[6] = bcd(unpredictableNumber % 100)
+        var digits = trackingNumber
+        for index in stride(from: 14, through: 7, by: -1) {
+            bytes[index] = bcd(digits % 100)
+            digits /= 100
+        }
+        return AuthenticationValue(bytes: bytes)!
+    }
+
     /// Whether the CAVV's output is the card's under `key`, compared without an early exit.
     public static func verify(_ fields: Fields, key: CardVerificationKey, pan: PAN) -> Bool {
         let expected = output(
@@ -173,6 +208,38 @@ public enum MastercardAAV {
             for index in 0..<15 { data[10 + index] = value[index] }
             return Key.mac(key.states, over: data.baseAddress!, count: 25)
         }
+    }
+
+    /// The first 8 bytes of SHA-1 over the merchant's name (UTF-8), as the AAV carries them.
+    public static func merchantNameHash(_ name: String) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 20)
+        var text = Array(name.utf8)
+        SHA1(&text, text.count, &digest)
+        return Array(digest[0..<8])
+    }
+
+    /// The HMAC AAV an ACS makes: control byte (0x8C authenticated, 0x86 attempted), the merchant name's
+    /// hash, ACS identifier, authentication method and BIN key identifier, the sequence number (big-endian),
+    /// then the MAC.
+    public static func make(
+        key: Key,
+        pan: PAN,
+        controlByte: UInt8,
+        merchantName: String,
+        acsIdentifier: UInt8,
+        authenticationMethod: UInt8,
+        keyID: UInt8,
+        sequenceNumber: UInt32
+    ) -> AuthenticationValue {
+        var bytes = [controlByte] + merchantNameHash(merchantName)
+        bytes.append(acsIdentifier)
+        bytes.append(authenticationMethod << 4 | keyID & 0x0F)
+        bytes += [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: sequenceNumber >> $0) }
+        bytes += [0, 0, 0, 0, 0]
+        let unsigned = AuthenticationValue(bytes: bytes)!
+        let mac = macBytes(key: key, pan: pan, value: unsigned)
+        bytes.replaceSubrange(15..<20, with: [mac.0, mac.1, mac.2, mac.3, mac.4])
+        return AuthenticationValue(bytes: bytes)!
     }
 
     /// Whether the AAV's MAC is the card's under `key`, compared without an early exit.

@@ -60,6 +60,9 @@ public struct KeyTable: Sendable, SecurityCodeIssuer {
             case .aav(let key, _): key.checkValue
             }
         }
+
+        /// Its name and check value: never the key.
+        public var identity: KeyIdentity { KeyIdentity(name: name, checkValue: checkValue) }
     }
 
     public struct AuthenticationRange: Sendable {
@@ -163,30 +166,87 @@ public struct KeyTable: Sendable, SecurityCodeIssuer {
     }
 }
 
-extension KeyTable: AuthenticationValueVerifier {
+extension KeyTable: AuthenticationValueIssuer {
     /// Verifies a Visa CAVV (the key whose indicator the CAVV names) or a Mastercard SPA AAV (the key of its
     /// BIN key identifier) under the most specific range covering the card; `nil` (U) when no such key,
     /// another brand, or a value of a kind not verified here.
     public func verifyAuthenticationValue(_ value: AuthenticationValue, pan: PAN, card: CardAttributes?) -> Bool? {
-        guard let card, let range = authenticationRanges.first(where: { $0.covers(pan) }) else { return nil }
+        switch authenticationValueVerification(value, pan: pan, card: card) {
+        case .match: true
+        case .noMatch: false
+        case .noKey: nil
+        }
+    }
+
+    public func authenticationValueVerification(
+        _ value: AuthenticationValue,
+        pan: PAN,
+        card: CardAttributes?
+    ) -> SecurityCodeVerification {
+        guard let card, let range = authenticationRanges.first(where: { $0.covers(pan) }) else { return .noKey }
         if card.isVisa {
-            guard let fields = VisaCAVV.Fields(value) else { return nil }
+            guard let fields = VisaCAVV.Fields(value) else { return .noKey }
             for key in range.keys {
                 if case .cavv(let cavvKey, let indicator) = key.kind, indicator == fields.keyIndicator {
-                    return VisaCAVV.verify(fields, key: cavvKey, pan: pan)
+                    return VisaCAVV.verify(fields, key: cavvKey, pan: pan) ? .match(key.identity) : .noMatch
                 }
             }
-            return nil
+            return .noKey
         }
         if card.isMastercardOrMaestro {
-            guard MastercardAAV.isHMACKind(value) else { return nil }
+            guard MastercardAAV.isHMACKind(value) else { return .noKey }
             let keyID = MastercardAAV.keyIdentifier(value)
             for key in range.keys {
                 if case .aav(let aavKey, let id) = key.kind, id == keyID {
-                    return MastercardAAV.verify(value, key: aavKey, pan: pan)
+                    return MastercardAAV.verify(value, key: aavKey, pan: pan) ? .match(key.identity) : .noMatch
                 }
             }
         }
-        return nil
+        return .noKey
+    }
+
+    public func issueAuthenticationValue(
+        _ order: AuthenticationValueOrder,
+        pan: PAN,
+        card: CardAttributes?
+    ) throws(AuthenticationValueIssueError) -> (value: AuthenticationValue, key: KeyIdentity) {
+        guard let card, card.isVisa || card.isMastercardOrMaestro else { throw .brandNotSupported }
+        if let problem = order.problem(visa: card.isVisa) { throw problem }
+        let keys = authenticationRanges.first(where: { $0.covers(pan) })?.keys ?? []
+        var random = SystemRandomNumberGenerator()
+        if card.isVisa {
+            for key in keys {
+                guard case .cavv(let cavvKey, let indicator) = key.kind,
+                    order.keyIndicator == nil || order.keyIndicator == indicator
+                else { continue }
+                let value = VisaCAVV.make(
+                    key: cavvKey,
+                    pan: pan,
+                    resultsCode: order.status == .Y ? 0 : 7,
+                    secondFactor: order.secondFactor,
+                    keyIndicator: indicator,
+                    trackingNumber: order.transactionNumber
+                        ?? UInt64.random(in: 0...AuthenticationValueOrder.maximumTrackingNumber, using: &random)
+                )
+                return (value, key.identity)
+            }
+        } else {
+            for key in keys {
+                guard case .aav(let aavKey, let keyID) = key.kind, order.keyIndicator == nil || order.keyIndicator == keyID
+                else { continue }
+                let value = MastercardAAV.make(
+                    key: aavKey,
+                    pan: pan,
+                    controlByte: order.status == .Y ? 0x8C : 0x86,
+                    merchantName: order.merchantName,
+                    acsIdentifier: order.acsIdentifier,
+                    authenticationMethod: order.authenticationMethod ?? (order.status == .Y ? 1 : 0),
+                    keyID: keyID,
+                    sequenceNumber: order.transactionNumber.map { UInt32($0) } ?? random.next()
+                )
+                return (value, key.identity)
+            }
+        }
+        throw .noKey
     }
 }

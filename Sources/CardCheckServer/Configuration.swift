@@ -26,6 +26,10 @@ public struct Configuration: Sendable, Equatable {
     /// empty (the default) means nobody: the operation is off.
     var cscGenerateUsers: [String] = []
     var cscGenerateGroups: [String] = []
+    /// Users and groups whose processes may generate 3-D Secure authentication values (`CAVV_GENERATE`);
+    /// both empty (the default) means nobody.
+    var cavvGenerateUsers: [String] = []
+    var cavvGenerateGroups: [String] = []
     var avsStrict = false
     var avsInternational = false
     /// The decision policy (`policy.REASON`) and what changes when liability shifted
@@ -109,6 +113,16 @@ public struct Configuration: Sendable, Equatable {
             groups: cscGenerateGroups,
             emptyMeansSelf: false,
             setting: ("csc_generate_users", "csc_generate_groups")
+        )
+    }
+
+    /// Who may generate authentication values: nobody unless listed.
+    func authenticationValueGenerateAccess() throws(ConfigurationError) -> AccessControl {
+        try AccessControl(
+            users: cavvGenerateUsers,
+            groups: cavvGenerateGroups,
+            emptyMeansSelf: false,
+            setting: ("cavv_generate_users", "cavv_generate_groups")
         )
     }
 

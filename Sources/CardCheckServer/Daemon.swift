@@ -36,6 +36,12 @@ public enum Daemon {
                 ? "# CSC_GENERATE: off (nobody listed)"
                 : "# CSC_GENERATE allowed to uids: \(ids(access.generate.uids)); gids: \(ids(access.generate.gids))"
         )
+        let cavv = access.generateAuthenticationValues
+        lines.append(
+            cavv.isEmpty
+                ? "# CAVV_GENERATE: off (nobody listed)"
+                : "# CAVV_GENERATE allowed to uids: \(ids(cavv.uids)); gids: \(ids(cavv.gids))"
+        )
         if let keys {
             lines.append(
                 "# card verification keys from \(keys.source): " + keys.table.keyDescriptions.joined(separator: ", ")

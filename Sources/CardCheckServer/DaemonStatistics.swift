@@ -111,7 +111,7 @@ final class DaemonStatistics: Sendable {
 /// What one batch of requests did, gathered in fixed storage (no allocation, no shared state) and
 /// handed to `DaemonStatistics.record` once per batch.
 struct BatchTally: ~Copyable {
-    static let operations: [Opcode] = [.hello, .ping, .validate, .interpret, .stats, .cscGenerate, .cscVerify]
+    static let operations = Opcode.allCases
     /// The index of JSON Lines validations (`op="validate_jsonl"`), after the binary operations.
     static let jsonLineIndex = operations.count
     /// The `op` label of each operation index; the last stands for an unknown operation.
@@ -120,8 +120,8 @@ struct BatchTally: ~Copyable {
     static let outcomes = 6
     static let ok = 0
     static let error = 1
-    /// (operations.count + 1 for JSON lines + 1 for unknown) * outcomes; at most 64 (`usedSlots`).
-    static let slots = 54
+    /// (operations.count + 1 for JSON lines + 1 for unknown) * outcomes; at most 128 (`usedSlots`).
+    static let slots = 66
     /// WireError.Kind raw values 1...9.
     static let errorSlots = 10
 
@@ -141,12 +141,12 @@ struct BatchTally: ~Copyable {
         return index
     }
 
-    var counts = InlineArray<54, Int>(repeating: 0)
+    var counts = InlineArray<66, Int>(repeating: 0)
     var errors = InlineArray<10, Int>(repeating: 0)
     var total = 0
     var errorResponses = 0
     /// Bit n set: `counts[n]` is above 0.
-    var usedSlots: UInt64 = 0
+    var usedSlots: UInt128 = 0
 
     mutating func add(_ outcome: Responder.Outcome) {
         total += 1
@@ -164,6 +164,6 @@ struct BatchTally: ~Copyable {
 
     private mutating func count(_ slot: Int) {
         counts[slot] += 1
-        usedSlots |= 1 << UInt64(slot)
+        usedSlots |= 1 << UInt128(slot)
     }
 }

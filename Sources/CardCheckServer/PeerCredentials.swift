@@ -72,15 +72,20 @@ struct AccessControl: Sendable, Equatable {
 struct PeerAccess: Sendable, Equatable {
     var connect: AccessControl
     var generate: AccessControl
+    var generateAuthenticationValues: AccessControl
 
     init(_ configuration: Configuration) throws(ConfigurationError) {
         connect = try configuration.connectionAccess()
         generate = try configuration.generateAccess()
+        generateAuthenticationValues = try configuration.authenticationValueGenerateAccess()
     }
 
     /// What `peer` may do beyond the common operations.
     func permissions(for peer: PeerCredentials) -> PeerPermissions {
-        generate.permits(peer) ? .generateSecurityCodes : []
+        var permissions: PeerPermissions = []
+        if generate.permits(peer) { permissions.insert(.generateSecurityCodes) }
+        if generateAuthenticationValues.permits(peer) { permissions.insert(.generateAuthenticationValues) }
+        return permissions
     }
 }
 
@@ -92,4 +97,6 @@ public struct PeerPermissions: OptionSet, Sendable, Hashable {
 
     /// `CSC_GENERATE`: make card verification values (test-card issuance, sandboxes).
     public static let generateSecurityCodes = PeerPermissions(rawValue: 1 << 0)
+    /// `CAVV_GENERATE`: make 3-D Secure authentication values (ACS test harnesses, sandboxes).
+    public static let generateAuthenticationValues = PeerPermissions(rawValue: 1 << 1)
 }

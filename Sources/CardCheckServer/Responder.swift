@@ -20,12 +20,15 @@ public struct Responder: Sendable {
     let exposition: @Sendable () -> String
     /// The issuers' keys for `CSC_GENERATE` and `CSC_VERIFY`; nil without keys.
     let securityCodes: (any SecurityCodeIssuer)?
+    /// The issuers' keys for `CAVV_GENERATE` and `CAVV_VERIFY`; nil without keys.
+    let authenticationValues: (any AuthenticationValueIssuer)?
 
     /// Without `statistics` and `exposition` (a load generator's or a fuzzer's responder), `STATS` answers
     /// zeros and an empty exposition.
     public init(
         validator: Validator,
         securityCodes: (any SecurityCodeIssuer)? = nil,
+        authenticationValues: (any AuthenticationValueIssuer)? = nil,
         hello: HelloResponse = HelloResponse(
             serverName: "",
             serverVersion: "",
@@ -40,6 +43,7 @@ public struct Responder: Sendable {
         self.statistics = statistics
         self.exposition = exposition
         self.securityCodes = securityCodes
+        self.authenticationValues = authenticationValues
     }
 
     public var policy: DecisionPolicy { validators.configured.policy }
@@ -255,6 +259,43 @@ public struct Responder: Sendable {
                     serviceCode: request.serviceCode
                 ) ?? .noKey
             }
+            output.writeFrame(opcode: opcode.responseOpcode, requestID: id) {
+                SecurityCodeCodec.write(verification, to: &$0)
+            }
+        case .cavvGenerate:
+            guard permissions.contains(.generateAuthenticationValues) else {
+                throw WireError(
+                    kind: .notPermitted,
+                    code: "generate_not_permitted",
+                    message:
+                        "this peer may not generate authentication values (cavv_generate_users, cavv_generate_groups)"
+                )
+            }
+            let request = try AuthenticationValueCodec.Request(fields: frame.fields)
+            let pan = try request.card()
+            try checkLuhn(pan)
+            let card = validators.configured.cards.attributes(of: pan)
+            let order = try request.order(visa: card?.isVisa ?? false)
+            let generated: AuthenticationValueCodec.Generated
+            do throws(AuthenticationValueIssueError) {
+                guard let authenticationValues else { throw .noKey }
+                let issued = try authenticationValues.issueAuthenticationValue(order, pan: pan, card: card)
+                generated = AuthenticationValueCodec.Generated(value: issued.value, key: issued.key)
+            } catch {
+                throw WireError(kind: .invalidField, code: error.code, field: error.field, message: error.description)
+            }
+            output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { generated.write(to: &$0) }
+        case .cavvVerify:
+            let request = try AuthenticationValueCodec.Request(fields: frame.fields)
+            let pan = try request.card()
+            let value = try request.value()
+            try checkLuhn(pan)
+            let verification =
+                authenticationValues?.authenticationValueVerification(
+                    value,
+                    pan: pan,
+                    card: validators.configured.cards.attributes(of: pan)
+                ) ?? .noKey
             output.writeFrame(opcode: opcode.responseOpcode, requestID: id) {
                 SecurityCodeCodec.write(verification, to: &$0)
             }

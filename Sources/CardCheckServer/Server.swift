@@ -83,14 +83,18 @@ final class Server: Sendable {
 
     /// Says who may generate codes when anyone may: a security reviewer looks for exactly this line.
     static func logGenerateAccess(_ access: PeerAccess, logger: Logger) {
-        guard !access.generate.isEmpty else { return }
-        logger.notice(
-            "CSC_GENERATE is on for these peers",
-            metadata: [
-                "uids": "\(access.generate.uids.sorted().map(String.init).joined(separator: ","))",
-                "gids": "\(access.generate.gids.sorted().map(String.init).joined(separator: ","))",
-            ]
-        )
+        for (message, control): (Logger.Message, AccessControl) in [
+            ("CSC_GENERATE is on for these peers", access.generate),
+            ("CAVV_GENERATE is on for these peers", access.generateAuthenticationValues),
+        ] where !control.isEmpty {
+            logger.notice(
+                message,
+                metadata: [
+                    "uids": "\(control.uids.sorted().map(String.init).joined(separator: ","))",
+                    "gids": "\(control.gids.sorted().map(String.init).joined(separator: ","))",
+                ]
+            )
+        }
     }
 
     /// Names the keys by range and KCV; never the keys themselves.
@@ -135,6 +139,7 @@ final class Server: Sendable {
         return Responder(
             validator: validator,
             securityCodes: keys?.table,
+            authenticationValues: keys?.table,
             hello: HelloResponse(
                 serverName: name,
                 serverVersion: version,

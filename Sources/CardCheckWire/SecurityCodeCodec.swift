@@ -200,12 +200,12 @@ public enum SecurityCodeCodec {
         switch result {
         case .M?:
             guard let name, let kcv else {
-                throw WireError(kind: .missingField, message: "CSC_VERIFY match without its key")
+                throw WireError(kind: .missingField, message: "a match (CSC_VERIFY, CAVV_VERIFY) without its key")
             }
             return .match(KeyIdentity(name: name, checkValue: kcv))
         case .N?: return .noMatch
         case .U?: return .noKey
-        default: throw WireError(kind: .malformed, message: "CSC_VERIFY response without a result M, N or U")
+        default: throw WireError(kind: .malformed, message: "a CSC_VERIFY or CAVV_VERIFY response without a result M, N or U")
         }
     }
 }

@@ -24,6 +24,8 @@ public enum Opcode: UInt8, Sendable, Hashable, CaseIterable {
     case stats = 0x05
     case cscGenerate = 0x06
     case cscVerify = 0x07
+    case cavvGenerate = 0x08
+    case cavvVerify = 0x09
 
     public var name: String {
         switch self {
@@ -34,6 +36,8 @@ public enum Opcode: UInt8, Sendable, Hashable, CaseIterable {
         case .stats: "STATS"
         case .cscGenerate: "CSC_GENERATE"
         case .cscVerify: "CSC_VERIFY"
+        case .cavvGenerate: "CAVV_GENERATE"
+        case .cavvVerify: "CAVV_VERIFY"
         }
     }
 

@@ -1,5 +1,6 @@
 import CardCheck
 import CardCheckCrypto
+import CardCheckTestSupport
 import Testing
 
 /// Visa CAVV and Mastercard SPA AAV against the published vectors (go-cavv, shared/reference/three-d-secure.md),
@@ -80,6 +81,120 @@ struct AuthenticationValueTests {
         #expect(throws: MastercardAAV.Key.Problem.notHex) {
             try MastercardAAV.Key(hex: String(repeating: "G", count: 40))
         }
+    }
+}
+
+@Suite("CAVV and AAV generation")
+struct AuthenticationValueGenerationTests {
+    static let table = try! KeyFile.parse(
+        """
+        412345 0123456789ABCDEFFEDCBA9876543210 purpose=cavv indicator=01 name=cavv-1
+        412345 FEDCBA98765432100123456789ABCDEF purpose=cavv indicator=02 name=cavv-2
+        543210 0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B purpose=aav key_id=1 name=aav-1
+        """
+    )
+    static let visa = CardAttributes(brand: .visa)
+    static let mastercard = CardAttributes(brand: .mastercard)
+
+    @Test("making go-cavv's Visa vector's inputs gives its CAVV byte for byte")
+    func visaVector() throws {
+        let order = AuthenticationValueOrder(status: .A, keyIndicator: 1, transactionNumber: 9_602_231_034_727_993)
+        let issued = try Self.table.issueAuthenticationValue(order, pan: AuthenticationValueTests.visaPAN, card: Self.visa)
+        #expect(issued.value == AuthenticationValueTests.cavv)
+        #expect(issued.value.hex == "0700010972799396022310347279930000000000")
+        #expect(issued.key.name == "cavv-1")
+    }
+
+    @Test("making go-cavv's Mastercard vector's inputs gives its AAV byte for byte")
+    func mastercardVector() throws {
+        #expect(MastercardAAV.merchantNameHash("SPA Merchant, Inc.") == [0x7C, 0xA7, 0xFB, 0xB6, 0x05, 0x8B, 0x51, 0x14])
+        let order = AuthenticationValueOrder(
+            status: .Y,
+            transactionNumber: 0x2F,
+            merchantName: "SPA Merchant, Inc.",
+            acsIdentifier: 1
+        )
+        let issued = try Self.table.issueAuthenticationValue(
+            order,
+            pan: AuthenticationValueTests.mastercardPAN,
+            card: Self.mastercard
+        )
+        #expect(issued.value == AuthenticationValueTests.aav)
+        #expect(issued.value.base64 == "jHyn+7YFi1EUAREAAAAvNUe6Hv8=")
+    }
+
+    @Test("a made value verifies under its key and no other; one changed bit of any byte fails or is U")
+    func roundTrip() throws {
+        var generator = SeededGenerator(seed: 16)
+        let cards: [(PAN, CardAttributes)] = [
+            (try PAN("4123456789012349"), Self.visa), (try PAN("5432109876543212"), Self.mastercard),
+            (try PAN("4123450000000019"), Self.visa),
+        ]
+        for (pan, card) in cards {
+            for status in [ThreeDSStatus.Y, .A] {
+                for indicator: UInt8? in card.isVisa ? [nil, 1, 2] : [nil, 1] {
+                    let order = AuthenticationValueOrder(
+                        status: status,
+                        keyIndicator: indicator,
+                        transactionNumber: card.isVisa
+                            ? UInt64.random(in: 0...9_999_999_999_999_999, using: &generator)
+                            : UInt64(UInt32.random(in: 0...UInt32.max, using: &generator)),
+                        secondFactor: card.isVisa ? 2 : 0,
+                        merchantName: "Shop \(indicator ?? 0)"
+                    )
+                    let issued = try Self.table.issueAuthenticationValue(order, pan: pan, card: card)
+                    #expect(
+                        Self.table.authenticationValueVerification(issued.value, pan: pan, card: card)
+                            == .match(issued.key)
+                    )
+                    // Every single-bit change is noticed: N, or U where the change breaks the layout or the
+                    // key it names.
+                    var bytes = issued.value.byteArray
+                    for index in 0..<20 {
+                        for bit in 0..<8 {
+                            bytes[index] ^= 1 << bit
+                            let changed = AuthenticationValue(bytes: bytes)!
+                            let verification = Self.table.authenticationValueVerification(changed, pan: pan, card: card)
+                            // Visa bytes 8 to 20 (the tracking number but its last 4 digits, version, IP address)
+                            // are not in the CVV computation: the ATN's check is the issuer's duplicate detection.
+                            let covered = !card.isVisa || index < 7
+                            if covered {
+                                #expect(verification != .match(issued.key), "byte \(index) bit \(bit)")
+                            }
+                            bytes[index] ^= 1 << bit
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("orders that cannot be made are refused with their field")
+    func refusals() throws {
+        let visaPAN = try PAN("4123456789012349")
+        func problem(_ order: AuthenticationValueOrder, _ pan: PAN, _ card: CardAttributes?) -> AuthenticationValueIssueError? {
+            do {
+                _ = try Self.table.issueAuthenticationValue(order, pan: pan, card: card)
+                return nil
+            } catch { return error }
+        }
+        #expect(problem(.init(status: .N), visaPAN, Self.visa) == .statusNotAuthenticated)
+        #expect(problem(.init(status: .Y, keyIndicator: 3), visaPAN, Self.visa) == .noKey)
+        #expect(problem(.init(status: .Y, keyIndicator: 100), visaPAN, Self.visa) == .keyIndicatorOutOfRange)
+        #expect(problem(.init(status: .Y, secondFactor: 100), visaPAN, Self.visa) == .secondFactorOutOfRange)
+        #expect(
+            problem(.init(status: .Y, transactionNumber: 10_000_000_000_000_000), visaPAN, Self.visa)
+                == .transactionNumberOutOfRange
+        )
+        #expect(problem(.init(status: .Y), try PAN("4111111111111111"), Self.visa) == .noKey)
+        #expect(problem(.init(status: .Y), try PAN("378282246310005"), CardAttributes(brand: .americanExpress)) == .brandNotSupported)
+        let mastercardPAN = try PAN("5432109876543212")
+        #expect(problem(.init(status: .Y, acsIdentifier: 8), mastercardPAN, Self.mastercard) == .acsIdentifierOutOfRange)
+        #expect(
+            problem(.init(status: .Y, authenticationMethod: 4), mastercardPAN, Self.mastercard)
+                == .authenticationMethodOutOfRange
+        )
+        #expect(problem(.init(status: .Y, keyIndicator: 2), mastercardPAN, Self.mastercard) == .noKey)
     }
 }
 
