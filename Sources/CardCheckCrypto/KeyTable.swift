@@ -232,7 +232,8 @@ extension KeyTable: AuthenticationValueIssuer {
             }
         } else {
             for key in keys {
-                guard case .aav(let aavKey, let keyID) = key.kind, order.keyIndicator == nil || order.keyIndicator == keyID
+                guard case .aav(let aavKey, let keyID) = key.kind,
+                    order.keyIndicator == nil || order.keyIndicator == keyID
                 else { continue }
                 let value = MastercardAAV.make(
                     key: aavKey,

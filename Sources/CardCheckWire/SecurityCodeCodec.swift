@@ -205,7 +205,11 @@ public enum SecurityCodeCodec {
             return .match(KeyIdentity(name: name, checkValue: kcv))
         case .N?: return .noMatch
         case .U?: return .noKey
-        default: throw WireError(kind: .malformed, message: "a CSC_VERIFY or CAVV_VERIFY response without a result M, N or U")
+        default:
+            throw WireError(
+                kind: .malformed,
+                message: "a CSC_VERIFY or CAVV_VERIFY response without a result M, N or U"
+            )
         }
     }
 }

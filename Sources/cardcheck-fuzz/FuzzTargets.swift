@@ -22,7 +22,7 @@ enum FuzzTarget: String, CaseIterable {
                 _ = FuzzTarget.responder.respond(
                     to: frame,
                     today: FuzzTarget.today,
-                    permissions: .generateSecurityCodes,
+                    permissions: [.generateSecurityCodes, .generateAuthenticationValues],
                     into: &output
                 )
             }
@@ -41,7 +41,7 @@ enum FuzzTarget: String, CaseIterable {
             _ = FuzzTarget.responder.respond(
                 to: frame,
                 today: FuzzTarget.today,
-                permissions: .generateSecurityCodes,
+                permissions: [.generateSecurityCodes, .generateAuthenticationValues],
                 into: &output
             )
         }
@@ -49,16 +49,23 @@ enum FuzzTarget: String, CaseIterable {
 
     static let today = YearMonth(year: 2026, month: 11)!
 
-    /// The daemon's responder with a key table, so that CSC paths run too.
+    /// The daemon's responder with a key table, so that CSC, CAVV and AAV paths run too.
     static let responder: Responder = {
         let keys = try? KeyFile.parse(
-            "4 0123456789ABCDEFFEDCBA9876543210 name=fuzz\n5412 4C37C8319D76ADAB58D9431543C2165B parity=any expiry=MMYY"
+            """
+            4 0123456789ABCDEFFEDCBA9876543210 name=fuzz
+            5412 4C37C8319D76ADAB58D9431543C2165B parity=any expiry=MMYY
+            4 0123456789ABCDEFFEDCBA9876543210 purpose=cavv indicator=01
+            5 0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B purpose=aav key_id=1
+            """
         )
         var validator = Validator()
         validator.securityCodes = keys
+        validator.authenticationValues = keys
         return Responder(
             validator: validator,
             securityCodes: keys,
+            authenticationValues: keys,
             hello: HelloResponse(serverName: "fuzz", serverVersion: "0", maximumFrameSize: 16_384, maximumInFlight: 256)
         )
     }()

@@ -8,7 +8,8 @@ import CardCheckWire
 struct CAVVCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cavv",
-        abstract: "Generate or verify 3-D Secure authentication values (Visa CAVV, Mastercard SPA AAV) with an issuer key.",
+        abstract:
+            "Generate or verify 3-D Secure authentication values (Visa CAVV, Mastercard SPA AAV) with an issuer key.",
         discussion: """
             By default cardcheckd does it with its own keys (CAVV_GENERATE, CAVV_VERIFY); generating needs \
             this user or group in the daemon's cavv_generate_users or cavv_generate_groups. With --local it \
@@ -86,10 +87,13 @@ struct GenerateCAVVCommand: AsyncParsableCommand {
 
     @OptionGroup var options: CAVVOptions
     @Option(help: "The 3-D Secure status: Y (authenticated) or A (attempted).") var status: String
-    @Option(help: "Visa: the CAVV key indicator (01-99); Mastercard: the BIN key id (0-15). Default: the range's first key.")
+    @Option(
+        help: "Visa: the CAVV key indicator (01-99); Mastercard: the BIN key id (0-15). Default: the range's first key."
+    )
     var keyIndicator: String?
     @Option(
-        help: "Visa: the authentication tracking number (16 digits); Mastercard: the sequence number (8 hex digits). Default: random."
+        help:
+            "Visa: the authentication tracking number (16 digits); Mastercard: the sequence number (8 hex digits). Default: random."
     )
     var transactionNumber: String?
     @Option(help: "Visa: the second factor authentication code, 2 digits (default 00).") var secondFactor: String?
@@ -119,7 +123,9 @@ struct GenerateCAVVCommand: AsyncParsableCommand {
                 let issued = try table.issueAuthenticationValue(order, pan: pan, card: card)
                 options.print(value: issued.value, result: nil, key: issued.key)
             } catch let error as WireError {
-                throw ValidationError("--\(error.field.map { $0.replacingOccurrences(of: "_", with: "-") } ?? "pan"): \(error.message)")
+                throw ValidationError(
+                    "--\(error.field.map { $0.replacingOccurrences(of: "_", with: "-") } ?? "pan"): \(error.message)"
+                )
             } catch let error as AuthenticationValueIssueError {
                 throw ValidationError("\(error)")
             }

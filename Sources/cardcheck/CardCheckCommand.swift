@@ -11,7 +11,8 @@ struct CardCheckCommand: AsyncParsableCommand {
             pipe JSON Lines on standard input for real codes.
             """,
         subcommands: [
-            ValidateCommand.self, InterpretCommand.self, CSCCommand.self, CAVVCommand.self, PingCommand.self, StatsCommand.self,
+            ValidateCommand.self, InterpretCommand.self, CSCCommand.self, CAVVCommand.self, PingCommand.self,
+            StatsCommand.self,
             BenchCommand.self,
         ]
     )

@@ -99,7 +99,11 @@ struct AuthenticationValueGenerationTests {
     @Test("making go-cavv's Visa vector's inputs gives its CAVV byte for byte")
     func visaVector() throws {
         let order = AuthenticationValueOrder(status: .A, keyIndicator: 1, transactionNumber: 9_602_231_034_727_993)
-        let issued = try Self.table.issueAuthenticationValue(order, pan: AuthenticationValueTests.visaPAN, card: Self.visa)
+        let issued = try Self.table.issueAuthenticationValue(
+            order,
+            pan: AuthenticationValueTests.visaPAN,
+            card: Self.visa
+        )
         #expect(issued.value == AuthenticationValueTests.cavv)
         #expect(issued.value.hex == "0700010972799396022310347279930000000000")
         #expect(issued.key.name == "cavv-1")
@@ -107,7 +111,9 @@ struct AuthenticationValueGenerationTests {
 
     @Test("making go-cavv's Mastercard vector's inputs gives its AAV byte for byte")
     func mastercardVector() throws {
-        #expect(MastercardAAV.merchantNameHash("SPA Merchant, Inc.") == [0x7C, 0xA7, 0xFB, 0xB6, 0x05, 0x8B, 0x51, 0x14])
+        #expect(
+            MastercardAAV.merchantNameHash("SPA Merchant, Inc.") == [0x7C, 0xA7, 0xFB, 0xB6, 0x05, 0x8B, 0x51, 0x14]
+        )
         let order = AuthenticationValueOrder(
             status: .Y,
             transactionNumber: 0x2F,
@@ -172,7 +178,11 @@ struct AuthenticationValueGenerationTests {
     @Test("orders that cannot be made are refused with their field")
     func refusals() throws {
         let visaPAN = try PAN("4123456789012349")
-        func problem(_ order: AuthenticationValueOrder, _ pan: PAN, _ card: CardAttributes?) -> AuthenticationValueIssueError? {
+        func problem(
+            _ order: AuthenticationValueOrder,
+            _ pan: PAN,
+            _ card: CardAttributes?
+        ) -> AuthenticationValueIssueError? {
             do {
                 _ = try Self.table.issueAuthenticationValue(order, pan: pan, card: card)
                 return nil
@@ -187,9 +197,14 @@ struct AuthenticationValueGenerationTests {
                 == .transactionNumberOutOfRange
         )
         #expect(problem(.init(status: .Y), try PAN("4111111111111111"), Self.visa) == .noKey)
-        #expect(problem(.init(status: .Y), try PAN("378282246310005"), CardAttributes(brand: .americanExpress)) == .brandNotSupported)
+        #expect(
+            problem(.init(status: .Y), try PAN("378282246310005"), CardAttributes(brand: .americanExpress))
+                == .brandNotSupported
+        )
         let mastercardPAN = try PAN("5432109876543212")
-        #expect(problem(.init(status: .Y, acsIdentifier: 8), mastercardPAN, Self.mastercard) == .acsIdentifierOutOfRange)
+        #expect(
+            problem(.init(status: .Y, acsIdentifier: 8), mastercardPAN, Self.mastercard) == .acsIdentifierOutOfRange
+        )
         #expect(
             problem(.init(status: .Y, authenticationMethod: 4), mastercardPAN, Self.mastercard)
                 == .authenticationMethodOutOfRange

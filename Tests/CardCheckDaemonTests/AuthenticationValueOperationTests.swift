@@ -57,7 +57,12 @@ struct AuthenticationValueOperationTests {
         let visaValue = try await client.generateAuthenticationValue(visaOrder)
         let local = try KeyFile.parse("412345 \(Self.cavvKey) purpose=cavv indicator=01 name=cavv-1")
         let expected = try local.issueAuthenticationValue(
-            AuthenticationValueOrder(status: .Y, keyIndicator: 1, transactionNumber: 9_602_231_034_727_993, secondFactor: 2),
+            AuthenticationValueOrder(
+                status: .Y,
+                keyIndicator: 1,
+                transactionNumber: 9_602_231_034_727_993,
+                secondFactor: 2
+            ),
             pan: try PAN(Self.visa),
             card: CardAttributes(brand: .visa)
         )
@@ -85,11 +90,15 @@ struct AuthenticationValueOperationTests {
         }
         // No key covers the card; Amex has no public method.
         #expect(
-            try await client.verifyAuthenticationValue(.init(pan: "4111111111111111", authenticationValue: visaValue.value.hex))
+            try await client.verifyAuthenticationValue(
+                .init(pan: "4111111111111111", authenticationValue: visaValue.value.hex)
+            )
                 == .noKey
         )
         #expect(
-            try await client.verifyAuthenticationValue(.init(pan: "378282246310005", authenticationValue: visaValue.value.hex))
+            try await client.verifyAuthenticationValue(
+                .init(pan: "378282246310005", authenticationValue: visaValue.value.hex)
+            )
                 == .noKey
         )
         // VALIDATE agrees: M, liability shift.
@@ -108,8 +117,14 @@ struct AuthenticationValueOperationTests {
             (.init(pan: Self.visa, threeDSStatus: "Q"), "three_ds_status_invalid", "three_ds_status"),
             (.init(pan: Self.visa), "missing_field", "three_ds_status"),
             (.init(pan: Self.visa, threeDSStatus: "Y", keyIndicator: "02"), "no_key", "pan"),
-            (.init(pan: Self.visa, threeDSStatus: "Y", transactionNumber: "12"), "transaction_number_invalid", "transaction_number"),
-            (.init(pan: Self.mastercard, threeDSStatus: "Y", transactionNumber: "0000002G"), "transaction_number_invalid", "transaction_number"),
+            (
+                .init(pan: Self.visa, threeDSStatus: "Y", transactionNumber: "12"), "transaction_number_invalid",
+                "transaction_number"
+            ),
+            (
+                .init(pan: Self.mastercard, threeDSStatus: "Y", transactionNumber: "0000002G"),
+                "transaction_number_invalid", "transaction_number"
+            ),
             (.init(pan: Self.mastercard, threeDSStatus: "Y", acsIdentifier: "9"), "acs_id_invalid", "acs_id"),
             (.init(pan: "378282246310005", threeDSStatus: "Y"), "brand_not_supported", "pan"),
             (.init(pan: "4111111111111111", threeDSStatus: "Y"), "no_key", "pan"),
@@ -124,14 +139,19 @@ struct AuthenticationValueOperationTests {
         #expect(badValue?.code == "authentication_value_invalid")
         let noValue = await serverError { _ = try await client.verifyAuthenticationValue(.init(pan: Self.visa)) }
         #expect(noValue?.kind == .missingField && noValue?.field == "authentication_value")
-        #expect(try await client.verifyAuthenticationValue(.init(pan: Self.visa, authenticationValue: first.value.hex)).result == .M)
+        #expect(
+            try await client.verifyAuthenticationValue(.init(pan: Self.visa, authenticationValue: first.value.hex))
+                .result == .M
+        )
 
         let metrics = try await client.metrics()
         #expect(metrics.contains(#"cardcheck_requests_total{op="cavv_generate",outcome="ok"} 4"#), "\(metrics)")
         await client.close()
         #expect(daemon.stop() == 0)
         #expect(daemon.log.contains("CAVV_GENERATE is on"))
-        for secret in [Self.cavvKey, Self.aavKey, Self.visa, Self.mastercard, visaValue.value.base64, visaValue.value.hex] {
+        for secret in [
+            Self.cavvKey, Self.aavKey, Self.visa, Self.mastercard, visaValue.value.base64, visaValue.value.hex,
+        ] {
             #expect(!daemon.logShows(secret), "the log shows \(secret)")
         }
     }
@@ -147,7 +167,10 @@ struct AuthenticationValueOperationTests {
         #expect(refused?.kind == .notPermitted && refused?.code == "generate_not_permitted")
         // The operation was refused, not the connection.
         let published = "0700010972799396022310347279930000000000"  // for 4123456789012345, not this PAN
-        #expect(try await client.verifyAuthenticationValue(.init(pan: Self.visa, authenticationValue: published)) == .noMatch)
+        #expect(
+            try await client.verifyAuthenticationValue(.init(pan: Self.visa, authenticationValue: published))
+                == .noMatch
+        )
         #expect(try await client.generateSecurityCode(pan: "4114585553881637", expiry: "12/28").code == "213")
 
         let original = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
@@ -174,18 +197,29 @@ struct AuthenticationValueOperationTests {
         let keys = temporary.url.appendingPathComponent("keys").path
         let orders = [
             ["--pan", Self.visa, "--status", "A", "--transaction-number", "9602231034727993"],
-            ["--pan", Self.mastercard, "--status", "Y", "--transaction-number", "0000002F", "--merchant-name", "Shop", "--acs-id", "1"],
+            [
+                "--pan", Self.mastercard, "--status", "Y", "--transaction-number", "0000002F", "--merchant-name",
+                "Shop", "--acs-id", "1",
+            ],
         ]
         for order in orders {
             let remote = try BuiltBinary.run("cardcheck", ["cavv", "generate", "--socket", daemon.socketPath] + order)
             let local = try BuiltBinary.run("cardcheck", ["cavv", "generate", "--local", "--keys", keys] + order)
-            #expect(remote.status == 0 && remote.stdout == local.stdout, "\(remote.stdout) \(remote.stderr) vs \(local.stdout)")
+            #expect(
+                remote.status == 0 && remote.stdout == local.stdout,
+                "\(remote.stdout) \(remote.stderr) vs \(local.stdout)"
+            )
             let value = try #require(
-                (try JSONSerialization.jsonObject(with: Data(remote.stdout.utf8)) as? [String: Any])?["authentication_value"]
+                (try JSONSerialization.jsonObject(with: Data(remote.stdout.utf8)) as? [String: Any])?[
+                    "authentication_value"
+                ]
                     as? String
             )
             for mode in [["--socket", daemon.socketPath], ["--local", "--keys", keys]] {
-                let verified = try BuiltBinary.run("cardcheck", ["cavv", "verify", "--pan", order[1], "--value", value] + mode)
+                let verified = try BuiltBinary.run(
+                    "cardcheck",
+                    ["cavv", "verify", "--pan", order[1], "--value", value] + mode
+                )
                 #expect(verified.status == 0 && verified.stdout.contains(#""result":"M""#), "\(verified.stdout)")
             }
         }
@@ -200,7 +234,10 @@ struct AuthenticationValueOperationTests {
         #expect(published.stdout.contains(#""hex":"0700010972799396022310347279930000000000""#), "\(published.stdout)")
         let wrong = try BuiltBinary.run(
             "cardcheck",
-            ["cavv", "verify", "--socket", daemon.socketPath, "--pan", Self.visa, "--value", String(repeating: "0", count: 40)]
+            [
+                "cavv", "verify", "--socket", daemon.socketPath, "--pan", Self.visa, "--value",
+                String(repeating: "0", count: 40),
+            ]
         )
         #expect(wrong.status == 1)
         #expect(daemon.stop() == 0)

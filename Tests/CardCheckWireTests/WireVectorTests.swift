@@ -82,6 +82,7 @@ let vectorValidator: Validator = {
 let vectorResponder = Responder(
     validator: vectorValidator,
     securityCodes: WireVectors.keys,
+    authenticationValues: WireVectors.keys,
     hello: HelloResponse(
         serverName: "cardcheckd",
         serverVersion: "0.1.0",
@@ -115,7 +116,7 @@ struct WireVectorTests {
             _ = vectorResponder.respond(
                 to: try #require(frames.first),
                 today: today,
-                permissions: .generateSecurityCodes,
+                permissions: [.generateSecurityCodes, .generateAuthenticationValues],
                 into: &output
             )
         } catch let error as FramingError {
@@ -208,7 +209,7 @@ struct WireVectorTests {
             _ = vectorResponder.respond(
                 to: frame,
                 today: vectorMonth,
-                permissions: .generateSecurityCodes,
+                permissions: [.generateSecurityCodes, .generateAuthenticationValues],
                 into: &output
             )
         }

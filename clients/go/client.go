@@ -132,6 +132,26 @@ func (c *Client) VerifyCSC(ctx context.Context, card SecurityCodeRequest, csc st
 	return verification, err
 }
 
+// GenerateCAVV makes a 3-D Secure authentication value (Visa CAVV, Mastercard SPA AAV) with the issuer's key
+// (the peer must be listed in the daemon's cavv_generate_users or cavv_generate_groups).
+func (c *Client) GenerateCAVV(ctx context.Context, r AuthenticationValueRequest) (*GeneratedAuthenticationValue, error) {
+	var generated *GeneratedAuthenticationValue
+	err := c.call(ctx, opCAVVGenerate,
+		func(id uint32) ([]byte, error) { return encodeAuthenticationValue(opCAVVGenerate, id, r), nil },
+		func(f frame) (err error) { generated, err = decodeGeneratedValue(f); return })
+	return generated, err
+}
+
+// VerifyCAVV checks a 3-D Secure authentication value with the issuer's keys: M, N or U.
+func (c *Client) VerifyCAVV(ctx context.Context, pan, authenticationValue string) (*Verification, error) {
+	var verification *Verification
+	r := AuthenticationValueRequest{PAN: pan, AuthenticationValue: authenticationValue}
+	err := c.call(ctx, opCAVVVerify,
+		func(id uint32) ([]byte, error) { return encodeAuthenticationValue(opCAVVVerify, id, r), nil },
+		func(f frame) (err error) { verification, err = decodeVerification(f); return })
+	return verification, err
+}
+
 var errConnectionLost = errors.New("cardcheck: the connection closed before the answer")
 
 type answer struct {

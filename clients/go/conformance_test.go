@@ -151,6 +151,24 @@ func typedCall(m wireMeaning) (func(uint32) []byte, func(*Client) (interface{}, 
 		return func(id uint32) []byte { return encodeStats(id, false) },
 			func(c *Client) (interface{}, error) { return c.Stats(ctx) }
 	}
+	if m.Opcode == opCAVVGenerate || m.Opcode == opCAVVVerify {
+		r := AuthenticationValueRequest{PAN: get("pan"), AuthenticationValue: get("authentication_value"),
+			ThreeDSStatus: get("three_ds_status"), KeyIndicator: get("key_indicator"),
+			TransactionNumber: get("transaction_number"), SecondFactor: get("second_factor"),
+			MerchantName: get("merchant_name"), ACSID: get("acs_id"), AuthenticationMethod: get("authentication_method")}
+		if m.Opcode == opCAVVVerify {
+			if text["pan"] == nil || text["authentication_value"] == nil {
+				return nil, nil
+			}
+			return func(id uint32) []byte { return encodeAuthenticationValue(opCAVVVerify, id, r) },
+				func(c *Client) (interface{}, error) { return c.VerifyCAVV(ctx, r.PAN, r.AuthenticationValue) }
+		}
+		if text["pan"] == nil || text["three_ds_status"] == nil {
+			return nil, nil
+		}
+		return func(id uint32) []byte { return encodeAuthenticationValue(opCAVVGenerate, id, r) },
+			func(c *Client) (interface{}, error) { return c.GenerateCAVV(ctx, r) }
+	}
 	if text["pan"] == nil || text["expiry"] == nil || (m.Opcode == opCSCVerify && text["csc"] == nil) {
 		return nil, nil
 	}
@@ -196,8 +214,10 @@ func expected(m wireMeaning) interface{} {
 		return nil
 	case opCSCGenerate:
 		return fmt.Sprintf("%v %v %v", v["code"], v["key"], v["kcv"])
-	case opCSCVerify:
+	case opCSCVerify, opCAVVVerify:
 		return fmt.Sprintf("%v %v %v", v["result"], orEmpty(v["key"]), orEmpty(v["kcv"]))
+	case opCAVVGenerate:
+		return fmt.Sprintf("%v %v %v", v["authentication_value"], v["key"], v["kcv"])
 	case opHello:
 		return fmt.Sprintf("%v %v", v["server_name"], v["max_frame"])
 	case opInterpret:
@@ -238,6 +258,8 @@ func actual(answer interface{}, err error) interface{} {
 		return fmt.Sprintf("%v %v %v", a.Code, a.Key, a.KCV)
 	case *Verification:
 		return fmt.Sprintf("%v %v %v", a.Result, a.Key, a.KCV)
+	case *GeneratedAuthenticationValue:
+		return fmt.Sprintf("%v %v %v", a.AuthenticationValue, a.Key, a.KCV)
 	case *Hello:
 		return fmt.Sprintf("%v %v", a.ServerName, a.MaxFrame)
 	case *Interpretation:
@@ -277,8 +299,10 @@ func decodeFor(requestOpcode uint8, data []byte) (interface{}, error) {
 		return decodeInterpret(f)
 	case opCSCGenerate:
 		return decodeGenerated(f)
-	case opCSCVerify:
+	case opCSCVerify, opCAVVVerify:
 		return decodeVerification(f)
+	case opCAVVGenerate:
+		return decodeGeneratedValue(f)
 	case opStats:
 		if len(f.fields) > 0 && f.fields[0].tag == 0x20 {
 			return decodeExposition(f)
@@ -608,6 +632,14 @@ func errorKinds(c *conformance, socket string) {
 	}
 	generated, err := client.GenerateCSC(ctx, SecurityCodeRequest{PAN: "4114585553881637", Expiry: "12/28"})
 	c.check(err == nil && !strings.Contains(fmt.Sprint(generated)+fmt.Sprintf("%#v", *generated), generated.Code), "a generated code's string hides it")
+	value, err := client.GenerateCAVV(ctx, AuthenticationValueRequest{PAN: "4123456789012349", ThreeDSStatus: "Y"})
+	c.check(err == nil && len(value.Bytes()) == 20 &&
+		!strings.Contains(fmt.Sprint(value)+fmt.Sprintf("%#v", *value), value.AuthenticationValue),
+		"a generated authentication value's string hides it (%v)", err)
+	if err == nil {
+		verified, err := client.VerifyCAVV(ctx, "4123456789012349", value.AuthenticationValue)
+		c.check(err == nil && verified.Result == "M" && verified.Key == "vector-cavv", "a random-ATN CAVV verifies (%v)", err)
+	}
 
 	silent, _ := fakeServer(c.t, func(conn net.Conn) { io.Copy(io.Discard, conn) })
 	started := time.Now()

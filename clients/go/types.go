@@ -2,6 +2,7 @@ package cardcheck
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -468,6 +469,25 @@ func (g GeneratedCode) String() string { return "GeneratedCode{Key:" + g.Key + "
 
 // GoString keeps %#v from printing the code.
 func (g GeneratedCode) GoString() string { return g.String() }
+
+// GeneratedAuthenticationValue is a 3-D Secure authentication value made with the issuer's key
+// (CAVV_GENERATE): base64 of its 20 bytes. Its String hides the value.
+type GeneratedAuthenticationValue struct {
+	AuthenticationValue, Key, KCV string
+}
+
+func (g GeneratedAuthenticationValue) String() string {
+	return "GeneratedAuthenticationValue{Key:" + g.Key + " KCV:" + g.KCV + "}"
+}
+
+// GoString keeps %#v from printing the value.
+func (g GeneratedAuthenticationValue) GoString() string { return g.String() }
+
+// Bytes are the value's 20 bytes.
+func (g GeneratedAuthenticationValue) Bytes() []byte {
+	decoded, _ := base64.StdEncoding.DecodeString(g.AuthenticationValue)
+	return decoded
+}
 
 // Verification is M (match), N (no match) or U (no key covers the card); with M, the key that matched.
 type Verification struct {

@@ -1,6 +1,7 @@
 package cardcheck
 
 import (
+	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"strings"
@@ -18,6 +19,8 @@ const (
 	opStats         = 0x05
 	opCSCGenerate   = 0x06
 	opCSCVerify     = 0x07
+	opCAVVGenerate  = 0x08
+	opCAVVVerify    = 0x09
 	opError         = 0xFF
 
 	flagStrictStreet     = 0x0001
@@ -136,6 +139,41 @@ func encodeSecurityCode(opcode uint8, requestID uint32, r SecurityCodeRequest, c
 	}
 	if csc != nil {
 		body = appendField(body, 4, []byte(*csc))
+	}
+	return encodeFrame(opcode, requestID, 0, body)
+}
+
+// AuthenticationValueRequest is a card and what to make for CAVV_GENERATE (PAN and ThreeDSStatus Y or A
+// required; "" leaves a field out, taking PROTOCOL.md's default), or the value to check for CAVV_VERIFY
+// (PAN and AuthenticationValue, base64 of 20 bytes or 40 hex digits). Visa cards get a CAVV, Mastercard and
+// Maestro cards an SPA AAV.
+type AuthenticationValueRequest struct {
+	PAN, AuthenticationValue, ThreeDSStatus string
+	// Visa: the CAVV key indicator (01-99); Mastercard: the BIN key id (0-15).
+	KeyIndicator string
+	// Visa: the 16-digit authentication tracking number; Mastercard: the 8-hex-digit sequence number.
+	TransactionNumber string
+	// Visa: the 2-digit second factor authentication code.
+	SecondFactor string
+	// Mastercard: the merchant's name, the ACS identifier (0-7), the authentication method (0-3).
+	MerchantName, ACSID, AuthenticationMethod string
+}
+
+// String masks the PAN and hides the value.
+func (r AuthenticationValueRequest) String() string {
+	return "AuthenticationValueRequest{PAN:" + maskPAN(r.PAN) + " ThreeDSStatus:" + r.ThreeDSStatus + "}"
+}
+
+// GoString keeps %#v from printing the PAN or the value.
+func (r AuthenticationValueRequest) GoString() string { return r.String() }
+
+func encodeAuthenticationValue(opcode uint8, requestID uint32, r AuthenticationValueRequest) []byte {
+	var body []byte
+	for tag, value := range []string{r.PAN, r.AuthenticationValue, r.ThreeDSStatus, r.KeyIndicator,
+		r.TransactionNumber, r.SecondFactor, r.MerchantName, r.ACSID, r.AuthenticationMethod} {
+		if value != "" {
+			body = appendField(body, uint8(tag+1), []byte(value))
+		}
 	}
 	return encodeFrame(opcode, requestID, 0, body)
 }
@@ -468,11 +506,32 @@ func decodeGenerated(f frame) (*GeneratedCode, error) {
 	return g, m.err
 }
 
+func decodeGeneratedValue(f frame) (*GeneratedAuthenticationValue, error) {
+	m := fieldsOf(f)
+	value := m.text(1, "authentication_value")
+	if value == nil {
+		m.fail("a CAVV_GENERATE response without its value")
+		return nil, m.err
+	}
+	if decoded, err := base64.StdEncoding.DecodeString(*value); err != nil || len(decoded) != 20 {
+		m.fail("a CAVV_GENERATE response whose value is not the base64 of 20 bytes")
+		return nil, m.err
+	}
+	g := &GeneratedAuthenticationValue{AuthenticationValue: *value}
+	if s := m.text(2, "key"); s != nil {
+		g.Key = *s
+	}
+	if s := m.text(3, "kcv"); s != nil {
+		g.KCV = *s
+	}
+	return g, m.err
+}
+
 func decodeVerification(f frame) (*Verification, error) {
 	m := fieldsOf(f)
 	result := m.letter(4, "result")
 	if result == nil || (*result != "M" && *result != "N" && *result != "U") {
-		m.fail("a CSC_VERIFY response without M, N or U")
+		m.fail("a CSC_VERIFY or CAVV_VERIFY response without M, N or U")
 		return nil, m.err
 	}
 	v := &Verification{Result: CSCResult(*result)}

@@ -8,7 +8,7 @@ daemon's Unix socket, in its binary protocol (Protocol/PROTOCOL.md). Standard li
 """
 from .types import (
     Action, AvsFlag, AvsResult, Brand, Funding, ThreeDSResult, CscResult, CardCheckError, ConnectionFailed, CscPresence, ErrorKind, ExpiryStatus,
-    GeneratedCode, Hello, Interpretation, ProtocolError, ServerError, Stats, Timeout, ValidateRequest,
+    GeneratedCode, GeneratedAuthenticationValue, Hello, Interpretation, ProtocolError, ServerError, Stats, Timeout, ValidateRequest,
     ValidateResult, Verification, REASONS,
 )
 from .client import Client
@@ -17,6 +17,6 @@ from .aio import AsyncClient
 __version__ = "0.1.0"
 __all__ = [
     "Client", "AsyncClient", "ValidateRequest", "ValidateResult", "Action", "Brand", "Funding", "ThreeDSResult", "CscPresence", "CscResult", "AvsResult",
-    "ExpiryStatus", "AvsFlag", "ErrorKind", "Hello", "Interpretation", "Stats", "GeneratedCode",
+    "ExpiryStatus", "AvsFlag", "ErrorKind", "Hello", "Interpretation", "Stats", "GeneratedCode", "GeneratedAuthenticationValue",
     "Verification", "CardCheckError", "ServerError", "ProtocolError", "ConnectionFailed", "Timeout", "REASONS",
 ]

@@ -1,19 +1,20 @@
 """The binary protocol of Protocol/PROTOCOL.md: frames, fields and the operations' codecs. No sockets."""
+import base64
 import struct
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from .types import (
     Action, AvsResult, Brand, CscResult, Funding, ThreeDSResult, ErrorKind, ExpiryStatus, CscPresence, AvsFlag, ProtocolError,
     ServerError, reason_name,
-    ValidateRequest, ValidateResult, Hello, Interpretation, Stats, GeneratedCode, Verification,
+    ValidateRequest, ValidateResult, Hello, Interpretation, Stats, GeneratedCode, GeneratedAuthenticationValue, Verification,
     REASONS,
 )
 
 VERSION = 0xC1
 HEADER = struct.Struct(">IBBHI")  # length, version, opcode, flags, request id
-HELLO, PING, VALIDATE, INTERPRET, STATS, CSC_GENERATE, CSC_VERIFY = 1, 2, 3, 4, 5, 6, 7
+HELLO, PING, VALIDATE, INTERPRET, STATS, CSC_GENERATE, CSC_VERIFY, CAVV_GENERATE, CAVV_VERIFY = 1, 2, 3, 4, 5, 6, 7, 8, 9
 ERROR = 0xFF
-OPERATIONS = {HELLO, PING, VALIDATE, INTERPRET, STATS, CSC_GENERATE, CSC_VERIFY}
+OPERATIONS = {HELLO, PING, VALIDATE, INTERPRET, STATS, CSC_GENERATE, CSC_VERIFY, CAVV_GENERATE, CAVV_VERIFY}
 
 # VALIDATE request tags, in the order they are written.
 VALIDATE_TAGS = (
@@ -86,6 +87,18 @@ def encode_csc(opcode: int, request_id: int, pan: str, expiry: str, service_code
         body += field(3, text(service_code))
     if csc is not None:
         body += field(4, text(csc))
+    return frame(opcode, request_id, body)
+
+
+# CAVV_GENERATE and CAVV_VERIFY request fields, in tag order (PROTOCOL.md).
+CAVV_FIELDS = ("pan", "authentication_value", "three_ds_status", "key_indicator", "transaction_number",
+               "second_factor", "merchant_name", "acs_id", "authentication_method")
+
+
+def encode_cavv(opcode: int, request_id: int, values: dict) -> bytes:
+    """A CAVV operation's request: each field of `values` that is not None, as text."""
+    body = b"".join(field(tag, text(values[name])) for tag, name in enumerate(CAVV_FIELDS, start=1)
+                    if values.get(name) is not None)
     return frame(opcode, request_id, body)
 
 
@@ -289,9 +302,24 @@ def decode_generated(frame: Frame) -> GeneratedCode:
     return GeneratedCode(_text(f[1], "code"), _text(f.get(2), "key"), _text(f.get(3), "kcv"))
 
 
+def decode_generated_value(frame: Frame) -> GeneratedAuthenticationValue:
+    f = _fields(frame)
+    if 1 not in f:
+        raise ProtocolError("a CAVV_GENERATE response without its value")
+    value = GeneratedAuthenticationValue(_text(f[1], "authentication_value"), _text(f.get(2), "key"),
+                                         _text(f.get(3), "kcv"))
+    try:
+        size = len(base64.b64decode(value.authentication_value, validate=True))
+    except ValueError:
+        size = -1
+    if size != 20:
+        raise ProtocolError("a CAVV_GENERATE response whose value is not the base64 of 20 bytes")
+    return value
+
+
 def decode_verification(frame: Frame) -> Verification:
     f = _fields(frame)
     result = _letter(f.get(4), "result")
     if result not in ("M", "N", "U"):
-        raise ProtocolError("a CSC_VERIFY response without M, N or U")
+        raise ProtocolError("a CSC_VERIFY or CAVV_VERIFY response without M, N or U")
     return Verification(CscResult(result), _text(f.get(2), "key"), _text(f.get(3), "kcv"))

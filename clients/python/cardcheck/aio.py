@@ -8,7 +8,7 @@ from ._wire import Frame, FrameReader
 from .client import DEFAULT_SOCKET
 from .types import (
     CardCheckError, ConnectionFailed, ProtocolError, Timeout, ValidateRequest, ValidateResult, Hello,
-    Interpretation, Stats, GeneratedCode, Verification,
+    Interpretation, Stats, GeneratedCode, GeneratedAuthenticationValue, Verification,
 )
 
 
@@ -140,6 +140,29 @@ class AsyncClient:
         return await self._call(_wire.CSC_GENERATE,
                                 lambda rid: _wire.encode_csc(_wire.CSC_GENERATE, rid, pan, expiry, service_code),
                                 _wire.decode_generated, timeout)
+
+    async def generate_cavv(self, pan: str, three_ds_status: str, *, key_indicator: Optional[str] = None,
+                      transaction_number: Optional[str] = None, second_factor: Optional[str] = None,
+                      merchant_name: Optional[str] = None, acs_id: Optional[str] = None,
+                      authentication_method: Optional[str] = None,
+                      timeout: Optional[float] = None) -> GeneratedAuthenticationValue:
+        """Makes a 3-D Secure authentication value with the daemon's key for the card's range (CAVV_GENERATE;
+        the peer must be listed in cavv_generate_users or cavv_generate_groups): a Visa CAVV or a Mastercard SPA
+        AAV for status `Y` or `A`. Unset fields take the defaults PROTOCOL.md gives (the range's first key, a
+        random tracking or sequence number)."""
+        values = dict(pan=pan, three_ds_status=three_ds_status, key_indicator=key_indicator,
+                      transaction_number=transaction_number, second_factor=second_factor,
+                      merchant_name=merchant_name, acs_id=acs_id, authentication_method=authentication_method)
+        return await self._call(_wire.CAVV_GENERATE, lambda rid: _wire.encode_cavv(_wire.CAVV_GENERATE, rid, values),
+                          _wire.decode_generated_value, timeout)
+
+    async def verify_cavv(self, pan: str, authentication_value: str, *,
+                    timeout: Optional[float] = None) -> Verification:
+        """Checks a CAVV or AAV (base64 of 20 bytes, or 40 hex digits) with the daemon's keys (CAVV_VERIFY): M with
+        the key that matched, N, or U when no key covers the card and value."""
+        values = dict(pan=pan, authentication_value=authentication_value)
+        return await self._call(_wire.CAVV_VERIFY, lambda rid: _wire.encode_cavv(_wire.CAVV_VERIFY, rid, values),
+                          _wire.decode_verification, timeout)
 
     async def verify_csc(self, pan: str, expiry: str, csc: str, service_code: Optional[str] = None, *,
                          timeout: Optional[float] = None) -> Verification:

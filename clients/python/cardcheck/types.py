@@ -1,6 +1,7 @@
 """Requests, results and errors of the cardcheck client. No I/O here.
 
 A request's repr never shows the PAN in full nor the security code; results carry only the masked PAN."""
+import base64
 import enum
 from dataclasses import dataclass, field, fields
 from typing import Optional, Tuple, Union
@@ -380,6 +381,23 @@ class GeneratedCode:
     code: str = field(repr=False)
     key: Optional[str]
     kcv: Optional[str]
+
+
+@dataclass(frozen=True)
+class GeneratedAuthenticationValue:
+    """A 3-D Secure authentication value (Visa CAVV, Mastercard SPA AAV) made with the issuer's key: base64
+    of its 20 bytes. Its repr names the key, never the value."""
+    authentication_value: str = field(repr=False)
+    key: Optional[str]
+    kcv: Optional[str]
+
+    @property
+    def value_bytes(self) -> bytes:
+        return base64.b64decode(self.authentication_value)
+
+    @property
+    def hex(self) -> str:
+        return self.value_bytes.hex().upper()
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,19 @@ def typed_call(meaning):
     if op == _wire.STATS:
         return (lambda rid: _wire.encode_stats(rid, bool(flags & 1))), (
             lambda c: c.metrics() if flags & 1 else c.stats())
+    if op in (_wire.CAVV_GENERATE, _wire.CAVV_VERIFY):
+        if values.get("pan") is None:
+            return None  # the typed API cannot leave out a required field
+        if op == _wire.CAVV_VERIFY:
+            if values.get("authentication_value") is None:
+                return None
+            return (lambda rid: _wire.encode_cavv(op, rid, values)), (
+                lambda c: c.verify_cavv(values["pan"], values["authentication_value"]))
+        if values.get("three_ds_status") is None:
+            return None
+        options = {name: values.get(name) for name in _wire.CAVV_FIELDS[3:]}
+        return (lambda rid: _wire.encode_cavv(op, rid, values)), (
+            lambda c: c.generate_cavv(values["pan"], values["three_ds_status"], **options))
     pan, expiry, service, csc = values.get("pan"), values.get("expiry"), values.get("service_code"), values.get("csc")
     if pan is None or expiry is None or (op == _wire.CSC_VERIFY and csc is None):
         return None  # the typed API cannot leave out a required field
@@ -116,7 +129,8 @@ def actual_answer(answer):
         return {"payload": answer.decode()}
     if isinstance(answer, (cardcheck.Interpretation,)):
         return {k: (v.name.lower() if hasattr(v, "name") else v) for k, v in vars(answer).items() if v is not None}
-    if isinstance(answer, (cardcheck.Hello, cardcheck.GeneratedCode, cardcheck.Verification)):
+    if isinstance(answer, (cardcheck.Hello, cardcheck.GeneratedCode, cardcheck.GeneratedAuthenticationValue,
+                           cardcheck.Verification)):
         return {k: (str(v) if isinstance(v, cardcheck.CscResult) else v) for k, v in vars(answer).items()
                 if v is not None}
     return answer
@@ -129,7 +143,8 @@ def decoded(frame_hex: str, request_opcode: int):
     return {
         _wire.VALIDATE: _wire.decode_validate, _wire.HELLO: _wire.decode_hello, _wire.PING: _wire.decode_ping,
         _wire.INTERPRET: _wire.decode_interpret, _wire.CSC_GENERATE: _wire.decode_generated,
-        _wire.CSC_VERIFY: _wire.decode_verification,
+        _wire.CSC_VERIFY: _wire.decode_verification, _wire.CAVV_GENERATE: _wire.decode_generated_value,
+        _wire.CAVV_VERIFY: _wire.decode_verification,
         _wire.STATS: _wire.decode_exposition if frame.fields and frame.fields[0][0] == 0x20 else _wire.decode_stats,
     }[request_opcode](frame)
 
@@ -371,6 +386,10 @@ def error_kinds(path):
               "a request's repr shows neither the PAN nor the code")
         check(client.generate_csc("4114585553881637", "12/28").code not in repr(
             client.generate_csc("4114585553881637", "12/28")), "a generated code's repr hides it")
+        value = client.generate_cavv("4123456789012349", "Y")
+        check(len(value.value_bytes) == 20 and value.authentication_value not in repr(value),
+              "a generated authentication value's repr hides it")
+        check(client.verify_cavv("4123456789012349", value.authentication_value).matched, "a random-ATN CAVV verifies")
 
     # Silence: a per-request timeout, and the connection stays usable for later answers.
     silent = FakeServer(lambda connection: connection.recv(65536) and time.sleep(30))

@@ -49,6 +49,16 @@ class WireTests(unittest.TestCase):
         with self.assertRaises(TypeError):
             cardcheck.ValidateRequest(csc_indicator="1")
 
+    def test_generated_authentication_value_hides_its_value_and_checks_its_size(self):
+        value = "jHyn+7YFi1EUAREAAAAvNUe6Hv8="
+        frame = _wire.Frame(0xC1, 0x88, 0, 1, [(1, value.encode()), (2, b"aav-1"), (3, b"63CBFF")])
+        generated = _wire.decode_generated_value(frame)
+        self.assertEqual(generated.hex, "8C7CA7FBB6058B511401110000002F3547BA1EFF")
+        self.assertNotIn(value, repr(generated))
+        short = _wire.Frame(0xC1, 0x88, 0, 1, [(1, b"jHyn+7YF"), (2, b"k"), (3, b"K")])
+        with self.assertRaises(cardcheck.ProtocolError):
+            _wire.decode_generated_value(short)
+
     def test_repr_hides_pan_and_code(self):
         text = repr(cardcheck.ValidateRequest(pan="4111 1111 1111 1111", csc="123", postal_code="12345"))
         self.assertNotIn("1111 1111", text)

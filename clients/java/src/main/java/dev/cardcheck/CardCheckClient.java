@@ -114,6 +114,21 @@ public final class CardCheckClient implements AutoCloseable {
                 Wire::verification);
     }
 
+    /**
+     * A 3-D Secure authentication value (Visa CAVV, Mastercard SPA AAV) made with the issuer's key; the peer must be
+     * listed in the daemon's cavv_generate_users or cavv_generate_groups.
+     */
+    public Results.GeneratedAuthenticationValue generateCavv(CavvOrder order) {
+        return call(Wire.CAVV_GENERATE, id -> Wire.cavv(Wire.CAVV_GENERATE, id, order.pan(), null, order),
+                Wire::generatedValue);
+    }
+
+    /** M, N or U for a CAVV or AAV (base64 of 20 bytes, or 40 hex digits), checked with the issuer's keys. */
+    public Results.Verification verifyCavv(String pan, String authenticationValue) {
+        return call(Wire.CAVV_VERIFY, id -> Wire.cavv(Wire.CAVV_VERIFY, id, pan, authenticationValue, null),
+                Wire::verification);
+    }
+
     /** The connection closed before the answer: resend on a new one. */
     private static final CardCheckException LOST = new CardCheckException("the connection closed before the answer");
 

@@ -27,7 +27,19 @@ public final class Results {
         }
     }
 
-    /** CSC_VERIFY: M (match, with the key), N (no match) or U (no key covers the card). */
+    /** CAVV_GENERATE: a 3-D Secure authentication value (base64 of 20 bytes). Its toString hides the value. */
+    public record GeneratedAuthenticationValue(String authenticationValue, String key, String kcv) {
+        public byte[] bytes() {
+            return java.util.Base64.getDecoder().decode(authenticationValue);
+        }
+
+        @Override
+        public String toString() {
+            return "GeneratedAuthenticationValue[key=" + key + ", kcv=" + kcv + "]";
+        }
+    }
+
+    /** CSC_VERIFY and CAVV_VERIFY: M (match, with the key), N (no match) or U (no key covers the card). */
     public record Verification(CscResult result, String key, String kcv) {
         public boolean matched() {
             return result == CscResult.M;

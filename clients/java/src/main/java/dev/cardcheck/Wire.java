@@ -16,7 +16,8 @@ final class Wire {
     private Wire() {}
 
     static final int VERSION = 0xC1;
-    static final int HELLO = 1, PING = 2, VALIDATE = 3, INTERPRET = 4, STATS = 5, CSC_GENERATE = 6, CSC_VERIFY = 7;
+    static final int HELLO = 1, PING = 2, VALIDATE = 3, INTERPRET = 4, STATS = 5, CSC_GENERATE = 6, CSC_VERIFY = 7,
+            CAVV_GENERATE = 8, CAVV_VERIFY = 9;
     static final int ERROR = 0xFF;
 
     /** Bit n of the reason mask is REASONS.get(n) (Protocol/JSONLINES.md's order). */
@@ -96,6 +97,17 @@ final class Wire {
 
     static byte[] stats(long requestId, boolean prometheus) {
         return frame(STATS, requestId, prometheus ? 1 : 0, new byte[0]);
+    }
+
+    /** CAVV_GENERATE (an order) or CAVV_VERIFY (a PAN and a value): fields 0x01-0x09, each only when set. */
+    static byte[] cavv(int opcode, long requestId, String pan, String authenticationValue, CavvOrder order) {
+        Body body = new Body().text(1, pan).text(2, authenticationValue);
+        if (order != null) {
+            body.text(3, order.threeDsStatus()).text(4, order.keyIndicator()).text(5, order.transactionNumber())
+                    .text(6, order.secondFactor()).text(7, order.merchantName()).text(8, order.acsId())
+                    .text(9, order.authenticationMethod());
+        }
+        return frame(opcode, requestId, 0, body.bytes());
     }
 
     static byte[] securityCode(int opcode, long requestId, String pan, String expiry, String serviceCode, String csc) {
@@ -304,10 +316,24 @@ final class Wire {
         return new Results.GeneratedCode(code, f.text(2, "key"), f.text(3, "kcv"));
     }
 
+    static Results.GeneratedAuthenticationValue generatedValue(Frame frame) {
+        Fields f = new Fields(frame);
+        String value = f.text(1, "authentication_value");
+        if (value == null) throw new ProtocolException("a CAVV_GENERATE response without its value");
+        byte[] decoded;
+        try {
+            decoded = java.util.Base64.getDecoder().decode(value);
+        } catch (IllegalArgumentException e) {
+            decoded = new byte[0];
+        }
+        if (decoded.length != 20) throw new ProtocolException("a CAVV_GENERATE response whose value is not the base64 of 20 bytes");
+        return new Results.GeneratedAuthenticationValue(value, f.text(2, "key"), f.text(3, "kcv"));
+    }
+
     static Results.Verification verification(Frame frame) {
         Fields f = new Fields(frame);
         String result = f.letter(4, "result");
-        if (result == null || !"MNU".contains(result)) throw new ProtocolException("a CSC_VERIFY response without M, N or U");
+        if (result == null || !"MNU".contains(result)) throw new ProtocolException("a CSC_VERIFY or CAVV_VERIFY response without M, N or U");
         return new Results.Verification(CscResult.valueOf(result), f.text(2, "key"), f.text(3, "kcv"));
     }
 }

@@ -119,6 +119,18 @@ class ConformanceTest {
             }
             default -> { }
         }
+        if (opcode == Wire.CAVV_GENERATE || opcode == Wire.CAVV_VERIFY) {
+            String pan = text.apply("pan"), value = text.apply("authentication_value"), status = text.apply("three_ds_status");
+            if (opcode == Wire.CAVV_VERIFY) {
+                if (pan == null || value == null) return null;
+                return new Typed(id -> Wire.cavv(Wire.CAVV_VERIFY, id, pan, value, null), c -> c.verifyCavv(pan, value));
+            }
+            if (pan == null || status == null) return null;
+            CavvOrder order = new CavvOrder(pan, status, text.apply("key_indicator"), text.apply("transaction_number"),
+                    text.apply("second_factor"), text.apply("merchant_name"), text.apply("acs_id"),
+                    text.apply("authentication_method"));
+            return new Typed(id -> Wire.cavv(Wire.CAVV_GENERATE, id, pan, null, order), c -> c.generateCavv(order));
+        }
         String pan = text.apply("pan"), expiry = text.apply("expiry"), service = text.apply("service_code"), csc = text.apply("csc");
         if (pan == null || expiry == null || (opcode == Wire.CSC_VERIFY && csc == null)) return null;
         if (opcode == Wire.CSC_GENERATE) {
@@ -156,7 +168,8 @@ class ConformanceTest {
             case Wire.PING -> { return orEmpty(v.get("payload")); }
             case Wire.STATS -> { return null; }
             case Wire.CSC_GENERATE -> { return v.get("code") + " " + v.get("key") + " " + v.get("kcv"); }
-            case Wire.CSC_VERIFY -> { return v.get("result") + " " + orEmpty(v.get("key")) + " " + orEmpty(v.get("kcv")); }
+            case Wire.CAVV_GENERATE -> { return v.get("authentication_value") + " " + v.get("key") + " " + v.get("kcv"); }
+            case Wire.CSC_VERIFY, Wire.CAVV_VERIFY -> { return v.get("result") + " " + orEmpty(v.get("key")) + " " + orEmpty(v.get("kcv")); }
             case Wire.HELLO -> { return v.get("server_name") + " " + v.get("max_frame"); }
             case Wire.INTERPRET -> { return orEmpty(v.get("avs_meaning")) + " " + orEmpty(v.get("csc_meaning")) + " " + v.get("action"); }
             default -> { return "?"; }
@@ -170,6 +183,7 @@ class ConformanceTest {
         if (answer instanceof ValidateResult r) return r.toJsonLine();
         if (answer instanceof byte[] payload) return new String(payload, StandardCharsets.UTF_8);
         if (answer instanceof Results.GeneratedCode g) return g.code() + " " + g.key() + " " + g.kcv();
+        if (answer instanceof Results.GeneratedAuthenticationValue g) return g.authenticationValue() + " " + g.key() + " " + g.kcv();
         if (answer instanceof Results.Verification r) return r.result() + " " + orEmpty(r.key()) + " " + orEmpty(r.kcv());
         if (answer instanceof Results.Hello h) return h.serverName() + " " + h.maxFrame();
         if (answer instanceof Results.Interpretation i) {
@@ -187,7 +201,8 @@ class ConformanceTest {
             case Wire.PING -> Wire.pingResult(frame);
             case Wire.INTERPRET -> Wire.interpretation(frame);
             case Wire.CSC_GENERATE -> Wire.generated(frame);
-            case Wire.CSC_VERIFY -> Wire.verification(frame);
+            case Wire.CSC_VERIFY, Wire.CAVV_VERIFY -> Wire.verification(frame);
+            case Wire.CAVV_GENERATE -> Wire.generatedValue(frame);
             default -> frame.tags().contains(0x20) ? Wire.exposition(frame) : Wire.statsResult(frame);
         };
     }
@@ -466,6 +481,11 @@ class ConformanceTest {
             check(!shown.contains(secretPan) && !shown.contains(secretCode), "a request's string hides the PAN and code");
             Results.GeneratedCode generated = client.generateCsc("4114585553881637", "12/28", null);
             check(!generated.toString().contains(generated.code()), "a generated code's string hides it");
+            Results.GeneratedAuthenticationValue value = client.generateCavv(CavvOrder.of("4123456789012349", "Y"));
+            check(value.bytes().length == 20 && !value.toString().contains(value.authenticationValue())
+                    && !CavvOrder.of("4123456789012349", "Y").toString().contains("4123456789012349"),
+                    "a generated authentication value's and an order's strings hide the value and the PAN");
+            check(client.verifyCavv("4123456789012349", value.authenticationValue()).matched(), "a random-ATN CAVV verifies");
         }
 
         try (FakeServer silent = new FakeServer(connection -> {
