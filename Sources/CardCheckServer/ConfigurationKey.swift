@@ -85,8 +85,8 @@ public struct ConfigurationKey: Sendable {
             \.cavvGenerateUsers,
             doc: """
                 Who may generate 3-D Secure authentication values (CAVV_GENERATE: Visa CAVVs and Mastercard AAVs, \
-                for ACS test harnesses and sandboxes): comma-separated users, names or ids. With cavv_generate_users \
-                and cavv_generate_groups both empty (the default), nobody: the operation is off. A peer that may \
+                for ACS test harnesses and sandboxes): comma-separated users, names or ids. With this list and \
+                cavv_generate_groups both empty (the default), nobody: the operation is off. A peer that may \
                 make a card's value can forge its authentication: list only test systems. CAVV_VERIFY needs no \
                 listing.
                 """
