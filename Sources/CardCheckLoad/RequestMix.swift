@@ -8,6 +8,12 @@ public enum RequestKind: String, Sendable, Hashable, CaseIterable {
     case csc
     /// `INTERPRET`: an issuer's AVS and CSC codes explained.
     case interpret
+    /// `VALIDATE` as `full`, with a 3-D Secure outcome: a status (mostly `Y`), the ECI the card's brand
+    /// uses for it, the message version and, for `Y` and `A`, a CAVV or AAV (the issuer's where a key covers
+    /// the card, right about half the time).
+    case threeDS = "threeds"
+    /// `CAVV_VERIFY`: a CAVV or AAV checked under the daemon's keys, right about half the time.
+    case cavv
 }
 
 /// `full=70,luhn=20,csc=5,interpret=5`: whole-number weights, not necessarily summing to 100.

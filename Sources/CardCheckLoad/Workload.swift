@@ -32,7 +32,8 @@ public struct Workload: Sendable {
         var cards = TestCards(seed: seed, keys: keys)
         var validator = Validator(cards: directory)
         validator.securityCodes = keys
-        let responder = Responder(validator: validator, securityCodes: keys)
+        validator.authenticationValues = keys
+        let responder = Responder(validator: validator, securityCodes: keys, authenticationValues: keys)
         var templates: [Template] = []
         templates.reserveCapacity(count)
         for index in 0..<count {
@@ -98,6 +99,36 @@ struct TestCards {
         return pan(prefix: text, length: 16)
     }
 
+    /// A card some CAVV or AAV key covers, or any card when there are none.
+    mutating func coveredAuthenticationPAN() -> String {
+        guard let ranges = keys?.authenticationRanges, !ranges.isEmpty else { return anyPAN() }
+        let range = pick(ranges)
+        let prefix = range.low + next() % (range.high - range.low + 1)
+        var text = String(prefix)
+        text = String(repeating: "0", count: max(0, range.digits - text.count)) + text
+        return pan(prefix: text, length: 16)
+    }
+
+    /// For `Y` or `A`: the issuer's value where a key covers the card (one byte changed about half the
+    /// time), otherwise 20 seeded bytes that start with the Visa results code of the status.
+    mutating func authenticationValue(pan: String, status: ThreeDSStatus) -> AuthenticationValue {
+        let card = try? PAN(pan)
+        if let keys, let card,
+            let issued = try? keys.issueAuthenticationValue(
+                AuthenticationValueOrder(status: status, transactionNumber: next() % 10_000_000_000_000_000),
+                pan: card,
+                card: CardDirectory.standard.attributes(of: card)
+            )
+        {
+            var bytes = issued.value.byteArray
+            if next() % 2 == 0 { bytes[4] ^= 0x01 }
+            return AuthenticationValue(bytes: bytes)!
+        }
+        var bytes = (0..<20).map { _ in UInt8(truncatingIfNeeded: next()) }
+        bytes[0] = status == .Y ? 0 : 7
+        return AuthenticationValue(bytes: bytes)!
+    }
+
     mutating func expiry(_ today: YearMonth) -> (text: String, month: YearMonth) {
         let ahead = Int(1 + next() % 59)
         let ordinal = today.year * 12 + (today.month - 1) + ahead
@@ -124,7 +155,7 @@ struct TestCards {
             request.pan = next() % 20 == 0 ? String(anyPAN().dropLast()) + "0" : anyPAN()  // some fail Luhn
             try? ValidateCodec.write(request, to: &fields)
             return (.validate, fields)
-        case .full:
+        case .full, .threeDS:
             let pan = next() % 2 == 0 ? coveredPAN() : anyPAN()
             let (text, month) = expiry(today)
             var request = ValidationRequest()
@@ -143,8 +174,27 @@ struct TestCards {
                 postalCode: pick(["12345", "123456789"]),
                 country: "US"
             )
+            if kind == .threeDS {
+                let status = pick([ThreeDSStatus.Y, .Y, .Y, .Y, .Y, .Y, .A, .A, .N, .U, .R, .C, .I])
+                let mastercard = pan.hasPrefix("5") || pan.hasPrefix("2221")
+                let eci: String
+                switch status {
+                case .Y: eci = mastercard ? "02" : "05"
+                case .A: eci = mastercard ? "01" : "06"
+                default: eci = mastercard ? "00" : "07"
+                }
+                request.threeDS = ThreeDSData(status: String(status.letter), eci: eci, version: "2.2.0")
+                if status == .Y || status == .A {
+                    request.threeDS.authenticationValue = authenticationValue(pan: pan, status: status).base64
+                }
+            }
             try? ValidateCodec.write(request, to: &fields)
             return (.validate, fields)
+        case .cavv:
+            let pan = coveredAuthenticationPAN()
+            let value = authenticationValue(pan: pan, status: next() % 4 == 0 ? .A : .Y)
+            AuthenticationValueCodec.Request(pan: pan, authenticationValue: value.hex).write(to: &fields)
+            return (.cavvVerify, fields)
         case .csc:
             let pan = coveredPAN()
             let (text, month) = expiry(today)

@@ -30,7 +30,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Requests to send in all, instead of --duration.") var requests: Int?
     @Option(help: "Seconds of load before measuring starts.") var warmup = 1.0
     @Option(help: "Open loop: requests per second in all.") var rate: Double?
-    @Option(help: "Request kinds and their shares, e.g. full=70,luhn=20,csc=5,interpret=5.") var mix = RequestMix(
+    @Option(
+        help:
+            "Request kinds (luhn, full, csc, interpret, threeds, cavv) and their shares, e.g. full=70,luhn=20,csc=5,interpret=5."
+    ) var mix = RequestMix(
         argument: "full"
     )!
     @Option(help: "Seed for the generated cards (the same seed, the same requests).") var seed: UInt64 = 1

@@ -11,7 +11,12 @@ struct BenchTests {
     func daemonWithKeys() throws -> (DaemonProcess, String, TemporaryDirectory) {
         let directory = try TemporaryDirectory("ccb")
         let keys = directory.file("keys")
-        try "4114 \(KeyLoadingTests.testKey) name=visa-test\n".write(toFile: keys, atomically: false, encoding: .utf8)
+        try """
+        4114 \(KeyLoadingTests.testKey) name=visa-test
+        4123 \(AuthenticationValueOperationTests.cavvKey) purpose=cavv indicator=01 name=cavv-test
+        5432 \(AuthenticationValueOperationTests.aavKey) purpose=aav key_id=1 name=aav-test
+
+        """.write(toFile: keys, atomically: false, encoding: .utf8)
         chmod(keys, 0o600)
         return (try DaemonProcess(configuration: ["keys = \(keys)"]), keys, directory)
     }
@@ -26,7 +31,8 @@ struct BenchTests {
             "cardcheck",
             [
                 "bench", "--socket", daemon.socketPath, "--connections", "8", "--pipeline", "4", "--requests", "4000",
-                "--warmup", "0", "--mix", "full=50,luhn=20,csc=20,interpret=10", "--keys", keys, "--json",
+                "--warmup", "0", "--mix", "full=40,luhn=20,csc=15,interpret=5,threeds=10,cavv=10", "--keys", keys,
+                "--json",
             ]
         )
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")

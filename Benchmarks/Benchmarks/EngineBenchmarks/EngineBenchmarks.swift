@@ -91,7 +91,7 @@ extension ValidationResult {
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
-        metrics: [.throughput, .wallClock, .mallocCountTotal],
+        metrics: [.throughput, .wallClock, .instructions, .mallocCountTotal],
         scalingFactor: .mega,
         maxDuration: .seconds(3),
         maxIterations: 50
