@@ -1,0 +1,41 @@
+/// What velocity limits know of a card before its checks: whether repeated failures locked it, and whether
+/// many distinct cards of its BIN failed lately (an enumeration). Made by a ``CardVelocity``; the engine
+/// only reads it.
+@frozen public struct VelocityTicket: Sendable, Hashable {
+    /// The card's keyed hash (never shown, logged or stored beyond the limiter's table).
+    public var card: UInt64
+    /// The card's BIN as a number (its first 6 or 8 digits).
+    public var bin: UInt64
+    public var cardLocked: Bool
+    public var binFlagged: Bool
+
+    @inlinable public init(card: UInt64, bin: UInt64, cardLocked: Bool, binFlagged: Bool) {
+        self.card = card
+        self.bin = bin
+        self.cardLocked = cardLocked
+        self.binFlagged = binFlagged
+    }
+}
+
+/// What failed in a request, as velocity limits count it.
+@frozen public struct VelocityFailures: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// The security code did not match (`N`) under the issuer's key.
+    public static let code = VelocityFailures(rawValue: 1 << 0)
+    /// The expiry was expired or malformed.
+    public static let expiry = VelocityFailures(rawValue: 1 << 1)
+    /// The address matched nothing (`N`, international `C`).
+    public static let address = VelocityFailures(rawValue: 1 << 2)
+}
+
+/// Counts failures per card and per BIN, and locks cards that fail too often (card testing). The engine
+/// asks once per request with a Luhn-valid PAN, before the checks, and reports what failed after them;
+/// the daemon's implementation keeps bounded tables behind locks and a clock.
+public protocol CardVelocity: Sendable {
+    /// The card's state now.
+    func ticket(for pan: PAN) -> VelocityTicket
+    /// Counts `failures` (not empty) against the card and, on its first failure in a window, its BIN.
+    func record(_ failures: VelocityFailures, for ticket: VelocityTicket)
+}
