@@ -73,6 +73,8 @@
         policy[.threeDSValueMissing] = .review
         policy[.threeDSValueInvalid] = .review
         policy[.threeDSValueMismatch] = .decline
+        policy[.velocityCard] = .decline
+        policy[.velocityBIN] = .review
         for code in AVSCode.allCases { policy[code] = Interpretation.avs(code).recommendedAction }
         for code in CSCResult.allCases { policy[code] = Interpretation.csc(code).recommendedAction }
         return policy

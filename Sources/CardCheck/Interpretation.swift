@@ -144,6 +144,10 @@ public enum Interpretation {
                 "decide on the other information"
             ),
             (.X, "check not supported for this card", .review, "treat like U: decide on the other information"),
+            (
+                .L, "locked: the card failed too often lately; the code was not checked", .decline,
+                "card testing: decline without saying which detail was wrong; the lock ends with its window"
+            ),
         ]
         precondition(rows.map(\.0) == CSCResult.allCases, "CSC table must list every result in order")
         return rows.map { CSCInterpretation(code: $0, meaning: $1, recommendedAction: $2, advice: $3) }

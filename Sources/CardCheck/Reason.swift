@@ -37,9 +37,15 @@ public enum Reason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvert
     case threeDSValueInvalid
     /// The authentication value is not the card's under the issuer's key (`authentication_value_result` N).
     case threeDSValueMismatch
+    // Velocity limits (card testing).
+    /// The card failed too often lately and is locked: its security code is answered `L`, never checked.
+    case velocityCard
+    /// Many distinct cards of this card's BIN failed lately: the signature of an enumeration.
+    case velocityBIN
 
     @inlinable public init(_ code: CSCResult) {
-        self = Reason(rawValue: Reason.cscD.rawValue + code.rawValue)!
+        // L (locked) is the velocity reason; the other letters are consecutive from csc_D.
+        self = code == .L ? .velocityCard : Reason(rawValue: Reason.cscD.rawValue + code.rawValue)!
     }
 
     @inlinable public init(_ code: AVSCode) {
@@ -70,6 +76,8 @@ public enum Reason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvert
         case .threeDSValueMissing: return "three_ds_value_missing"
         case .threeDSValueInvalid: return "three_ds_value_invalid"
         case .threeDSValueMismatch: return "three_ds_value_mismatch"
+        case .velocityCard: return "velocity_card"
+        case .velocityBIN: return "velocity_bin"
         default:
             if rawValue >= Reason.avsA.rawValue {
                 return "avs_\(AVSCode(rawValue: rawValue - Reason.avsA.rawValue)!.letter)"

@@ -40,6 +40,9 @@ public enum CSCResult: UInt8, Sendable, Hashable, CaseIterable {
     case U
     /// The check is not supported for this card (some gateways).
     case X
+    /// Locked: the card failed too often lately (velocity limits, card testing); the code was not checked,
+    /// and every code gets this same answer until the lock ends.
+    case L
 
     /// The letter as one ASCII byte.
     @inlinable public var asciiLetter: UInt8 {
@@ -52,6 +55,7 @@ public enum CSCResult: UInt8, Sendable, Hashable, CaseIterable {
         case .S: UInt8(ascii: "S")
         case .U: UInt8(ascii: "U")
         case .X: UInt8(ascii: "X")
+        case .L: UInt8(ascii: "L")
         }
     }
 
@@ -65,6 +69,7 @@ public enum CSCResult: UInt8, Sendable, Hashable, CaseIterable {
         case .S: "S"
         case .U: "U"
         case .X: "X"
+        case .L: "L"
         }
     }
 

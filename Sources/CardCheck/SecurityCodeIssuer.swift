@@ -19,6 +19,8 @@ public enum SecurityCodeVerification: Sendable, Hashable {
     case noMatch
     /// No key covers the card.
     case noKey
+    /// The card is locked by velocity limits: the code was not checked (the same answer for any code).
+    case locked
 
     /// The CSC result letter: M, N, or U when no key covers the card.
     public var result: CSCResult {
@@ -26,6 +28,7 @@ public enum SecurityCodeVerification: Sendable, Hashable {
         case .match: .M
         case .noMatch: .N
         case .noKey: .U
+        case .locked: .L
         }
     }
 }

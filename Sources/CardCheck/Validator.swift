@@ -27,6 +27,11 @@ public struct Validator: Sendable {
         didSet { hasAuthenticationValues = authenticationValues != nil }
     }
     @usableFromInline private(set) var hasAuthenticationValues = false
+    /// Velocity limits (card testing): failures counted per card and BIN, locked cards answered `L`.
+    public var velocity: (any CardVelocity)? {
+        didSet { hasVelocity = velocity != nil }
+    }
+    @usableFromInline private(set) var hasVelocity = false
 
     public init(
         policy: DecisionPolicy = .cardNetworkDefaults,
@@ -83,6 +88,15 @@ public struct Validator: Sendable {
             if !pan.lengthValid { noted.insert(.lengthInvalid) }
             panCheck = pan
         }
+        // Velocity: asked before the checks, so that a locked card's code is never checked; told after them.
+        var ticket: VelocityTicket?
+        if hasVelocity, let velocity, let pan = parsedPAN, pan.luhnValid {
+            let known = velocity.ticket(for: pan)
+            ticket = known
+            if known.cardLocked { noted.insert(.velocityCard) }
+            if known.binFlagged { noted.insert(.velocityBIN) }
+        }
+        let locked = ticket?.cardLocked == true
 
         var expiryStatus: ExpiryStatus?
         var expiry: Expiry?
@@ -110,7 +124,10 @@ public struct Validator: Sendable {
         )
         // A well-formed code of a Luhn-valid card with its expiry: verified when a key covers the card.
         // American Express's method is not public, so Amex stays U.
-        if hasSecurityCodes, cscCheck?.result == .U, cscCheck?.formatValid == true,
+        if locked, cscCheck?.presence == .provided {
+            // Whatever was entered, right or wrong: one answer, so the lock is no oracle.
+            cscCheck?.result = .L
+        } else if hasSecurityCodes, cscCheck?.result == .U, cscCheck?.formatValid == true,
             let pan = parsedPAN, pan.luhnValid, panCheck?.brand != .americanExpress, let expiry, let code = request.csc,
             let verifier = securityCodes,
             let matched = verifier.verifyPrintedCode(pan: pan, expiry: expiry.month, code: code)
@@ -154,6 +171,10 @@ public struct Validator: Sendable {
 
         if panCheck == nil && expiryStatus == nil && cscCheck == nil && avsCheck == nil && threeDSCheck == nil {
             throw .nothingToCheck
+        }
+        if let ticket, !locked, let velocity {
+            let failures = VelocityFailures(csc: cscCheck?.result, expiry: expiryStatus, avs: avsCheck?.code)
+            if !failures.isEmpty { velocity.record(failures, for: ticket) }
         }
         let (policy, shifted) = profile.map { ($0.policy, $0.shifted) } ?? (policy, shiftedOverrides)
         let decision = Validator.decide(

@@ -28,6 +28,20 @@
     public static let expiry = VelocityFailures(rawValue: 1 << 1)
     /// The address matched nothing (`N`, international `C`).
     public static let address = VelocityFailures(rawValue: 1 << 2)
+
+    /// What failed among a request's results: the one rule, for the card counts and the peer buckets.
+    @inlinable public init(csc: CSCResult?, expiry: ExpiryStatus?, avs: AVSCode?) {
+        var failures: VelocityFailures = []
+        if csc == .N { failures.insert(.code) }
+        if expiry == .expired || expiry == .malformed { failures.insert(.expiry) }
+        if avs == .N || avs == .C { failures.insert(.address) }
+        self = failures
+    }
+
+    /// The failures of an answered validation.
+    @inlinable public init(_ result: ValidationResult) {
+        self.init(csc: result.csc?.result, expiry: result.expiry, avs: result.avs?.code)
+    }
 }
 
 /// Counts failures per card and per BIN, and locks cards that fail too often (card testing). The engine

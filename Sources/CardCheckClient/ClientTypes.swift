@@ -140,18 +140,22 @@ public struct CardCheckServerError: Error, Sendable, Hashable, CustomStringConve
         case overloaded
         case notPermitted = "not_permitted"
         case `internal`
+        case rateLimited = "rate_limited"
     }
 
     public var kind: Kind
     public var code: String
     public var field: String?
     public var message: String
+    /// With `rate_limited`: how long to wait before sending again.
+    public var retryAfter: Duration?
 
-    public init(kind: Kind, code: String, field: String? = nil, message: String) {
+    public init(kind: Kind, code: String, field: String? = nil, message: String, retryAfter: Duration? = nil) {
         self.kind = kind
         self.code = code
         self.field = field
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     init(_ error: WireError) {
@@ -159,7 +163,8 @@ public struct CardCheckServerError: Error, Sendable, Hashable, CustomStringConve
             kind: Kind(rawValue: error.kind.name) ?? .internal,
             code: error.code,
             field: error.field,
-            message: error.message
+            message: error.message,
+            retryAfter: error.retryAfterMilliseconds.map { .milliseconds(Int64($0)) }
         )
     }
 

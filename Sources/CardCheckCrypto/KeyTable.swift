@@ -161,7 +161,7 @@ public struct KeyTable: Sendable, SecurityCodeIssuer {
         switch verifyCode(code, pan: pan, expiry: expiry, serviceCode: CardVerificationValue.printedServiceCode) {
         case .match: true
         case .noMatch: false
-        case .noKey: nil
+        case .noKey, .locked: nil
         }
     }
 }
@@ -174,7 +174,7 @@ extension KeyTable: AuthenticationValueIssuer {
         switch authenticationValueVerification(value, pan: pan, card: card) {
         case .match: true
         case .noMatch: false
-        case .noKey: nil
+        case .noKey, .locked: nil
         }
     }
 

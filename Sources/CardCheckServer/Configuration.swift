@@ -31,6 +31,20 @@ public struct Configuration: Sendable, Equatable {
     var cavvGenerateUsers: [String] = []
     var cavvGenerateGroups: [String] = []
     var avsStrict = false
+    // Velocity limits (VelocityLimiter): per card, per BIN, per peer.
+    var velocity = true
+    var velocityCSCFailures = 5
+    var velocityExpiryFailures = 5
+    var velocityAVSFailures = 10
+    var velocityCardWindow = 3_600
+    var velocityBINCards = 200
+    var velocityBINWindow = 600
+    var velocityBINDigits = 6
+    var velocityMaxCards = 1_000_000
+    var velocityMaxBINs = 100_000
+    var velocityPeerRequests = 0
+    var velocityPeerBurst = 0
+    var velocityPeerFailures = 0
     var avsInternational = false
     /// The decision policy (`policy.REASON`) and what changes when liability shifted
     /// (`policy.shifted.REASON`); merchants' profiles start from it.
@@ -123,6 +137,51 @@ public struct Configuration: Sendable, Equatable {
             groups: cavvGenerateGroups,
             emptyMeansSelf: false,
             setting: ("cavv_generate_users", "cavv_generate_groups")
+        )
+    }
+
+    /// The velocity limits as the limiter takes them.
+    var velocitySettings: VelocityLimiter.Settings {
+        var settings = VelocityLimiter.Settings()
+        settings.codeFailures = velocityCSCFailures
+        settings.expiryFailures = velocityExpiryFailures
+        settings.addressFailures = velocityAVSFailures
+        settings.cardWindowSeconds = UInt32(velocityCardWindow)
+        settings.binCards = velocityBINCards
+        settings.binWindowSeconds = UInt32(velocityBINWindow)
+        settings.binDigits = velocityBINDigits
+        settings.maximumCards = velocityMaxCards
+        settings.maximumBINs = velocityMaxBINs
+        return settings
+    }
+
+    /// What the velocity limits are, in one line for the log and `--check-config`.
+    var velocitySummary: String {
+        guard velocity else { return "off" }
+        var parts = [
+            "a card locked for \(velocityCardWindow) s after \(velocityCSCFailures) wrong codes, "
+                + "\(velocityExpiryFailures) bad expiries or \(velocityAVSFailures) address failures in that time",
+            velocityBINCards > 0
+                ? "a \(velocityBINDigits)-digit BIN flagged for \(velocityBINWindow) s when \(velocityBINCards) of its cards fail in that time"
+                : "BINs not flagged",
+            "at most \(velocityMaxCards) cards and \(velocityMaxBINs) BINs tracked",
+        ]
+        if peerLimits.isOff {
+            parts.append("no per-peer limit")
+        } else {
+            parts.append(
+                "per peer: \(velocityPeerRequests) requests/s (0: none), \(velocityPeerFailures) failures/min (0: none)"
+            )
+        }
+        return "on; " + parts.joined(separator: "; ")
+    }
+
+    /// The per-peer rate limits.
+    var peerLimits: PeerRateLimiter.Limits {
+        PeerRateLimiter.Limits(
+            requestsPerSecond: Double(velocityPeerRequests),
+            burst: Double(velocityPeerBurst),
+            failuresPerMinute: Double(velocityPeerFailures)
         )
     }
 

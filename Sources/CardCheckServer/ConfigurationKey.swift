@@ -96,6 +96,118 @@ public struct ConfigurationKey: Sendable {
             \.cavvGenerateGroups,
             doc: "Comma-separated groups whose members may generate 3-D Secure authentication values."
         ),
+        bool(
+            "velocity",
+            \.velocity,
+            doc: """
+                Velocity limits against card testing: failures counted per card (by a keyed hash of its number, \
+                never the number) and per BIN; a card over a limit is locked for its window (reason \
+                velocity_card, its code answered L whether right or wrong), a BIN whose cards fail in numbers is \
+                flagged (velocity_bin). The counts survive a reload and are lost at restart. The limits are per \
+                daemon: on N gateway hosts an attacker spreading requests over them gets N times the budget, so \
+                divide the thresholds by N where traffic is spread evenly.
+                """
+        ),
+        integer(
+            "velocity_csc_failures",
+            \.velocityCSCFailures,
+            0...4_095,
+            reloadable: true,
+            doc: "Wrong security codes (N) per card within velocity_card_window before it is locked; 0: not counted."
+        ),
+        integer(
+            "velocity_expiry_failures",
+            \.velocityExpiryFailures,
+            0...4_095,
+            reloadable: true,
+            doc: "Expired or malformed expiries per card within the window before it is locked; 0: not counted."
+        ),
+        integer(
+            "velocity_avs_failures",
+            \.velocityAVSFailures,
+            0...4_095,
+            reloadable: true,
+            doc:
+                "Addresses that match nothing (AVS N, international C) per card within the window before it is locked; 0: not counted."
+        ),
+        integer(
+            "velocity_card_window",
+            \.velocityCardWindow,
+            1...604_800,
+            reloadable: true,
+            doc: "Seconds over which a card's failures are counted, and how long a lock lasts."
+        ),
+        integer(
+            "velocity_bin_cards",
+            \.velocityBINCards,
+            0...65_535,
+            reloadable: true,
+            doc: "Distinct cards of one BIN failing within velocity_bin_window before its requests are flagged; 0: off."
+        ),
+        integer(
+            "velocity_bin_window",
+            \.velocityBINWindow,
+            1...604_800,
+            reloadable: true,
+            doc: "Seconds over which a BIN's failing cards are counted, and how long a flag lasts."
+        ),
+        ConfigurationKey(
+            name: "velocity_bin_digits",
+            doc: "How many leading digits make a BIN for velocity_bin: 6 or 8. Reloadable.",
+            reloadable: true,
+            defaultText: nil,
+            set: { configuration, value throws(ConfigurationError) in
+                guard value == "6" || value == "8" else {
+                    throw ConfigurationError(message: "velocity_bin_digits must be 6 or 8")
+                }
+                configuration.velocityBINDigits = Int(value)!
+            },
+            get: { String($0.velocityBINDigits) }
+        ),
+        integer(
+            "velocity_max_cards",
+            \.velocityMaxCards,
+            1_024...100_000_000,
+            reloadable: false,
+            doc: """
+                Cards tracked at most (32 bytes each, allocated as they arrive); when full, the oldest entry makes \
+                way, except a locked card, which is passed over (up to 8 at a time).
+                """
+        ),
+        integer(
+            "velocity_max_bins",
+            \.velocityMaxBINs,
+            64...10_000_000,
+            reloadable: false,
+            doc: "BINs tracked at most (28 bytes each); the oldest makes way, a flagged one passed over."
+        ),
+        integer(
+            "velocity_peer_requests",
+            \.velocityPeerRequests,
+            0...100_000_000,
+            reloadable: true,
+            doc: """
+                Requests per second each peer user (uid) may send, as a token bucket; over it a request gets \
+                rate_limited (the connection stays open) saying how long to wait. 0 (the default): no limit.
+                """
+        ),
+        integer(
+            "velocity_peer_burst",
+            \.velocityPeerBurst,
+            0...100_000_000,
+            reloadable: true,
+            doc: "The bucket's size: requests a peer may send at once above its rate; 0: one second's worth."
+        ),
+        integer(
+            "velocity_peer_failures",
+            \.velocityPeerFailures,
+            0...100_000_000,
+            reloadable: true,
+            doc: """
+                Failures (wrong code, bad expiry, address matching nothing) per minute each peer user may cause \
+                before its requests get rate_limited until the bucket refills; 0 (the default): no limit.
+                """
+        ),
         integer(
             "workers",
             \.workers,

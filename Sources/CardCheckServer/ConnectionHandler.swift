@@ -299,11 +299,14 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let responder: Responder
         let permissions: PeerPermissions
         let generation: UInt64
+        /// The peer's user: its rate-limit buckets.
+        let uid: UInt32
 
         init(_ current: ResponderSource.Current, peer: PeerCredentials) {
             responder = current.responder
             permissions = current.access.permissions(for: peer)
             generation = current.generation
+            uid = peer.uid
         }
     }
 
@@ -324,7 +327,40 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let today = YearMonth(unixTime: Int64(time(nil)))
         var closeError: WireError?
         var tally = BatchTally()
-        for frame in batch {
+        // Per-peer rate limits: the first `admitted` frames are answered, the rest refused with the wait.
+        let limiter = serving.responder.peerLimits
+        var admitted = batch.count
+        var refusal: WireError?
+        if let limiter {
+            let (granted, retryAfter) = limiter.admit(batch.count, uid: serving.uid)
+            admitted = granted
+            if let retryAfter {
+                let milliseconds = UInt32(clamping: max(1, (retryAfter.nanoseconds + 999_999) / 1_000_000))
+                refusal = WireError(
+                    kind: .rateLimited,
+                    message: "this peer is over its rate limit; retry in \(milliseconds) ms",
+                    retryAfterMilliseconds: milliseconds
+                )
+            }
+        }
+        var failures = 0
+        for (position, frame) in batch.enumerated() {
+            if position >= admitted, let refusal {
+                if frame.isJSONLine {
+                    frame.fields.withUnsafeReadableBytes { SecretBytes.zero($0.assumingMemoryBound(to: UInt8.self)) }
+                    // A JSON Lines connection gets its refusal as an error line, like any other.
+                    output.writeString(
+                        JSONLineResult.render(errorCode: refusal.code, field: nil, message: refusal.message) + "\n"
+                    )
+                } else {
+                    frame.wipeSecurityCodes()
+                    Responder.write(refusal, requestID: frame.requestID, into: &output)
+                }
+                var outcome = Responder.Outcome(opcode: Opcode(rawValue: frame.opcode), error: refusal)
+                outcome.isJSONLine = frame.isJSONLine
+                tally.add(outcome)
+                continue
+            }
             let outcome = serving.responder.respond(
                 to: frame,
                 today: today,
@@ -332,9 +368,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 into: &output
             )
             tally.add(outcome)
+            if outcome.failed { failures += 1 }
             if outcome.closesConnection {
                 closeError = outcome.error
                 break
+            }
+        }
+        if let limiter {
+            limiter.failed(failures, uid: serving.uid)
+            if admitted < batch.count {
+                statistics.rateLimited.wrappingIncrement(by: batch.count - admitted, ordering: .relaxed)
             }
         }
         statistics.record(tally, latencyNanoseconds: max(0, (NIODeadline.now() - received).nanoseconds))

@@ -49,6 +49,7 @@ public enum Daemon {
         }
         lines.append("# card data: " + CardDataLoading.summary(cards))
         lines.append("# profiles: " + ProfileLoading.summary(profiles))
+        lines.append("# velocity limits: " + configuration.velocitySummary)
         lines.append("# configuration OK")
         return lines.joined(separator: "\n")
     }

@@ -24,10 +24,15 @@ final class DaemonStatistics: Sendable {
     let reloadsFailed = ManagedAtomic<Int>(0)
     /// Request latency by operation.
     let latency: LatencyHistogram
+    /// The velocity limiter's own counters (cards locked, BINs flagged, evictions) and the peers refused by
+    /// its rate limits; nil in a responder without one.
+    let velocity: VelocityLimiter?
+    let rateLimited = ManagedAtomic<Int>(0)
     private let prometheus: PrometheusRendering
 
-    init(workerQueues: Int, version: String) {
+    init(workerQueues: Int, version: String, velocity: VelocityLimiter? = nil) {
         self.workerQueues = workerQueues
+        self.velocity = velocity
         requests = AtomicCounters(count: BatchTally.slots)
         errors = AtomicCounters(count: BatchTally.errorSlots)
         refusals = AtomicCounters(count: BatchTally.errorSlots)
@@ -99,6 +104,16 @@ final class DaemonStatistics: Sendable {
         )
         stats.errorsSent = UInt64(errors.sum)
         stats.workerQueues = UInt64(workerQueues)
+        if let velocity {
+            stats.velocityCardsTracked = UInt64(velocity.trackedCards)
+            stats.velocityCardsLocked = UInt64(velocity.cardsLocked.load(ordering: .relaxed))
+            stats.velocityBINsFlagged = UInt64(velocity.binsFlagged.load(ordering: .relaxed))
+            stats.velocityEvictions = UInt64(
+                velocity.cardEvictions.load(ordering: .relaxed) + velocity.binEvictions.load(ordering: .relaxed)
+            )
+            stats.velocityLockedAnswers = UInt64(velocity.lockedAnswers.load(ordering: .relaxed))
+        }
+        stats.rateLimited = UInt64(rateLimited.load(ordering: .relaxed))
         return stats
     }
 
@@ -122,8 +137,8 @@ struct BatchTally: ~Copyable {
     static let error = 1
     /// (operations.count + 1 for JSON lines + 1 for unknown) * outcomes; at most 128 (`usedSlots`).
     static let slots = 66
-    /// WireError.Kind raw values 1...9.
-    static let errorSlots = 10
+    /// WireError.Kind raw values 1...10.
+    static let errorSlots = 11
 
     static func outcome(of action: Action) -> Int { 2 + Int(action.rawValue) }
     static func slot(_ operation: Int, _ outcome: Int) -> Int { operation * outcomes + outcome }
@@ -142,7 +157,7 @@ struct BatchTally: ~Copyable {
     }
 
     var counts = InlineArray<66, Int>(repeating: 0)
-    var errors = InlineArray<10, Int>(repeating: 0)
+    var errors = InlineArray<11, Int>(repeating: 0)
     var total = 0
     var errorResponses = 0
     /// Bit n set: `counts[n]` is above 0.

@@ -29,6 +29,12 @@ final class PrometheusRendering: Sendable {
     private let openConnections: Gauge
     private let workerQueueDepth: [Gauge]
     private let uptime: Gauge
+    private let velocityTracked: [Gauge]
+    private let velocityLocked: Counter
+    private let velocityFlagged: Counter
+    private let velocityEvictions: [Counter]
+    private let velocityLockedAnswers: Counter
+    private let rateLimited: Counter
     /// Scrapes set the instruments and then emit: one at a time.
     private let lock = NIOLock()
 
@@ -91,6 +97,32 @@ final class PrometheusRendering: Sendable {
         uptime = registry.makeGauge(
             descriptor: Self.named("cardcheck_uptime", "seconds", "Seconds since the daemon started")
         )
+        let trackedName = Self.named("cardcheck_velocity_tracked", "Cards and BINs the velocity limits hold now")
+        velocityTracked = ["card", "bin"].map { registry.makeGauge(descriptor: trackedName, labels: [("table", $0)]) }
+        velocityLocked = registry.makeCounter(
+            descriptor: Self.named("cardcheck_velocity_cards_locked", "total", "Cards locked by velocity limits")
+        )
+        velocityFlagged = registry.makeCounter(
+            descriptor: Self.named("cardcheck_velocity_bins_flagged", "total", "BINs flagged by velocity limits")
+        )
+        let evictionsName = Self.named(
+            "cardcheck_velocity_evictions",
+            "total",
+            "Velocity entries evicted to make room, by table"
+        )
+        velocityEvictions = ["card", "bin"].map {
+            registry.makeCounter(descriptor: evictionsName, labels: [("table", $0)])
+        }
+        velocityLockedAnswers = registry.makeCounter(
+            descriptor: Self.named(
+                "cardcheck_velocity_locked_answers",
+                "total",
+                "Requests about a locked card, answered without checking its code"
+            )
+        )
+        rateLimited = registry.makeCounter(
+            descriptor: Self.named("cardcheck_rate_limited", "total", "Requests refused by the per-peer rate limits")
+        )
         registry.makeGauge(
             descriptor: Self.named("cardcheck_build_info", "The daemon's version"),
             labels: [("version", version)]
@@ -112,6 +144,16 @@ final class PrometheusRendering: Sendable {
             openConnections.set(Double(statistics.openConnections.load(ordering: .relaxed)))
             for (gauge, depth) in zip(workerQueueDepth, queueDepths) { gauge.set(Double(depth)) }
             uptime.set(statistics.uptimeSeconds)
+            if let velocity = statistics.velocity {
+                velocityTracked[0].set(Double(velocity.trackedCards))
+                velocityTracked[1].set(Double(velocity.trackedBINs))
+                set(velocityLocked, velocity.cardsLocked.load(ordering: .relaxed))
+                set(velocityFlagged, velocity.binsFlagged.load(ordering: .relaxed))
+                set(velocityEvictions[0], velocity.cardEvictions.load(ordering: .relaxed))
+                set(velocityEvictions[1], velocity.binEvictions.load(ordering: .relaxed))
+                set(velocityLockedAnswers, velocity.lockedAnswers.load(ordering: .relaxed))
+            }
+            set(rateLimited, statistics.rateLimited.load(ordering: .relaxed))
             return registry.emitToString() + statistics.latency.exposition()
         }
     }

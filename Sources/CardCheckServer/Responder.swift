@@ -22,6 +22,8 @@ public struct Responder: Sendable {
     let securityCodes: (any SecurityCodeIssuer)?
     /// The issuers' keys for `CAVV_GENERATE` and `CAVV_VERIFY`; nil without keys.
     let authenticationValues: (any AuthenticationValueIssuer)?
+    /// Per-peer rate limits; nil when off.
+    public let peerLimits: PeerRateLimiter?
 
     /// Without `statistics` and `exposition` (a load generator's or a fuzzer's responder), `STATS` answers
     /// zeros and an empty exposition.
@@ -29,6 +31,7 @@ public struct Responder: Sendable {
         validator: Validator,
         securityCodes: (any SecurityCodeIssuer)? = nil,
         authenticationValues: (any AuthenticationValueIssuer)? = nil,
+        peerLimits: PeerRateLimiter? = nil,
         hello: HelloResponse = HelloResponse(
             serverName: "",
             serverVersion: "",
@@ -44,6 +47,7 @@ public struct Responder: Sendable {
         self.exposition = exposition
         self.securityCodes = securityCodes
         self.authenticationValues = authenticationValues
+        self.peerLimits = peerLimits
     }
 
     public var policy: DecisionPolicy { validators.configured.policy }
@@ -56,6 +60,9 @@ public struct Responder: Sendable {
         public var action: Action?
         /// The request was a JSON line (a `VALIDATE` in Protocol/JSONLINES.md's form).
         public var isJSONLine = false
+        /// The answer holds a failure the velocity limits count (a wrong code, a bad expiry, an address
+        /// matching nothing): the per-peer failure bucket takes it.
+        public var failed = false
         /// The connection must be closed once the response is written.
         public var closesConnection: Bool { error?.closesConnection ?? false }
     }
@@ -91,6 +98,7 @@ public struct Responder: Sendable {
             do {
                 let result = try validators.configured.validate(request, today: today)
                 outcome.action = result.action
+                outcome.failed = !VelocityFailures(result).isEmpty
                 rendered = JSONLineResult.render(result)
             } catch {
                 outcome.error = WireError(error)
@@ -135,8 +143,8 @@ public struct Responder: Sendable {
         }
         let start = output.writerIndex
         do {
-            let action = try answer(opcode, frame: frame, today: today, permissions: permissions, into: &output)
-            return Outcome(opcode: opcode, error: nil, action: action)
+            let answered = try answer(opcode, frame: frame, today: today, permissions: permissions, into: &output)
+            return Outcome(opcode: opcode, error: nil, action: answered.action, failed: answered.failed)
         } catch {
             output.moveWriterIndex(to: start)  // drop a half-written response
             Responder.write(error, requestID: frame.requestID, into: &output)
@@ -151,7 +159,7 @@ public struct Responder: Sendable {
         today: YearMonth,
         permissions: PeerPermissions,
         into output: inout ByteBuffer
-    ) throws(WireError) -> Action? {
+    ) throws(WireError) -> (action: Action?, failed: Bool) {
         let id = frame.requestID
         switch opcode {
         case .hello:
@@ -191,7 +199,7 @@ public struct Responder: Sendable {
                 }
             }
             output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { ValidateCodec.write(result, to: &$0) }
-            return result.action
+            return (result.action, !VelocityFailures(result).isEmpty)
         case .interpret:
             let response = InterpretResponse(try InterpretRequest(fields: frame.fields), policy: policy)
             output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { response.write(to: &$0) }
@@ -252,16 +260,24 @@ public struct Responder: Sendable {
                 guard code.count == 3 else {
                     throw WireError.invalid("csc", "a card verification value is 3 digits for this card")
                 }
-                return securityCodes?.verifyCode(
-                    code,
-                    pan: request.pan,
-                    expiry: request.expiry,
-                    serviceCode: request.serviceCode
-                ) ?? .noKey
+                // Velocity limits as in VALIDATE: a locked card's code is not checked (L for any code), and a
+                // wrong code counts against the card.
+                let ticket = validators.configured.velocity?.ticket(for: request.pan)
+                if ticket?.cardLocked == true { return .locked }
+                let verification =
+                    securityCodes?.verifyCode(
+                        code,
+                        pan: request.pan,
+                        expiry: request.expiry,
+                        serviceCode: request.serviceCode
+                    ) ?? .noKey
+                if verification == .noMatch, let ticket { validators.configured.velocity?.record(.code, for: ticket) }
+                return verification
             }
             output.writeFrame(opcode: opcode.responseOpcode, requestID: id) {
                 SecurityCodeCodec.write(verification, to: &$0)
             }
+            return (nil, verification == .noMatch)
         case .cavvGenerate:
             guard permissions.contains(.generateAuthenticationValues) else {
                 throw WireError(
@@ -300,7 +316,7 @@ public struct Responder: Sendable {
                 SecurityCodeCodec.write(verification, to: &$0)
             }
         }
-        return nil
+        return (nil, false)
     }
 
     /// Every PAN is Mod-10 checked before anything else.

@@ -19,6 +19,10 @@ final class Server: Sendable {
     private let responders: ResponderSource
     private let lastReload = NIOLockedValueBox("never")
     let statistics: DaemonStatistics
+    /// Velocity counts: made once, kept across reloads (which change only the limits).
+    let velocity: VelocityLimiter
+    /// Per-peer token buckets, kept across reloads like the velocity counts.
+    let peerLimiter: PeerRateLimiter
     let workers: WorkerPool
     let group: MultiThreadedEventLoopGroup
     private let connections = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
@@ -35,7 +39,15 @@ final class Server: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.loadConfiguration = loadConfiguration
-        let statistics = DaemonStatistics(workerQueues: configuration.workers, version: Server.version)
+        let velocity = VelocityLimiter(settings: configuration.velocitySettings)
+        self.velocity = velocity
+        let peerLimiter = PeerRateLimiter(configuration.peerLimits)
+        self.peerLimiter = peerLimiter
+        let statistics = DaemonStatistics(
+            workerQueues: configuration.workers,
+            version: Server.version,
+            velocity: velocity
+        )
         self.statistics = statistics
         workers = WorkerPool(count: configuration.workers)
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.ioThreads)
@@ -45,6 +57,8 @@ final class Server: Sendable {
                 keys: keys,
                 cards: cards,
                 profiles: profiles,
+                velocity: velocity,
+                peerLimiter: peerLimiter,
                 statistics: statistics,
                 workers: workers
             ),
@@ -54,6 +68,7 @@ final class Server: Sendable {
         Server.logCardData(cards, logger: logger)
         Server.logProfiles(profiles, logger: logger)
         Server.logGenerateAccess(access, logger: logger)
+        logger.info("velocity limits", metadata: ["limits": "\(configuration.velocitySummary)"])
     }
 
     /// Says how many profiles are in force.
@@ -128,10 +143,13 @@ final class Server: Sendable {
         keys: KeyLoading.Loaded?,
         cards: CardDataLoading.Loaded,
         profiles: ProfileLoading.Loaded,
+        velocity: VelocityLimiter,
+        peerLimiter: PeerRateLimiter,
         statistics: DaemonStatistics,
         workers: WorkerPool
     ) -> Responder {
         var validator = configuration.validator
+        validator.velocity = configuration.velocity ? velocity : nil
         validator.securityCodes = keys?.table
         validator.authenticationValues = keys?.table
         validator.cards = cards.directory
@@ -140,6 +158,7 @@ final class Server: Sendable {
             validator: validator,
             securityCodes: keys?.table,
             authenticationValues: keys?.table,
+            peerLimits: configuration.peerLimits.isOff ? nil : peerLimiter,
             hello: HelloResponse(
                 serverName: name,
                 serverVersion: version,
@@ -243,12 +262,16 @@ final class Server: Sendable {
             // each is answered from one directory, the old or the new.
             let cards = try CardDataLoading.load(next)
             let profiles = try ProfileLoading.load(next)
+            velocity.update(next.velocitySettings)
+            peerLimiter.update(next.peerLimits)
             let previous = responders.replace(
                 with: Server.responder(
                     for: next,
                     keys: keys,
                     cards: cards,
                     profiles: profiles,
+                    velocity: velocity,
+                    peerLimiter: peerLimiter,
                     statistics: statistics,
                     workers: workers
                 ),
@@ -264,6 +287,7 @@ final class Server: Sendable {
             Server.logCardData(cards, logger: logger)
             Server.logProfiles(profiles, logger: logger)
             Server.logGenerateAccess(nextAccess, logger: logger)
+            logger.info("velocity limits", metadata: ["limits": "\(next.velocitySummary)"])
             let restartOnly = next.restartOnlyDifferences(from: configuration)
             if restartOnly.isEmpty {
                 logger.notice("configuration reloaded")

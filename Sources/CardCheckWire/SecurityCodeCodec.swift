@@ -205,10 +205,11 @@ public enum SecurityCodeCodec {
             return .match(KeyIdentity(name: name, checkValue: kcv))
         case .N?: return .noMatch
         case .U?: return .noKey
+        case .L?: return .locked
         default:
             throw WireError(
                 kind: .malformed,
-                message: "a CSC_VERIFY or CAVV_VERIFY response without a result M, N or U"
+                message: "a CSC_VERIFY or CAVV_VERIFY response without a result M, N, U or L"
             )
         }
     }

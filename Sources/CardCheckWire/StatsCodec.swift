@@ -11,6 +11,14 @@ public struct StatsResponse: Sendable, Hashable {
     public var validateRequests: UInt64 = 0
     public var errorsSent: UInt64 = 0
     public var workerQueues: UInt64 = 0
+    /// Velocity limits: cards held now, cards locked and BINs flagged since start, entries evicted to make
+    /// room, answers given for locked cards; requests refused by the per-peer rate limits.
+    public var velocityCardsTracked: UInt64 = 0
+    public var velocityCardsLocked: UInt64 = 0
+    public var velocityBINsFlagged: UInt64 = 0
+    public var velocityEvictions: UInt64 = 0
+    public var velocityLockedAnswers: UInt64 = 0
+    public var rateLimited: UInt64 = 0
 
     public init() {}
 
@@ -19,6 +27,10 @@ public struct StatsResponse: Sendable, Hashable {
         (0x03, "accepted_connections", \.acceptedConnections), (0x04, "refused_connections", \.refusedConnections),
         (0x05, "requests_answered", \.requestsAnswered), (0x06, "validate_requests", \.validateRequests),
         (0x07, "errors_sent", \.errorsSent), (0x08, "worker_queues", \.workerQueues),
+        (0x09, "velocity_cards_tracked", \.velocityCardsTracked),
+        (0x0A, "velocity_cards_locked", \.velocityCardsLocked),
+        (0x0B, "velocity_bins_flagged", \.velocityBINsFlagged), (0x0C, "velocity_evictions", \.velocityEvictions),
+        (0x0D, "velocity_locked_answers", \.velocityLockedAnswers), (0x0E, "rate_limited", \.rateLimited),
     ]
 
     /// The counters by name, in wire order.

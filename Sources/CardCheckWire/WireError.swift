@@ -14,6 +14,8 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         case overloaded = 7
         case notPermitted = 8
         case `internal` = 9
+        /// The peer is over its rate limit; the error says how long to wait (`retry_after_ms`).
+        case rateLimited = 10
 
         public var name: String {
             switch self {
@@ -26,6 +28,7 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
             case .overloaded: "overloaded"
             case .notPermitted: "not_permitted"
             case .internal: "internal"
+            case .rateLimited: "rate_limited"
             }
         }
     }
@@ -34,12 +37,21 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: String
     public var field: String?
     public var message: String
+    /// With `rate_limited`: milliseconds until the peer's bucket has a token again.
+    public var retryAfterMilliseconds: UInt32?
 
-    public init(kind: Kind, code: String? = nil, field: String? = nil, message: String) {
+    public init(
+        kind: Kind,
+        code: String? = nil,
+        field: String? = nil,
+        message: String,
+        retryAfterMilliseconds: UInt32? = nil
+    ) {
         self.kind = kind
         self.code = code ?? kind.name
         self.field = field
         self.message = message
+        self.retryAfterMilliseconds = retryAfterMilliseconds
     }
 
     /// The engine's error as the wire carries it: its own code, field and message.
@@ -59,6 +71,7 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         case code = 0x02
         case field = 0x03
         case message = 0x04
+        case retryAfter = 0x05
     }
 
     /// Writes the error's fields.
@@ -67,6 +80,7 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         buffer.writeField(Tag.code.rawValue, text: code)
         if let field { buffer.writeField(Tag.field.rawValue, text: field) }
         buffer.writeField(Tag.message.rawValue, text: message)
+        if let retryAfterMilliseconds { buffer.writeField(Tag.retryAfter.rawValue, integer: retryAfterMilliseconds) }
     }
 
     /// Reads an error response's fields.
@@ -75,6 +89,7 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         var code: String?
         var field: String?
         var message = ""
+        var retryAfter: UInt32?
         var reader = FieldReader(fields)
         while let (tag, value) = try reader.next() {
             switch Tag(rawValue: tag) {
@@ -82,11 +97,12 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
             case .code: code = value.text
             case .field: field = value.text
             case .message: message = value.text
+            case .retryAfter: retryAfter = try value.integer(named: "retry_after_ms")
             case nil: break
             }
         }
         guard let kind else { throw WireError(kind: .malformed, message: "error response without a known kind") }
-        self.init(kind: kind, code: code, field: field, message: message)
+        self.init(kind: kind, code: code, field: field, message: message, retryAfterMilliseconds: retryAfter)
     }
 
     /// Whether the server closes the connection after sending this error.

@@ -169,6 +169,8 @@ const (
 	CSCSuspicious     CSCResult = "D"
 	CSCFailedData     CSCResult = "I"
 	CSCNoResponse     CSCResult = "X"
+	// CSCLocked: the card is locked by the daemon's velocity limits; the code was not checked.
+	CSCLocked CSCResult = "L"
 )
 
 // AVSResult is an AVS result letter, A to Z: X Y A W Z N U R G domestic, D B P C I international.

@@ -530,8 +530,8 @@ func decodeGeneratedValue(f frame) (*GeneratedAuthenticationValue, error) {
 func decodeVerification(f frame) (*Verification, error) {
 	m := fieldsOf(f)
 	result := m.letter(4, "result")
-	if result == nil || (*result != "M" && *result != "N" && *result != "U") {
-		m.fail("a CSC_VERIFY or CAVV_VERIFY response without M, N or U")
+	if result == nil || (*result != "M" && *result != "N" && *result != "U" && *result != "L") {
+		m.fail("a CSC_VERIFY or CAVV_VERIFY response without M, N, U or L")
 		return nil, m.err
 	}
 	v := &Verification{Result: CSCResult(*result)}

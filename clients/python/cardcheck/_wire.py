@@ -320,6 +320,6 @@ def decode_generated_value(frame: Frame) -> GeneratedAuthenticationValue:
 def decode_verification(frame: Frame) -> Verification:
     f = _fields(frame)
     result = _letter(f.get(4), "result")
-    if result not in ("M", "N", "U"):
-        raise ProtocolError("a CSC_VERIFY or CAVV_VERIFY response without M, N or U")
+    if result not in ("M", "N", "U", "L"):
+        raise ProtocolError("a CSC_VERIFY or CAVV_VERIFY response without M, N, U or L")
     return Verification(CscResult(result), _text(f.get(2), "key"), _text(f.get(3), "kcv"))

@@ -14,7 +14,8 @@ REASONS = (
     + tuple("avs_" + chr(ord("A") + index) for index in range(26))
     + ("funding_prepaid", "funding_debit", "funding_credit", "country_mismatch", "luhn_optional_failed")
     + ("three_ds_not_authenticated", "three_ds_rejected", "three_ds_unavailable", "three_ds_pending",
-       "three_ds_eci_mismatch", "three_ds_value_missing", "three_ds_value_invalid", "three_ds_value_mismatch")
+       "three_ds_eci_mismatch", "three_ds_value_missing", "three_ds_value_invalid", "three_ds_value_mismatch",
+       "velocity_card", "velocity_bin")
 )
 
 
@@ -150,7 +151,8 @@ class ThreeDSResult(str, enum.Enum):
 
 class CscResult(str, enum.Enum):
     """A card security code result letter: M match, N no match, P not processed, S should be on the card,
-    U unavailable or no key, and the gateway letters D (suspicious), I (failed validation), X (no response)."""
+    U unavailable or no key, and the gateway letters D (suspicious), I (failed validation), X (no response);
+    L: the card is locked by the daemon's velocity limits and the code was not checked."""
     D = "D"
     I = "I"  # noqa: E741 (the letter's name)
     M = "M"
@@ -159,6 +161,7 @@ class CscResult(str, enum.Enum):
     S = "S"
     U = "U"
     X = "X"
+    L = "L"
 
     def __str__(self) -> str:
         return self.value

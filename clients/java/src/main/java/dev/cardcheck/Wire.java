@@ -31,7 +31,7 @@ final class Wire {
         names.addAll(List.of("funding_prepaid", "funding_debit", "funding_credit", "country_mismatch",
                 "luhn_optional_failed", "three_ds_not_authenticated", "three_ds_rejected", "three_ds_unavailable",
                 "three_ds_pending", "three_ds_eci_mismatch", "three_ds_value_missing", "three_ds_value_invalid",
-                "three_ds_value_mismatch"));
+                "three_ds_value_mismatch", "velocity_card", "velocity_bin"));
         REASONS = List.copyOf(names);
     }
 
@@ -333,7 +333,9 @@ final class Wire {
     static Results.Verification verification(Frame frame) {
         Fields f = new Fields(frame);
         String result = f.letter(4, "result");
-        if (result == null || !"MNU".contains(result)) throw new ProtocolException("a CSC_VERIFY or CAVV_VERIFY response without M, N or U");
+        if (result == null || !List.of("M", "N", "U", "L").contains(result)) {
+            throw new ProtocolException("a CSC_VERIFY or CAVV_VERIFY response without M, N, U or L");
+        }
         return new Results.Verification(CscResult.valueOf(result), f.text(2, "key"), f.text(3, "kcv"));
     }
 }
