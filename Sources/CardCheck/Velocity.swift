@@ -2,16 +2,14 @@
 /// many distinct cards of its BIN failed lately (an enumeration). Made by a ``CardVelocity``; the engine
 /// only reads it.
 @frozen public struct VelocityTicket: Sendable, Hashable {
-    /// The card's keyed hash (never shown, logged or stored beyond the limiter's table).
-    public var card: UInt64
-    /// The card's BIN as a number (its first 6 or 8 digits).
-    public var bin: UInt64
+    /// The card, for the limiter to hash when it must (a lookup or a failure to count): lives only as long
+    /// as the request.
+    public var pan: PAN
     public var cardLocked: Bool
     public var binFlagged: Bool
 
-    @inlinable public init(card: UInt64, bin: UInt64, cardLocked: Bool, binFlagged: Bool) {
-        self.card = card
-        self.bin = bin
+    @inlinable public init(pan: PAN, cardLocked: Bool, binFlagged: Bool) {
+        self.pan = pan
         self.cardLocked = cardLocked
         self.binFlagged = binFlagged
     }

@@ -64,8 +64,9 @@ public final class VelocityLimiter: CardVelocity, @unchecked Sendable {
     private let cards: [Shard<CardRecord>]
     private let bins: [Shard<BINRecord>]
     private let settingsBox: NIOLockedValueBox<Settings>
-    /// Read on every request without a lock; written on reload.
+    /// Read on every request without a lock; written on reload (`pack`): the thresholds, and the windows.
     private let limits: Synchronization.Atomic<UInt64>
+    private let windows: Synchronization.Atomic<UInt64>
     private let binDigitsDivisors: [UInt64] = (0...19).map { power in
         (0..<power).reduce(UInt64(1)) { partial, _ in partial * 10 }
     }
@@ -91,6 +92,7 @@ public final class VelocityLimiter: CardVelocity, @unchecked Sendable {
         bins = (0..<Self.shardCount).map { Shard<BINRecord>(capacity: size(settings.maximumBINs, $0)) }
         settingsBox = NIOLockedValueBox(settings)
         limits = Synchronization.Atomic<UInt64>(Self.pack(settings))
+        windows = Synchronization.Atomic<UInt64>(Self.packWindows(settings))
         if let now {
             self.now = now
         } else {
@@ -109,6 +111,7 @@ public final class VelocityLimiter: CardVelocity, @unchecked Sendable {
             next.maximumBINs = current.maximumBINs
             current = next
             limits.store(Self.pack(next), ordering: .releasing)
+            windows.store(Self.packWindows(next), ordering: .releasing)
         }
     }
 
@@ -120,18 +123,44 @@ public final class VelocityLimiter: CardVelocity, @unchecked Sendable {
             | UInt64(settings.binDigits) << 52
     }
 
+    private static func packWindows(_ settings: Settings) -> UInt64 {
+        UInt64(settings.cardWindowSeconds) | UInt64(settings.binWindowSeconds) << 32
+    }
+
+    /// The limits `record` needs, from the two words (no lock).
+    private var current: Settings {
+        let packed = limits.load(ordering: .acquiring)
+        let windows = windows.load(ordering: .acquiring)
+        var settings = Settings()
+        settings.codeFailures = Int(packed & 0xFFF)
+        settings.expiryFailures = Int(packed >> 12 & 0xFFF)
+        settings.addressFailures = Int(packed >> 24 & 0xFFF)
+        settings.binCards = Int(packed >> 36 & 0xFFFF)
+        settings.binDigits = Int(packed >> 52 & 0xF)
+        settings.cardWindowSeconds = UInt32(truncatingIfNeeded: windows)
+        settings.binWindowSeconds = UInt32(truncatingIfNeeded: windows >> 32)
+        return settings
+    }
+
     // MARK: CardVelocity
 
+    /// The card's keyed hash: never shown, logged or kept outside its table.
+    @inline(__always) private func cardHash(_ pan: PAN) -> UInt64 { hasher.hash(pan.value, UInt64(pan.length)) }
+
+    /// The card's BIN as a number (its first 6 or 8 digits).
+    @inline(__always) private func bin(_ pan: PAN, digits: Int) -> UInt64 {
+        pan.length > digits ? pan.value / binDigitsDivisors[pan.length - digits] : pan.value
+    }
+
     public func ticket(for pan: PAN) -> VelocityTicket {
-        let card = hasher.hash(pan.value, UInt64(pan.length))
-        let digits = Int(limits.load(ordering: .relaxed) >> 52 & 0xF)
-        let bin = pan.length > digits ? pan.value / binDigitsDivisors[pan.length - digits] : pan.value
-        var ticket = VelocityTicket(card: card, bin: bin, cardLocked: false, binFlagged: false)
+        var ticket = VelocityTicket(pan: pan, cardLocked: false, binFlagged: false)
         let lockHorizon = lockHorizon.load(ordering: .relaxed)
         let flagHorizon = flagHorizon.load(ordering: .relaxed)
+        // No lock or flag given yet: nothing to look up (and nothing hashed).
         if lockHorizon == 0 && flagHorizon == 0 { return ticket }
         let time = now()
         if time < lockHorizon {
+            let card = cardHash(pan)
             let shard = cards[Int(card >> 58)]
             ticket.cardLocked = shard.lock.withLock {
                 shard.table.position(of: card).map { shard.table[$0].lockedUntil > time } ?? false
@@ -139,6 +168,7 @@ public final class VelocityLimiter: CardVelocity, @unchecked Sendable {
             if ticket.cardLocked { lockedAnswers.add(1, ordering: .relaxed) }
         }
         if time < flagHorizon {
+            let bin = bin(pan, digits: Int(limits.load(ordering: .relaxed) >> 52 & 0xF))
             let shard = bins[Self.binShard(bin)]
             ticket.binFlagged = shard.lock.withLock {
                 shard.table.position(of: bin).map { shard.table[$0].flaggedUntil > time } ?? false
@@ -150,11 +180,12 @@ public final class VelocityLimiter: CardVelocity, @unchecked Sendable {
     private static func binShard(_ bin: UInt64) -> Int { Int((bin &* 0x9E37_79B9_7F4A_7C15) >> 58) }
 
     public func record(_ failures: VelocityFailures, for ticket: VelocityTicket) {
-        let settings = settingsBox.withLockedValue { $0 }
+        let settings = current
         let time = now()
-        let shard = cards[Int(ticket.card >> 58)]
+        let card = cardHash(ticket.pan)
+        let shard = cards[Int(card >> 58)]
         let (firstFailure, locked, evicted) = shard.lock.withLock { () -> (Bool, Bool, Bool) in
-            let (position, _, evicted) = shard.table.findOrAdd(ticket.card, value: CardRecord(windowStart: time)) {
+            let (position, _, evicted) = shard.table.findOrAdd(card, value: CardRecord(windowStart: time)) {
                 $0.lockedUntil > time
             }
             var record = shard.table[position]
@@ -183,9 +214,10 @@ public final class VelocityLimiter: CardVelocity, @unchecked Sendable {
             raise(lockHorizon, to: time &+ settings.cardWindowSeconds)
         }
         guard firstFailure, settings.binCards > 0 else { return }
-        let binShard = bins[Self.binShard(ticket.bin)]
+        let bin = bin(ticket.pan, digits: settings.binDigits)
+        let binShard = bins[Self.binShard(bin)]
         let (flagged, binEvicted) = binShard.lock.withLock { () -> (Bool, Bool) in
-            let (position, _, evicted) = binShard.table.findOrAdd(ticket.bin, value: BINRecord(windowStart: time)) {
+            let (position, _, evicted) = binShard.table.findOrAdd(bin, value: BINRecord(windowStart: time)) {
                 $0.flaggedUntil > time
             }
             var record = binShard.table[position]

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Reasons in the order of Protocol/JSONLINES.md: bit n of the wire's reason mask is Reasons[n].
@@ -510,11 +511,13 @@ const (
 	KindOverloaded
 	KindNotPermitted
 	KindInternal
+	// KindRateLimited: the peer is over its rate; ServerError.RetryAfter says when to send again.
+	KindRateLimited
 )
 
 func (k ErrorKind) String() string {
 	names := [...]string{"malformed", "frame_too_large", "unsupported_version", "unknown_operation",
-		"missing_field", "invalid_field", "overloaded", "not_permitted", "internal"}
+		"missing_field", "invalid_field", "overloaded", "not_permitted", "internal", "rate_limited"}
 	if k >= 1 && int(k) <= len(names) {
 		return names[k-1]
 	}
@@ -528,6 +531,8 @@ type ServerError struct {
 	Field     string // empty when the error is about no one field
 	Message   string
 	RequestID uint32
+	// RetryAfter: with KindRateLimited, how long to wait before sending again.
+	RetryAfter time.Duration
 }
 
 func (e *ServerError) Error() string {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -346,6 +347,9 @@ func decodeError(f frame) (*ServerError, error) {
 		}
 		if message := m.text(4, "message"); message != nil {
 			e.Message = *message
+		}
+		if wait := m.unsigned(5, 4, "retry_after_ms"); wait != nil {
+			e.RetryAfter = time.Duration(*wait) * time.Millisecond
 		}
 	}
 	return e, m.err

@@ -205,8 +205,9 @@ def decode_error(frame: Frame) -> ServerError:
     if 1 not in f or 2 not in f:
         raise ProtocolError("an error response without its kind or code")
     kind = _u(f[1], 1, "kind")
+    retry_after = _u(f[5], 4, "retry_after_ms") if 5 in f else None
     return ServerError(ErrorKind.named(kind), _text(f[2], "code"), _text(f.get(3), "field"),
-                       _text(f.get(4), "message") or "", frame.request_id)
+                       _text(f.get(4), "message") or "", frame.request_id, retry_after)
 
 
 def decode_validate(frame: Frame) -> ValidateResult:

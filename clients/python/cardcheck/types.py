@@ -185,6 +185,7 @@ class ErrorKind(enum.IntEnum):
     OVERLOADED = 7
     NOT_PERMITTED = 8
     INTERNAL = 9
+    RATE_LIMITED = 10
 
     def __str__(self) -> str:
         return self.name.lower()
@@ -204,8 +205,11 @@ class CardCheckError(Exception):
 class ServerError(CardCheckError):
     """cardcheckd answered with an error: its `kind`, stable `code`, the `field` at fault and a message."""
 
-    def __init__(self, kind, code: str, field: Optional[str], message: str, request_id: int = 0):
+    def __init__(self, kind, code: str, field: Optional[str], message: str, request_id: int = 0,
+                 retry_after_ms: Optional[int] = None):
         self.kind, self.code, self.field, self.message, self.request_id = kind, code, field, message, request_id
+        # With `rate_limited`: milliseconds until the peer may send again.
+        self.retry_after_ms = retry_after_ms
         super().__init__(f"{kind}: {code}" + (f" ({field})" if field else "") + (f": {message}" if message else ""))
 
     @property

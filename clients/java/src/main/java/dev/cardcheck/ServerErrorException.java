@@ -9,8 +9,14 @@ public final class ServerErrorException extends CardCheckException {
     private final String field;
     private final String serverMessage;
     private final long requestId;
+    private final long retryAfterMillis;
 
     ServerErrorException(ErrorKind kind, String code, String field, String message, long requestId) {
+        this(kind, code, field, message, requestId, -1);
+    }
+
+    ServerErrorException(ErrorKind kind, String code, String field, String message, long requestId,
+            long retryAfterMillis) {
         super(kind.wireName() + ": " + code + (field != null ? " (" + field + ")" : "")
                 + (message.isEmpty() ? "" : ": " + message));
         this.kind = kind;
@@ -18,7 +24,11 @@ public final class ServerErrorException extends CardCheckException {
         this.field = field;
         this.serverMessage = message;
         this.requestId = requestId;
+        this.retryAfterMillis = retryAfterMillis;
     }
+
+    /** With {@link ErrorKind#RATE_LIMITED}: milliseconds until the peer may send again; -1 otherwise. */
+    public long retryAfterMillis() { return retryAfterMillis; }
 
     public ErrorKind kind() { return kind; }
 

@@ -239,8 +239,9 @@ final class Wire {
         String code = f.text(2, "code");
         if (kind == null || code == null) throw new ProtocolException("an error response without its kind or code");
         String message = f.text(4, "message");
+        Long retryAfter = f.unsigned(5, 4, "retry_after_ms");
         return new ServerErrorException(ErrorKind.fromWire(kind.intValue()), code, f.text(3, "field"),
-                message == null ? "" : message, frame.requestId());
+                message == null ? "" : message, frame.requestId(), retryAfter == null ? -1 : retryAfter);
     }
 
     static ValidateResult validateResult(Frame frame) {
