@@ -43,7 +43,7 @@ public enum Reason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvert
     /// Many distinct cards of this card's BIN failed lately: the signature of an enumeration.
     case velocityBIN
 
-    @inlinable public init(_ code: CSCResult) {
+    @inlinable @inline(__always) public init(_ code: CSCResult) {
         // L (locked) is the velocity reason; the other letters are consecutive from csc_D.
         self = code == .L ? .velocityCard : Reason(rawValue: Reason.cscD.rawValue + code.rawValue)!
     }

@@ -28,7 +28,7 @@
     public static let address = VelocityFailures(rawValue: 1 << 2)
 
     /// What failed among a request's results: the one rule, for the card counts and the peer buckets.
-    @inlinable public init(csc: CSCResult?, expiry: ExpiryStatus?, avs: AVSCode?) {
+    @inlinable @inline(__always) public init(csc: CSCResult?, expiry: ExpiryStatus?, avs: AVSCode?) {
         var failures: VelocityFailures = []
         if csc == .N { failures.insert(.code) }
         if expiry == .expired || expiry == .malformed { failures.insert(.expiry) }

@@ -199,6 +199,16 @@ final class LoadConnection: ChannelInboundHandler {
             let template = templates[Int(id) - 1]
             if frame.opcode == WireFormat.errorOpcode, let error = try? WireError(fields: frame.fields) {
                 recorder.problem(error.code, "\(template.kind.rawValue) request \(id): cardcheckd answered \(error)")
+            } else if frame.opcode == Opcode.validate.responseOpcode,
+                let result = try? ValidateCodec.readResult(frame.fields),
+                result.reasons.contains(.velocityCard) || result.reasons.contains(.velocityBIN)
+            {
+                // The bench repeats its cards, some failing each time: the daemon's velocity limits lock them.
+                recorder.problem(
+                    "velocity_limited",
+                    "\(template.kind.rawValue) request \(id): the daemon's velocity limits locked the bench's "
+                        + "repeated cards; bench a daemon with velocity = false, or with the limits raised"
+                )
             } else {
                 recorder.problem(
                     "wrong_answer",

@@ -327,21 +327,56 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let today = YearMonth(unixTime: Int64(time(nil)))
         var closeError: WireError?
         var tally = BatchTally()
-        // Per-peer rate limits: the first `admitted` frames are answered, the rest refused with the wait.
-        let limiter = serving.responder.peerLimits
-        var admitted = batch.count
-        var refusal: WireError?
-        if let limiter {
-            let (granted, retryAfter) = limiter.admit(batch.count, uid: serving.uid)
-            admitted = granted
-            if let retryAfter {
-                let milliseconds = UInt32(clamping: max(1, (retryAfter.nanoseconds + 999_999) / 1_000_000))
-                refusal = WireError(
-                    kind: .rateLimited,
-                    message: "this peer is over its rate limit; retry in \(milliseconds) ms",
-                    retryAfterMilliseconds: milliseconds
-                )
+        if let limiter = serving.responder.peerLimits {
+            closeError = answerLimited(
+                batch,
+                serving: serving,
+                limiter: limiter,
+                today: today,
+                tally: &tally,
+                into: &output
+            )
+            if tally.rateLimited > 0 {
+                statistics.rateLimited.wrappingIncrement(by: tally.rateLimited, ordering: .relaxed)
             }
+        } else {
+            for frame in batch {
+                let outcome = serving.responder.respond(
+                    to: frame,
+                    today: today,
+                    permissions: serving.permissions,
+                    into: &output
+                )
+                tally.add(outcome)
+                if outcome.closesConnection {
+                    closeError = outcome.error
+                    break
+                }
+            }
+        }
+        statistics.record(tally, latencyNanoseconds: max(0, (NIODeadline.now() - received).nanoseconds))
+        return closeError
+    }
+
+    /// A batch under per-peer rate limits: the first frames the peer's bucket admits are answered, the rest
+    /// refused with `rate_limited` and the wait; the failures among the answers go to its failure bucket.
+    private static func answerLimited(
+        _ batch: [Frame],
+        serving: Serving,
+        limiter: PeerRateLimiter,
+        today: YearMonth,
+        tally: inout BatchTally,
+        into output: inout ByteBuffer
+    ) -> WireError? {
+        var closeError: WireError?
+        let (admitted, retryAfter) = limiter.admit(batch.count, uid: serving.uid)
+        let refusal = retryAfter.map { wait in
+            let milliseconds = UInt32(clamping: max(1, (wait.nanoseconds + 999_999) / 1_000_000))
+            return WireError(
+                kind: .rateLimited,
+                message: "this peer is over its rate limit; retry in \(milliseconds) ms",
+                retryAfterMilliseconds: milliseconds
+            )
         }
         var failures = 0
         for (position, frame) in batch.enumerated() {
@@ -359,6 +394,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 var outcome = Responder.Outcome(opcode: Opcode(rawValue: frame.opcode), error: refusal)
                 outcome.isJSONLine = frame.isJSONLine
                 tally.add(outcome)
+                tally.rateLimited += 1
                 continue
             }
             let outcome = serving.responder.respond(
@@ -374,13 +410,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 break
             }
         }
-        if let limiter {
-            limiter.failed(failures, uid: serving.uid)
-            if admitted < batch.count {
-                statistics.rateLimited.wrappingIncrement(by: batch.count - admitted, ordering: .relaxed)
-            }
-        }
-        statistics.record(tally, latencyNanoseconds: max(0, (NIODeadline.now() - received).nanoseconds))
+        limiter.failed(failures, uid: serving.uid)
         return closeError
     }
 

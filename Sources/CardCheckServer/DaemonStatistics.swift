@@ -160,6 +160,8 @@ struct BatchTally: ~Copyable {
     var errors = InlineArray<11, Int>(repeating: 0)
     var total = 0
     var errorResponses = 0
+    /// Requests refused by the per-peer rate limits.
+    var rateLimited = 0
     /// Bit n set: `counts[n]` is above 0.
     var usedSlots: UInt128 = 0
 

@@ -24,6 +24,8 @@ public struct Responder: Sendable {
     let authenticationValues: (any AuthenticationValueIssuer)?
     /// Per-peer rate limits; nil when off.
     public let peerLimits: PeerRateLimiter?
+    /// Whether answers must say if they failed (for the peers' failure buckets): only with limits.
+    let countsFailures: Bool
 
     /// Without `statistics` and `exposition` (a load generator's or a fuzzer's responder), `STATS` answers
     /// zeros and an empty exposition.
@@ -48,6 +50,7 @@ public struct Responder: Sendable {
         self.securityCodes = securityCodes
         self.authenticationValues = authenticationValues
         self.peerLimits = peerLimits
+        countsFailures = peerLimits != nil
     }
 
     public var policy: DecisionPolicy { validators.configured.policy }
@@ -98,7 +101,7 @@ public struct Responder: Sendable {
             do {
                 let result = try validators.configured.validate(request, today: today)
                 outcome.action = result.action
-                outcome.failed = !VelocityFailures(result).isEmpty
+                outcome.failed = countsFailures && !VelocityFailures(result).isEmpty
                 rendered = JSONLineResult.render(result)
             } catch {
                 outcome.error = WireError(error)
@@ -199,7 +202,7 @@ public struct Responder: Sendable {
                 }
             }
             output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { ValidateCodec.write(result, to: &$0) }
-            return (result.action, !VelocityFailures(result).isEmpty)
+            return (result.action, countsFailures && !VelocityFailures(result).isEmpty)
         case .interpret:
             let response = InterpretResponse(try InterpretRequest(fields: frame.fields), policy: policy)
             output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { response.write(to: &$0) }

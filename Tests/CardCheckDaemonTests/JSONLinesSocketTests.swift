@@ -138,7 +138,8 @@ struct JSONLinesSocketTests {
         "5,000 generated lines pipelined in chunks of varying size (worker and inline batches interleave): every answer, in order, as --local"
     )
     func pipelined() throws {
-        let daemon = try DaemonProcess()
+        // Compared with --local, which has no velocity limits; the random cards repeat AVS failures.
+        let daemon = try DaemonProcess(configuration: ["velocity = false"])
         var random = SeededGenerator(seed: 14)
         var lines: [String] = []
         for index in 0..<5_000 {

@@ -191,6 +191,25 @@ struct VelocityTests {
         #expect(daemon.stop() == 0)
     }
 
+    @Test(
+        "cardcheck bench against the default limits: its repeated failing cards are locked, reported as velocity_limited"
+    )
+    func benchSeesTheLimits() throws {
+        let directory = try TemporaryDirectory("vel")
+        let daemon = try daemon([], directory: directory)
+        let run = try BuiltBinary.run(
+            "cardcheck",
+            [
+                "bench", "--socket", daemon.socketPath, "--connections", "2", "--pipeline", "16", "--requests",
+                "60000", "--warmup", "0", "--mix", "full", "--keys", directory.file("keys"), "--json",
+            ]
+        )
+        #expect(run.status == 1)
+        let problems = try #require(try jsonReport(run.stdout)["problems"] as? [String: Int])
+        #expect((problems["velocity_limited"] ?? 0) > 0 && problems["wrong_answer"] == nil, "\(problems)")
+        #expect(daemon.stop() == 0)
+    }
+
     @Test("a stream of 1,000,000 distinct failing cards keeps 100,000 tracked (the bound) and the RSS flat")
     func boundedMemory() throws {
         let directory = try TemporaryDirectory("vel")
