@@ -40,6 +40,13 @@ final class Server: Sendable {
         self.logger = logger
         self.loadConfiguration = loadConfiguration
         let velocity = VelocityLimiter(settings: configuration.velocitySettings)
+        // A lock names the card masked (first 6, last 4), never its number, hash or code.
+        velocity.onLock = { [logger] masked, seconds in
+            logger.notice("card locked by velocity limits", metadata: ["pan": "\(masked)", "seconds": "\(seconds)"])
+        }
+        velocity.onFlag = { [logger] bin, seconds in
+            logger.notice("BIN flagged by velocity limits", metadata: ["bin": "\(bin)", "seconds": "\(seconds)"])
+        }
         self.velocity = velocity
         let peerLimiter = PeerRateLimiter(configuration.peerLimits)
         self.peerLimiter = peerLimiter

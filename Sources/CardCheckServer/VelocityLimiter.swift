@@ -75,6 +75,10 @@ public final class VelocityLimiter: CardVelocity, @unchecked Sendable {
     private let flagHorizon = Synchronization.Atomic<UInt32>(0)
     /// Seconds since start, from the monotonic clock; injected by tests.
     let now: @Sendable () -> UInt32
+    /// Told when a card is locked (its masked number and the lock's seconds) or a BIN flagged: the daemon
+    /// logs them. Rare events, off the request path's common case.
+    public var onLock: (@Sendable (MaskedPAN, UInt32) -> Void)?
+    public var onFlag: (@Sendable (UInt64, UInt32) -> Void)?
 
     // Counters for STATS and the metrics.
     let cardsLocked = Synchronization.Atomic<Int>(0)
@@ -212,6 +216,7 @@ public final class VelocityLimiter: CardVelocity, @unchecked Sendable {
         if locked {
             cardsLocked.add(1, ordering: .relaxed)
             raise(lockHorizon, to: time &+ settings.cardWindowSeconds)
+            onLock?(ticket.pan.masked, settings.cardWindowSeconds)
         }
         guard firstFailure, settings.binCards > 0 else { return }
         let bin = bin(ticket.pan, digits: settings.binDigits)
@@ -237,6 +242,7 @@ public final class VelocityLimiter: CardVelocity, @unchecked Sendable {
         if flagged {
             binsFlagged.add(1, ordering: .relaxed)
             raise(flagHorizon, to: time &+ settings.binWindowSeconds)
+            onFlag?(bin, settings.binWindowSeconds)
         }
     }
 

@@ -109,16 +109,32 @@ struct VelocityTests {
         let answers2 = try responses2.map { try ValidateCodec.readResult($0.fields) }
         #expect(answers2[0].csc?.result == .M && answers2[1].csc?.result == .L)
 
+        // A reload changes the limits, not the counts: the card stays locked.
+        kill(daemon.process.processIdentifier, SIGHUP)
+        #expect(daemon.logContains("configuration reloaded"))
+        let afterReload = try exchange(daemon.socketPath, count: 1) { _ in
+            validateBytes(id: 1, ValidationRequest(pan: Self.card, expiry: "12/28", csc: "213"))
+        }
+        #expect(try afterReload.map { try ValidateCodec.readResult($0.fields).csc?.result } == [.L])
+        #expect(daemon.log.contains("card locked by velocity limits") && daemon.log.contains("411458******1637"))
+
         let stats = try BuiltBinary.run("cardcheck", ["stats", "--socket", daemon.socketPath, "--json"])
         let figures = try jsonReport(stats.stdout)
         #expect(figures["velocity_cards_locked"] as? Int == 1 && figures["velocity_cards_tracked"] as? Int == 1)
         let metrics = try BuiltBinary.run("cardcheck", ["stats", "--socket", daemon.socketPath, "--prometheus"])
         #expect(metrics.stdout.contains("cardcheck_velocity_cards_locked_total 1"), "\(metrics.stdout)")
         #expect(daemon.stop() == 0)
-        // No card number, code or hash key anywhere the daemon wrote.
+        // No card number or code anywhere the daemon wrote: its log, STATS, metrics, its directory's files.
+        let files = try FileManager.default.subpathsOfDirectory(atPath: daemon.directory.path).compactMap {
+            FileManager.default.contents(atPath: daemon.directory.appendingPathComponent($0).path)
+        }
         for secret in [Self.card, other, "213", otherCode] {
             #expect(!daemon.logShows(secret), "the log shows \(secret)")
             #expect(!stats.stdout.contains(secret) && !metrics.stdout.contains(secret))
+            #expect(
+                !files.contains { $0.range(of: Data(secret.utf8)) != nil && secret.count > 3 },
+                "a file holds \(secret)"
+            )
         }
     }
 
