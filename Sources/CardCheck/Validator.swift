@@ -90,13 +90,14 @@ public struct Validator: Sendable {
         }
         // Velocity: asked before the checks, so that a locked card's code is never checked; told after them.
         var ticket: VelocityTicket?
-        if hasVelocity, let velocity, let pan = parsedPAN, pan.luhnValid {
+        var locked = false
+        if hasVelocity, let pan = parsedPAN, pan.luhnValid, let velocity {
             let known = velocity.ticket(for: pan)
             ticket = known
+            locked = known.cardLocked
             if known.cardLocked { noted.insert(.velocityCard) }
             if known.binFlagged { noted.insert(.velocityBIN) }
         }
-        let locked = ticket?.cardLocked == true
 
         var expiryStatus: ExpiryStatus?
         var expiry: Expiry?
@@ -172,7 +173,7 @@ public struct Validator: Sendable {
         if panCheck == nil && expiryStatus == nil && cscCheck == nil && avsCheck == nil && threeDSCheck == nil {
             throw .nothingToCheck
         }
-        if let ticket, !locked, let velocity {
+        if hasVelocity, !locked, let ticket, let velocity {
             let failures = VelocityFailures(csc: cscCheck?.result, expiry: expiryStatus, avs: avsCheck?.code)
             if !failures.isEmpty { velocity.record(failures, for: ticket) }
         }

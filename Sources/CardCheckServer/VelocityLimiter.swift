@@ -100,9 +100,16 @@ public final class VelocityLimiter: CardVelocity, @unchecked Sendable {
         if let now {
             self.now = now
         } else {
-            let start = ContinuousClock.now
-            self.now = { UInt32(clamping: (ContinuousClock.now - start).components.seconds) }
+            let start = Self.monotonicSeconds()
+            self.now = { UInt32(clamping: Self.monotonicSeconds() - start + 1) }
         }
+    }
+
+    /// The coarse monotonic clock: seconds are all the windows need, and it is the cheapest clock to read.
+    @Sendable static func monotonicSeconds() -> Int {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &time)
+        return time.tv_sec
     }
 
     public var settings: Settings { settingsBox.withLockedValue { $0 } }
