@@ -77,7 +77,16 @@ public struct KeyTable: Sendable, SecurityCodeIssuer {
     /// CAVV and AAV keys by prefix range, most specific first.
     public private(set) var authenticationRanges: [AuthenticationRange] = []
 
+    /// Every AAV key object once more, as a plain reference. The keys sit in `Kind`'s payload, where Swift
+    /// packs an enum's case into the pointer's spare bits, and a leak checker (LeakSanitizer, under the
+    /// fuzzer) no longer recognises the pointer: it reported each AAV key as leaked. Costs one array.
+    private var keyObjects: [any AnyObject & Sendable] = []
+
     public mutating func add(_ key: AuthenticationKey, low: UInt64, high: UInt64, digits: Int) {
+        switch key.kind {
+        case .aav(let object, _): keyObjects.append(object)
+        case .cavv(let object, _): keyObjects.append(object)
+        }
         if let index = authenticationRanges.firstIndex(where: {
             $0.low == low && $0.high == high && $0.digits == digits
         }) {

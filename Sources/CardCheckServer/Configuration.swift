@@ -50,6 +50,8 @@ public struct Configuration: Sendable, Equatable {
     /// (`policy.shifted.REASON`); merchants' profiles start from it.
     var decisions = PolicyProfile()
     public internal(set) var logLevel = "info"
+    /// `text` (swift-log's stream format) or `json` (``JSONLogHandler``).
+    public internal(set) var logFormat = "text"
     /// The card verification key file; systemd's credential `cardcheck-keys` takes its place when given.
     var keyFile = ""
     var brandsFile = ""

@@ -285,6 +285,22 @@ public struct ConfigurationKey: Sendable {
             },
             get: { $0.logLevel }
         ),
+        ConfigurationKey(
+            name: "log_format",
+            doc: """
+                text (one line per event, as swift-log writes it) or json (one JSON object per line: time, level, \
+                label, message, source and the event's fields as keys, for journald and log shippers).
+                """,
+            reloadable: false,
+            defaultText: nil,
+            set: { configuration, value throws(ConfigurationError) in
+                guard value == "text" || value == "json" else {
+                    throw ConfigurationError(message: "log_format must be text or json")
+                }
+                configuration.logFormat = value
+            },
+            get: { $0.logFormat }
+        ),
         text(
             "keys",
             \.keyFile,

@@ -82,11 +82,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var idleCheck: RepeatedTask?
     private var drainCheck: RepeatedTask?
 
-    init(_ shared: Context, peer: PeerCredentials, now: NIODeadline) {
+    init(_ shared: Context, peer: PeerCredentials, connection: UInt64 = 0, now: NIODeadline) {
         self.shared = shared
         self.peer = peer
         var logger = shared.logger
-        logger[metadataKey: "peer"] = "\(peer)"
+        for (key, value) in peer.metadata { logger[metadataKey: key] = value }
+        logger[metadataKey: "connection"] = "\(connection)"
         self.logger = logger
         serving = Serving(shared.responders.current, peer: peer)
         machine = ConnectionStateMachine(limits: shared.limits, maximumFrameSize: shared.maximumFrameSize, now: now)

@@ -68,7 +68,10 @@ final class DaemonStatistics: Sendable {
     /// An error response sent outside a batch (a framing error at the end of a connection).
     func recordError(_ kind: WireError.Kind) { errors.add(1, at: Int(kind.rawValue)) }
 
-    func recordAccepted() { acceptedConnections.wrappingIncrement(ordering: .relaxed) }
+    /// Counts an accepted connection; returns its number since start, which names it in the log.
+    @discardableResult func recordAccepted() -> UInt64 {
+        acceptedConnections.wrappingIncrementThenLoad(ordering: .relaxed)
+    }
 
     /// A connection refused with `kind` (not permitted, or over the limit): a refusal and an error sent.
     func recordRefusal(_ kind: WireError.Kind) {

@@ -1,5 +1,6 @@
 import CardCheckWire
 import Foundation
+import Logging
 
 /// The credentials of the process at the other end of a Unix socket, as `SO_PEERCRED` reports them.
 /// Swift on Linux does not import `struct ucred`, so its 12-byte layout is declared here.
@@ -9,6 +10,11 @@ struct PeerCredentials: Sendable, Hashable, CustomStringConvertible {
     var gid: UInt32
 
     var description: String { "pid \(pid) uid \(uid) gid \(gid)" }
+
+    /// The peer as log fields of their own (`log_format = json` indexes them).
+    var metadata: Logger.Metadata {
+        ["peer_pid": "\(pid)", "peer_uid": "\(uid)", "peer_gid": "\(gid)"]
+    }
 }
 
 /// Who may connect: users and groups from the configuration, resolved to ids once at start-up (and on

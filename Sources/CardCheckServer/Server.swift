@@ -362,7 +362,7 @@ final class Server: Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.writeBufferWaterMark, value: Server.writeBufferWaterMark)
             .childChannelInitializer { [self] channel in
-                self.statistics.recordAccepted()
+                let connection = self.statistics.recordAccepted()
                 return self.peerCredentials(of: channel).flatMap { peer in
                     if let refusal = self.refusal(for: peer) {
                         return self.refuse(channel, peer: peer, with: refusal)
@@ -373,10 +373,15 @@ final class Server: Sendable {
                     channel.closeFuture.whenComplete { _ in
                         self.connections.withLockedValue { _ = $0.removeValue(forKey: key) }
                     }
-                    self.logger.info("connection accepted", metadata: ["peer": "\(peer)"])
+                    self.logger.info(
+                        "connection accepted",
+                        metadata: peer.metadata.merging(["connection": "\(connection)"]) { $1 }
+                    )
                     return channel.eventLoop.makeCompletedFuture {
                         let handlers = channel.pipeline.syncOperations
-                        try handlers.addHandler(ConnectionHandler(shared, peer: peer, now: channel.eventLoop.now))
+                        try handlers.addHandler(
+                            ConnectionHandler(shared, peer: peer, connection: connection, now: channel.eventLoop.now)
+                        )
                     }
                 }
             }
@@ -393,7 +398,7 @@ final class Server: Sendable {
         if !responders.current.access.connect.permits(peer) {
             logger.warning(
                 "refused connection: peer not allowed",
-                metadata: ["pid": "\(peer.pid)", "uid": "\(peer.uid)", "gid": "\(peer.gid)"]
+                metadata: peer.metadata
             )
             return WireError(
                 kind: .notPermitted,
@@ -403,7 +408,7 @@ final class Server: Sendable {
         if statistics.openConnections.load(ordering: .relaxed) >= UInt64(configuration.maxConnections) {
             logger.warning(
                 "refused connection: limit reached",
-                metadata: ["pid": "\(peer.pid)", "limit": "\(configuration.maxConnections)"]
+                metadata: peer.metadata.merging(["limit": "\(configuration.maxConnections)"]) { $1 }
             )
             return WireError(
                 kind: .overloaded,

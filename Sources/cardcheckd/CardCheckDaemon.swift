@@ -55,7 +55,11 @@ struct CardCheckDaemon: ParsableCommand {
                 print(try Daemon.checkReport(configuration))
                 return
             }
-            LoggingSystem.bootstrap(StreamLogHandler.standardError)
+            if configuration.logFormat == "json" {
+                LoggingSystem.bootstrap(JSONLogHandler.init(label:))
+            } else {
+                LoggingSystem.bootstrap(StreamLogHandler.standardError)
+            }
             var logger = Logger(label: "cardcheckd")
             logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
             try Daemon.serve(configuration, logger: logger) {

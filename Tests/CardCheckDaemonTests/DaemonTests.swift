@@ -106,7 +106,8 @@ struct DaemonTests {
         #expect(daemon.stop() == 0)
         let log = daemon.log
         #expect(
-            log.contains("connection accepted") && log.contains("connection closed") && log.contains("uid \(getuid())")
+            log.contains("connection accepted") && log.contains("connection closed")
+                && log.contains("peer_uid=\(getuid())")
         )
         #expect(log.split(separator: "\n").count < 20, "no line per request")
         #expect(!log.contains("5555555555554444") && !log.contains("555555******4444") && !log.contains("Q7319Z"))
@@ -358,7 +359,8 @@ struct PeerAllowListTests {
         #expect(ping.status == 69)
         #expect(ping.error.contains("not_permitted"), "\(ping.error)")
         #expect(
-            daemon.log.contains("refused connection: peer not allowed") && daemon.log.contains("uid=\(Self.nobody)")
+            daemon.log.contains("refused connection: peer not allowed")
+                && daemon.log.contains("peer_uid=\(Self.nobody)")
         )
         #expect(daemon.stop() == 0)
     }

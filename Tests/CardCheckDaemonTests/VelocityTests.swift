@@ -260,3 +260,48 @@ struct VelocityTests {
         #expect(daemon.stop() == 0)
     }
 }
+
+@Suite("JSON logs", .serialized)
+struct JSONLogTests {
+    @Test("log_format = json: every line of a run's log is one JSON object, fields as keys, no PAN beyond its mask")
+    func everyLineIsJSON() throws {
+        let directory = try TemporaryDirectory("jlog")
+        let keys = directory.file("keys")
+        try "4114 \(KeyLoadingTests.testKey) name=visa-test\n".write(toFile: keys, atomically: false, encoding: .utf8)
+        chmod(keys, 0o600)
+        let daemon = try DaemonProcess(configuration: ["keys = \(keys)", "log_format = json", "log_level = debug"])
+        // Traffic that logs: connections, a code brute force that locks a card, an error answer, a reload.
+        _ = try exchange(daemon.socketPath, count: 20) { code in
+            validateBytes(
+                id: UInt32(code + 1),
+                ValidationRequest(pan: VelocityTests.card, expiry: "12/28", csc: String(format: "%03d", 300 + code))
+            )
+        }
+        let broken = try RawConnection(daemon.socketPath)
+        broken.send([0, 0, 0, 3, 1, 2, 3])  // a length under 8: malformed_stream, the connection closed
+        _ = broken.receive(atLeast: 1)
+        kill(daemon.process.processIdentifier, SIGHUP)
+        #expect(daemon.logContains("configuration reloaded"))
+        #expect(daemon.stop() == 0)
+
+        let lines = daemon.log.split(separator: "\n")
+        #expect(lines.count > 8)
+        var messages: [String] = []
+        for line in lines {
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object != nil, "not a JSON object: \(line)")
+            guard let object else { continue }
+            #expect(object["time"] is String && object["level"] is String && object["message"] is String, "\(line)")
+            messages.append(object["message"] as? String ?? "")
+        }
+        #expect(messages.contains("connection accepted") && messages.contains("configuration reloaded"))
+        #expect(messages.contains("card locked by velocity limits"))
+        let accepted = try #require(
+            lines.lazy.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                .first { $0["message"] as? String == "connection accepted" }
+        )
+        #expect(accepted["peer_uid"] as? String == "\(getuid())" && accepted["connection"] != nil, "\(accepted)")
+        #expect(daemon.log.contains("411458******1637") && !daemon.logShows(VelocityTests.card))
+        for code in 300..<320 { #expect(!daemon.log.contains("\"\(code)\"")) }
+    }
+}
