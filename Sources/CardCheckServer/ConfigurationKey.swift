@@ -487,3 +487,48 @@ extension Configuration {
         return lines
     }
 }
+
+extension ConfigurationKey {
+    /// cardcheckd.conf(5), in man(7) roff: every key with its default, meaning and whether a reload applies
+    /// it, from the same table as the parser and the documented file (`cardcheckd --config-manual`).
+    public static var manualPage: String {
+        func escaped(_ text: String) -> String {
+            // A backslash starts an escape and a line starting with `.` or `'` is a request: neutralise both.
+            let text = text.replacingOccurrences(of: "\\", with: "\\e")
+            return text.hasPrefix(".") || text.hasPrefix("'") ? "\\&" + text : text
+        }
+        var lines = [
+            ".TH CARDCHECKD.CONF 5 \"\" \"cardcheck\" \"File Formats\"",
+            ".SH NAME",
+            "cardcheckd.conf \\- configuration of the cardcheckd card check daemon",
+            ".SH SYNOPSIS",
+            "/etc/cardcheck/cardcheckd.conf",
+            ".SH DESCRIPTION",
+            escaped(
+                "Lines are key = value; # starts a comment. Unknown keys are an error (cardcheckd --check-config "
+                    + "prints the effective configuration and exits 78 on an error, naming file and line). "
+                    + "Command-line flags (--socket, --workers, --log-level) override the file. Keys not marked "
+                    + "reloadable take effect on the next start; SIGHUP (systemctl reload) applies the others."
+            ),
+            ".SH KEYS",
+        ]
+        let defaults = Configuration()
+        for key in all {
+            lines.append(".TP")
+            let shown = key.defaultText ?? key.get(defaults)
+            lines.append("\\fB\(key.name)\\fR = \(escaped(shown.isEmpty ? "(empty)" : shown))")
+            lines.append(escaped(key.doc + (key.reloadable ? " Reloadable." : " Takes effect on the next start.")))
+        }
+        lines += [
+            ".TP", "\\fBpolicy.\\fIREASON\\fR = \\fIaction\\fR",
+            escaped(policyDoc.split(whereSeparator: \.isWhitespace).joined(separator: " ")),
+            ".SH EXAMPLES",
+            ".nf",
+        ] + (policyExamples + ["velocity_csc_failures = 3", "log_format = json"]).map(escaped) + [
+            ".fi",
+            ".SH SEE ALSO",
+            "cardcheckd(8), cardcheck(1)",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -27,6 +27,7 @@ struct CardCheckDaemon: ParsableCommand {
         help: "Print the documented configuration file, with the values the file and flags set uncommented, and exit."
     )
     var documentedConfig = false
+    @Flag(help: "Print cardcheckd.conf(5), the manual page of the configuration keys, and exit.") var configManual = false
 
     /// The flags that override the file, as configuration keys.
     var overrides: [(String, String)] {
@@ -47,6 +48,10 @@ struct CardCheckDaemon: ParsableCommand {
         let (file, overrides) = (config, self.overrides)
         do {
             let configuration = try Daemon.loadConfiguration(file: file, overrides: overrides)
+            if configManual {
+                print(ConfigurationKey.manualPage, terminator: "")
+                return
+            }
             if documentedConfig {
                 print(configuration.documentedFile, terminator: "")
                 return
