@@ -519,16 +519,17 @@ extension ConfigurationKey {
             lines.append("\\fB\(key.name)\\fR = \(escaped(shown.isEmpty ? "(empty)" : shown))")
             lines.append(escaped(key.doc + (key.reloadable ? " Reloadable." : " Takes effect on the next start.")))
         }
-        lines += [
-            ".TP", "\\fBpolicy.\\fIREASON\\fR = \\fIaction\\fR",
-            escaped(policyDoc.split(whereSeparator: \.isWhitespace).joined(separator: " ")),
-            ".SH EXAMPLES",
-            ".nf",
-        ] + (policyExamples + ["velocity_csc_failures = 3", "log_format = json"]).map(escaped) + [
-            ".fi",
-            ".SH SEE ALSO",
-            "cardcheckd(8), cardcheck(1)",
-        ]
+        lines +=
+            [
+                ".TP", "\\fBpolicy.\\fIREASON\\fR = \\fIaction\\fR",
+                escaped(policyDoc.split(whereSeparator: \.isWhitespace).joined(separator: " ")),
+                ".SH EXAMPLES",
+                ".nf",
+            ] + (policyExamples + ["velocity_csc_failures = 3", "log_format = json"]).map(escaped) + [
+                ".fi",
+                ".SH SEE ALSO",
+                "cardcheckd(8), cardcheck(1)",
+            ]
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -27,7 +27,8 @@ struct CardCheckDaemon: ParsableCommand {
         help: "Print the documented configuration file, with the values the file and flags set uncommented, and exit."
     )
     var documentedConfig = false
-    @Flag(help: "Print cardcheckd.conf(5), the manual page of the configuration keys, and exit.") var configManual = false
+    @Flag(help: "Print cardcheckd.conf(5), the manual page of the configuration keys, and exit.") var configManual =
+        false
 
     /// The flags that override the file, as configuration keys.
     var overrides: [(String, String)] {
