@@ -28,6 +28,8 @@ install:
 	install -m 0755 $(BIN)/cardcheckd $(BIN)/cardcheck $(DESTDIR)$(PREFIX)/bin/
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|; s|/etc/cardcheck/|$(SYSCONFDIR)/cardcheck/|' systemd/cardcheckd.service > $(DESTDIR)$(UNITDIR)/cardcheckd.service
 	install -m 0644 systemd/cardcheckd.socket $(DESTDIR)$(UNITDIR)/cardcheckd.socket
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' systemd/cardcheck-metrics.service > $(DESTDIR)$(UNITDIR)/cardcheck-metrics.service
+	install -m 0644 systemd/cardcheck-metrics.timer $(DESTDIR)$(UNITDIR)/cardcheck-metrics.timer
 	install -m 0644 systemd/cardcheck.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/cardcheck.conf
 	install -m 0644 systemd/cardcheck.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/cardcheck.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/cardcheck/cardcheckd.conf || \

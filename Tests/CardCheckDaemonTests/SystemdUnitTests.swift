@@ -22,6 +22,20 @@ struct SystemdUnitTests {
             at: Self.repository.appendingPathComponent("systemd/cardcheckd.socket"),
             to: folder.appendingPathComponent("cardcheckd.socket")
         )
+        let metrics = try String(
+            contentsOf: Self.repository.appendingPathComponent("systemd/cardcheck-metrics.service"),
+            encoding: .utf8
+        )
+        .replacingOccurrences(of: "/usr/local/bin/cardcheck", with: BuiltBinary.url("cardcheck").path)
+        try metrics.write(
+            to: folder.appendingPathComponent("cardcheck-metrics.service"),
+            atomically: true,
+            encoding: .utf8
+        )
+        try FileManager.default.copyItem(
+            at: Self.repository.appendingPathComponent("systemd/cardcheck-metrics.timer"),
+            to: folder.appendingPathComponent("cardcheck-metrics.timer")
+        )
         return folder
     }
 
@@ -37,7 +51,10 @@ struct SystemdUnitTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let result = SystemTool.run(
             Self.analyze,
-            ["verify", "./cardcheckd.socket", "./cardcheckd.service"],
+            [
+                "verify", "./cardcheckd.socket", "./cardcheckd.service", "./cardcheck-metrics.service",
+                "./cardcheck-metrics.timer",
+            ],
             in: folder
         )
         #expect(result.status == 0, "\(result.output)")
@@ -118,6 +135,10 @@ struct SystemdUnitTests {
             "usr/bin/cardcheckd", "usr/bin/cardcheck", "etc/systemd/system/cardcheckd.service",
             "etc/systemd/system/cardcheckd.socket", "etc/sysusers.d/cardcheck.conf",
             "etc/tmpfiles.d/cardcheck.conf", "etc/cardcheck/cardcheckd.conf",
+            "etc/systemd/system/cardcheck-metrics.service", "etc/systemd/system/cardcheck-metrics.timer",
+            "usr/share/man/man1/cardcheck.1", "usr/share/man/man5/cardcheckd.conf.5", "usr/share/man/man8/cardcheckd.8",
+            "usr/share/bash-completion/completions/cardcheck", "usr/share/zsh/site-functions/_cardcheck",
+            "usr/share/fish/vendor_completions.d/cardcheck.fish",
         ] {
             #expect(FileManager.default.fileExists(atPath: stage.appendingPathComponent(path).path), "\(path)")
         }
