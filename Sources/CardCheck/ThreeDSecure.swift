@@ -206,55 +206,54 @@ public struct ThreeDSData: Sendable, Hashable {
         bytes = value
     }
 
-    /// The tables as plain pointers, made once and never freed: reading them takes no retain of an array
-    /// buffer and no closure (callgrind: 43 instructions a value with `withUnsafeBufferPointer`).
-    // nonisolated(unsafe): written once by the initializer, then only read.
-    @usableFromInline nonisolated(unsafe) static let hexPointer: UnsafeBufferPointer<UInt8> = {
-        let table = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: hexTable.count)
-        _ = table.initialize(from: hexTable)
-        return UnsafeBufferPointer(table)
-    }()
-    @usableFromInline nonisolated(unsafe) static let base64Pointer: UnsafeBufferPointer<UInt32> = {
-        let table = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: base64Tables.count)
-        _ = table.initialize(from: base64Tables)
-        return UnsafeBufferPointer(table)
-    }()
-
     /// A hex digit's value; `nil` for any other byte.
     public static func hexValue(_ byte: UInt8) -> UInt8? {
-        let value = hexTable[Int(byte)]
+        let value = hexPointer[Int(byte)]
         return value == 0xFF ? nil : value
     }
 
-    /// A byte's value as a hex digit; 0xFF for any other byte.
-    @usableFromInline static let hexTable: [UInt8] = (0...255).map { byte -> UInt8 in
-        switch byte {
-        case 0x30...0x39: UInt8(byte - 0x30)
-        case 0x41...0x46: UInt8(byte - 0x41 + 10)
-        case 0x61...0x66: UInt8(byte - 0x61 + 10)
-        default: 0xFF
-        }
+    /// Makes a table once, as a plain pointer that is never freed: reading it takes no retain of an array
+    /// buffer and no closure (callgrind: 43 instructions a value with an array's `withUnsafeBufferPointer`).
+    static func table<Element>(_ elements: [Element]) -> UnsafeBufferPointer<Element> {
+        let table = UnsafeMutableBufferPointer<Element>.allocate(capacity: elements.count)
+        _ = table.initialize(from: elements)
+        return UnsafeBufferPointer(table)
     }
+
+    /// A byte's value as a hex digit; 0xFF for any other byte.
+    // nonisolated(unsafe), here and below: written once by the initializer, then only read.
+    @usableFromInline nonisolated(unsafe) static let hexPointer = table(
+        (0...255).map { byte -> UInt8 in
+            switch byte {
+            case 0x30...0x39: UInt8(byte - 0x30)
+            case 0x41...0x46: UInt8(byte - 0x41 + 10)
+            case 0x61...0x66: UInt8(byte - 0x61 + 10)
+            default: 0xFF
+            }
+        }
+    )
 
     /// Four tables of 256, one per position in a group of four base64 characters, each giving the
     /// character's six bits already shifted into place in the group's 24 (`+/` and `-_` alike), or
     /// `invalidBase64` (above any 24-bit value) for a byte that is no base64 digit: a group decodes with four
     /// loads and three ORs, and is valid when the result is below `invalidBase64`.
     @usableFromInline static let invalidBase64: UInt32 = 0x0100_0000
-    @usableFromInline static let base64Tables: [UInt32] = (0..<4).flatMap { position in
-        (0...255).map { byte -> UInt32 in
-            let digit: UInt32
-            switch byte {
-            case 0x41...0x5A: digit = UInt32(byte - 0x41)
-            case 0x61...0x7A: digit = UInt32(byte - 0x61 + 26)
-            case 0x30...0x39: digit = UInt32(byte - 0x30 + 52)
-            case 0x2B, 0x2D: digit = 62
-            case 0x2F, 0x5F: digit = 63
-            default: return invalidBase64
+    @usableFromInline nonisolated(unsafe) static let base64Pointer = table(
+        (0..<4).flatMap { position in
+            (0...255).map { byte -> UInt32 in
+                let digit: UInt32
+                switch byte {
+                case 0x41...0x5A: digit = UInt32(byte - 0x41)
+                case 0x61...0x7A: digit = UInt32(byte - 0x61 + 26)
+                case 0x30...0x39: digit = UInt32(byte - 0x30 + 52)
+                case 0x2B, 0x2D: digit = 62
+                case 0x2F, 0x5F: digit = 63
+                default: return invalidBase64
+                }
+                return digit << UInt32(18 - 6 * position)
             }
-            return digit << UInt32(18 - 6 * position)
         }
-    }
+    )
 
     @inlinable static func decodeHex(
         _ text: UnsafeBufferPointer<UInt8>,

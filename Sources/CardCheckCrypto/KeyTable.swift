@@ -47,19 +47,28 @@ public struct KeyTable: Sendable, SecurityCodeIssuer {
             case aav(MastercardAAV.Key, keyID: UInt8)
         }
         public var name: String
-        public var kind: Kind
+        // Stored as plain optional references, not as `Kind`: in a two-payload enum Swift packs the case
+        // into the reference's spare bits, and a leak checker (LeakSanitizer, under the fuzzer) no longer
+        // recognises it as a pointer and reported every AAV key as leaked.
+        private let cavvKey: CardVerificationKey?
+        private let aavKey: MastercardAAV.Key?
+        /// The CAVV key indicator or the AAV key id.
+        private let number: UInt8
 
         public init(name: String, kind: Kind) {
             self.name = name
-            self.kind = kind
-        }
-
-        public var checkValue: String {
             switch kind {
-            case .cavv(let key, _): key.checkValue
-            case .aav(let key, _): key.checkValue
+            case .cavv(let key, let indicator): (cavvKey, aavKey, number) = (key, nil, indicator)
+            case .aav(let key, let keyID): (cavvKey, aavKey, number) = (nil, key, keyID)
             }
         }
+
+        public var kind: Kind {
+            if let cavvKey { return .cavv(cavvKey, indicator: number) }
+            return .aav(aavKey!, keyID: number)
+        }
+
+        public var checkValue: String { cavvKey?.checkValue ?? aavKey!.checkValue }
 
         /// Its name and check value: never the key.
         public var identity: KeyIdentity { KeyIdentity(name: name, checkValue: checkValue) }
@@ -77,16 +86,7 @@ public struct KeyTable: Sendable, SecurityCodeIssuer {
     /// CAVV and AAV keys by prefix range, most specific first.
     public private(set) var authenticationRanges: [AuthenticationRange] = []
 
-    /// Every AAV key object once more, as a plain reference. The keys sit in `Kind`'s payload, where Swift
-    /// packs an enum's case into the pointer's spare bits, and a leak checker (LeakSanitizer, under the
-    /// fuzzer) no longer recognises the pointer: it reported each AAV key as leaked. Costs one array.
-    private var keyObjects: [any AnyObject & Sendable] = []
-
     public mutating func add(_ key: AuthenticationKey, low: UInt64, high: UInt64, digits: Int) {
-        switch key.kind {
-        case .aav(let object, _): keyObjects.append(object)
-        case .cavv(let object, _): keyObjects.append(object)
-        }
         if let index = authenticationRanges.firstIndex(where: {
             $0.low == low && $0.high == high && $0.digits == digits
         }) {

@@ -89,24 +89,22 @@ struct TestCards {
         return pan(prefix: prefix, length: length)
     }
 
-    /// A card some key covers, or any card when there are no keys.
+    /// A card some CVV key covers, or any card when there are no keys.
     mutating func coveredPAN() -> String {
-        guard let ranges = keys?.ranges, !ranges.isEmpty else { return anyPAN() }
-        let range = pick(ranges)
-        let prefix = range.low + next() % (range.high - range.low + 1)
-        var text = String(prefix)
-        text = String(repeating: "0", count: max(0, range.digits - text.count)) + text
-        return pan(prefix: text, length: 16)
+        pan(in: keys?.ranges.map { ($0.low, $0.high, $0.digits) } ?? [])
     }
 
     /// A card some CAVV or AAV key covers, or any card when there are none.
     mutating func coveredAuthenticationPAN() -> String {
-        guard let ranges = keys?.authenticationRanges, !ranges.isEmpty else { return anyPAN() }
+        pan(in: keys?.authenticationRanges.map { ($0.low, $0.high, $0.digits) } ?? [])
+    }
+
+    /// A 16-digit card in one of `ranges` (prefixes of `digits` digits), or any card when there are none.
+    private mutating func pan(in ranges: [(low: UInt64, high: UInt64, digits: Int)]) -> String {
+        guard !ranges.isEmpty else { return anyPAN() }
         let range = pick(ranges)
-        let prefix = range.low + next() % (range.high - range.low + 1)
-        var text = String(prefix)
-        text = String(repeating: "0", count: max(0, range.digits - text.count)) + text
-        return pan(prefix: text, length: 16)
+        let prefix = String(range.low + next() % (range.high - range.low + 1))
+        return pan(prefix: String(repeating: "0", count: max(0, range.digits - prefix.count)) + prefix, length: 16)
     }
 
     /// For `Y` or `A`: the issuer's value where a key covers the card (one byte changed about half the

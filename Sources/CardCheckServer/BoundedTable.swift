@@ -34,9 +34,6 @@ struct BoundedTable<Value> {
         ZeroedMemory.deallocate(index, count: mask + 1)
     }
 
-    /// Bytes held, whether used or not.
-    var footprint: Int { capacity * (MemoryLayout<UInt64>.stride + MemoryLayout<Value>.stride) + (mask + 1) * 4 }
-
     @inline(__always) private func home(_ key: UInt64) -> Int {
         // The keys of the velocity tables are hashes or BINs: Fibonacci hashing spreads both.
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask

@@ -45,8 +45,6 @@ public final class PeerRateLimiter: @unchecked Sendable {
 
     public func update(_ new: Limits) { lock.withLock { limits = new } }
 
-    public var isOff: Bool { lock.withLock { limits.isOff } }
-
     /// How many of `count` requests `uid` may send now (the first ones), and, when not all, how long until
     /// the next would be admitted.
     public func admit(_ count: Int, uid: UInt32, now: NIODeadline = .now()) -> (granted: Int, retryAfter: TimeAmount?) {

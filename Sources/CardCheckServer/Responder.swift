@@ -25,7 +25,7 @@ public struct Responder: Sendable {
     /// Per-peer rate limits; nil when off.
     public let peerLimits: PeerRateLimiter?
     /// Whether answers must say if they failed (for the peers' failure buckets): only with limits.
-    let countsFailures: Bool
+    var countsFailures: Bool { peerLimits != nil }
 
     /// Without `statistics` and `exposition` (a load generator's or a fuzzer's responder), `STATS` answers
     /// zeros and an empty exposition.
@@ -50,7 +50,6 @@ public struct Responder: Sendable {
         self.securityCodes = securityCodes
         self.authenticationValues = authenticationValues
         self.peerLimits = peerLimits
-        countsFailures = peerLimits != nil
     }
 
     public var policy: DecisionPolicy { validators.configured.policy }
@@ -215,14 +214,7 @@ public struct Responder: Sendable {
                 output.writeFrame(opcode: opcode.responseOpcode, requestID: id) { stats.write(to: &$0) }
             }
         case .cscGenerate:
-            guard permissions.contains(.generateSecurityCodes) else {
-                throw WireError(
-                    kind: .notPermitted,
-                    code: "generate_not_permitted",
-                    message:
-                        "this peer may not generate card verification values (csc_generate_users, csc_generate_groups)"
-                )
-            }
+            try require(.generateSecurityCodes, of: permissions, "card verification values", setting: "csc_generate")
             let generated = try SecurityCodeCodec.withRequest(in: frame.fields, today: today) {
                 request throws(WireError) -> SecurityCodeCodec.Generated in
                 try checkLuhn(request.pan)
@@ -282,14 +274,12 @@ public struct Responder: Sendable {
             }
             return (nil, verification == .noMatch)
         case .cavvGenerate:
-            guard permissions.contains(.generateAuthenticationValues) else {
-                throw WireError(
-                    kind: .notPermitted,
-                    code: "generate_not_permitted",
-                    message:
-                        "this peer may not generate authentication values (cavv_generate_users, cavv_generate_groups)"
-                )
-            }
+            try require(
+                .generateAuthenticationValues,
+                of: permissions,
+                "authentication values",
+                setting: "cavv_generate"
+            )
             let request = try AuthenticationValueCodec.Request(fields: frame.fields)
             let pan = try request.card()
             try checkLuhn(pan)
@@ -320,6 +310,22 @@ public struct Responder: Sendable {
             }
         }
         return (nil, false)
+    }
+
+    /// A generate operation's permission: `generate_not_permitted` (the connection stays open) unless the
+    /// peer has it.
+    private func require(
+        _ needed: PeerPermissions,
+        of permissions: PeerPermissions,
+        _ what: String,
+        setting: String
+    ) throws(WireError) {
+        guard !permissions.contains(needed) else { return }
+        throw WireError(
+            kind: .notPermitted,
+            code: "generate_not_permitted",
+            message: "this peer may not generate \(what) (\(setting)_users, \(setting)_groups)"
+        )
     }
 
     /// Every PAN is Mod-10 checked before anything else.

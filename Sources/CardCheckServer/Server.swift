@@ -71,10 +71,23 @@ final class Server: Sendable {
             ),
             access: access
         )
-        Server.logKeys(keys, logger: logger)
-        Server.logCardData(cards, logger: logger)
-        Server.logProfiles(profiles, logger: logger)
-        Server.logGenerateAccess(access, logger: logger)
+        Server.logInForce(configuration, keys: keys, cards: cards, profiles: profiles, access: access, logger: logger)
+    }
+
+    /// Says what is in force, at start and after each reload: keys, card data, profiles, who may generate,
+    /// the velocity limits.
+    static func logInForce(
+        _ configuration: Configuration,
+        keys: KeyLoading.Loaded?,
+        cards: CardDataLoading.Loaded,
+        profiles: ProfileLoading.Loaded,
+        access: PeerAccess,
+        logger: Logger
+    ) {
+        logKeys(keys, logger: logger)
+        logCardData(cards, logger: logger)
+        logProfiles(profiles, logger: logger)
+        logGenerateAccess(access, logger: logger)
         logger.info("velocity limits", metadata: ["limits": "\(configuration.velocitySummary)"])
     }
 
@@ -290,11 +303,7 @@ final class Server: Sendable {
             releaseEverywhere()
             _ = consume previous
             CardDataLoading.returnFreedMemory()
-            Server.logKeys(keys, logger: logger)
-            Server.logCardData(cards, logger: logger)
-            Server.logProfiles(profiles, logger: logger)
-            Server.logGenerateAccess(nextAccess, logger: logger)
-            logger.info("velocity limits", metadata: ["limits": "\(next.velocitySummary)"])
+            Server.logInForce(next, keys: keys, cards: cards, profiles: profiles, access: nextAccess, logger: logger)
             let restartOnly = next.restartOnlyDifferences(from: configuration)
             if restartOnly.isEmpty {
                 logger.notice("configuration reloaded")

@@ -63,7 +63,6 @@ public final class VelocityLimiter: CardVelocity, @unchecked Sendable {
     private let hasher = SipHash24.random()
     private let cards: [Shard<CardRecord>]
     private let bins: [Shard<BINRecord>]
-    private let settingsBox: NIOLockedValueBox<Settings>
     /// Read on every request without a lock; written on reload (`pack`): the thresholds, and the windows.
     private let limits: Synchronization.Atomic<UInt64>
     private let windows: Synchronization.Atomic<UInt64>
@@ -94,7 +93,6 @@ public final class VelocityLimiter: CardVelocity, @unchecked Sendable {
         }
         cards = (0..<Self.shardCount).map { Shard<CardRecord>(capacity: size(settings.maximumCards, $0)) }
         bins = (0..<Self.shardCount).map { Shard<BINRecord>(capacity: size(settings.maximumBINs, $0)) }
-        settingsBox = NIOLockedValueBox(settings)
         limits = Synchronization.Atomic<UInt64>(Self.pack(settings))
         windows = Synchronization.Atomic<UInt64>(Self.packWindows(settings))
         if let now {
@@ -112,18 +110,11 @@ public final class VelocityLimiter: CardVelocity, @unchecked Sendable {
         return time.tv_sec
     }
 
-    public var settings: Settings { settingsBox.withLockedValue { $0 } }
-
-    /// Applies reloaded limits; the sizes stay as they were (a restart changes them).
+    /// Applies reloaded limits; the sizes stay as they were (the tables are made once: a restart changes
+    /// them). Reloads come one at a time, from the reload thread.
     public func update(_ new: Settings) {
-        settingsBox.withLockedValue { current in
-            var next = new
-            next.maximumCards = current.maximumCards
-            next.maximumBINs = current.maximumBINs
-            current = next
-            limits.store(Self.pack(next), ordering: .releasing)
-            windows.store(Self.packWindows(next), ordering: .releasing)
-        }
+        limits.store(Self.pack(new), ordering: .releasing)
+        windows.store(Self.packWindows(new), ordering: .releasing)
     }
 
     /// The per-request limits in one word: code, expiry and address thresholds (12 bits each), BIN cards
@@ -273,9 +264,4 @@ public final class VelocityLimiter: CardVelocity, @unchecked Sendable {
         cards.reduce(0) { total, shard in total + shard.lock.withLock { shard.table.count } }
     }
     public var trackedBINs: Int { bins.reduce(0) { total, shard in total + shard.lock.withLock { shard.table.count } } }
-
-    /// Bytes the tables hold at most (allocated at start; pages are touched as entries arrive).
-    public var footprint: Int {
-        cards.reduce(0) { $0 + $1.table.footprint } + bins.reduce(0) { $0 + $1.table.footprint }
-    }
 }
