@@ -19,8 +19,11 @@ struct RunSchedule: Sendable {
 }
 
 /// One load connection: sends the workload's prepared frames (as they are: no encoding, no allocation),
-/// keeps `pipeline` of them in flight, matches answers by request id, records latency and checks each
-/// answer against the engine's, byte for byte.
+/// keeps `pipeline` of them in flight, matches answers by request id (or, for Redis, by order), records
+/// latency and checks each answer against the engine's, byte for byte.
+///
+/// With `reopen`, the connection outlives its channel: when the channel closes under it, the run opens a
+/// new one with this same handler, and `channelActive` sends what was unanswered again.
 final class LoadConnection: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -56,8 +59,18 @@ final class LoadConnection: ChannelInboundHandler {
     /// not per answer).
     private var readAt: UInt64 = 0
 
-    /// Completes when the connection has nothing in flight after the end, or closes.
+    /// Completes when the connection has nothing in flight after the end, or closes for good.
     let finished: EventLoopPromise<Void>
+    /// Answers come in request order and carry no id (Redis's RESP): request ids are a sequence kept here,
+    /// and the workload has one template, whose answer is `expectedFields`.
+    private let ordered: Bool
+    private var sentSequence: UInt32 = 0
+    private var answeredSequence: UInt32 = 0
+    /// An ordered answer split across reads.
+    private var partialAnswer: [UInt8] = []
+    /// Opens a new channel for this connection after its channel broke; nil: a broken channel ends it.
+    private let reopen: ((LoadConnection) -> Void)?
+    private var joined = false
 
     private var frames = NIOSingleStepByteToMessageProcessor(FrameDecoder(maximumFrameSize: 1 << 20))
     /// Answers counted since the last read completed; added to the shared counter once per read.
@@ -70,10 +83,15 @@ final class LoadConnection: ChannelInboundHandler {
         checkAnswers: Bool,
         firstTemplate: Int,
         pipeline: Int,
+        ordered: Bool = false,
+        reopen: ((LoadConnection) -> Void)? = nil,
         finished: EventLoopPromise<Void>
     ) {
+        self.ordered = ordered
+        self.reopen = reopen
         self.templates = templates
-        let header = WireFormat.lengthPrefixSize + WireFormat.headerSize
+        // Ordered (RESP) answers are compared whole; frames without their length prefix and header.
+        let header = ordered ? 0 : WireFormat.lengthPrefixSize + WireFormat.headerSize
         var opcodes: [UInt8] = []
         var starts: [Int] = [0]
         var fields: [UInt8] = []
@@ -100,9 +118,24 @@ final class LoadConnection: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
-    /// Joins its loop's recorder only once connected: a failed attempt leaves nothing to start.
+    /// Joins its loop's recorder only once connected: a failed attempt leaves nothing to start. A reopened
+    /// connection sends its unanswered requests again, in the order they were first sent.
     func channelActive(context: ChannelHandlerContext) {
-        recorder.connections.append(self)
+        if !joined {
+            joined = true
+            recorder.connections.append(self)
+        } else {
+            recorder.reopened += 1
+            frames = NIOSingleStepByteToMessageProcessor(FrameDecoder(maximumFrameSize: 1 << 20))
+            outbound = nil
+            let unanswered = slotIDs.indices.filter { slotIDs[$0] != 0 }.sorted { slotTimes[$0] < slotTimes[$1] }
+            for slot in unanswered {
+                write(templates[Int(slotIDs[slot]) - 1].request)
+                recorder.resent += 1
+            }
+            flushIfNeeded()
+            if schedule?.interval == nil { fill() } else { tick() }
+        }
         context.fireChannelActive()
     }
 
@@ -115,7 +148,7 @@ final class LoadConnection: ChannelInboundHandler {
     /// Open loop: sends every request that is due by now, as far as the pipeline allows; the rest wait,
     /// keeping their intended send time.
     func tick(flush: Bool = true) {
-        guard let schedule, let interval = schedule.interval, !stopping else { return }
+        guard let schedule, let interval = schedule.interval, !stopping, context != nil else { return }
         let now = RunSchedule.now
         if now >= schedule.end { return stop() }
         guard now >= schedule.start else { return }  // this connection's first send is still ahead
@@ -130,7 +163,7 @@ final class LoadConnection: ChannelInboundHandler {
 
     /// Closed loop: tops the pipeline up.
     private func fill(flush: Bool = true, now: UInt64 = RunSchedule.now) {
-        guard let schedule, !stopping else { return }
+        guard let schedule, !stopping, context != nil else { return }
         if now >= schedule.end { return stop() }
         while inFlight < schedule.pipeline {
             if let budget = schedule.budget, started >= budget { break }
@@ -141,22 +174,40 @@ final class LoadConnection: ChannelInboundHandler {
     }
 
     private func send(intended: UInt64) {
-        guard let context else { return }
-        var index = cursor % templates.count
-        while slotIDs[(index + 1) & mask] != 0 {  // that slot's request is still out: take the next template
-            cursor += 1
+        let index: Int
+        let id: UInt32
+        if ordered {
+            // At most `pipeline` in flight, answered in order, over 4 x pipeline slots: the slot is free.
             index = cursor % templates.count
+            cursor += 1
+            sentSequence = Self.successor(of: sentSequence)
+            id = sentSequence
+        } else {
+            var next = cursor % templates.count
+            while slotIDs[(next + 1) & mask] != 0 {  // that slot's request is still out: take the next template
+                cursor += 1
+                next = cursor % templates.count
+            }
+            cursor += 1
+            index = next
+            id = UInt32(index + 1)
         }
-        cursor += 1
-        let id = UInt32(index + 1)
         let slot = Int(id) & mask
         slotIDs[slot] = id
         slotTimes[slot] = intended
         inFlight += 1
         started += 1
         recorder.sent += 1
+        write(templates[index].request)
+    }
+
+    /// The id after `id`, never 0 (0 is for connection-level errors).
+    private static func successor(of id: UInt32) -> UInt32 { id == .max ? 1 : id + 1 }
+
+    private func write(_ request: ByteBuffer) {
+        guard let context else { return }
         if outbound == nil { outbound = context.channel.allocator.buffer(capacity: 4_096) }
-        outbound!.writeImmutableBuffer(templates[index].request)
+        outbound!.writeImmutableBuffer(request)
         wroteSinceFlush = true
     }
 
@@ -170,6 +221,7 @@ final class LoadConnection: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         readAt = RunSchedule.now
+        if ordered { return receivedInOrder(unwrapInboundIn(data), context: context) }
         do {
             try frames.process(buffer: unwrapInboundIn(data)) { received($0, context: context) }
         } catch {
@@ -191,10 +243,6 @@ final class LoadConnection: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        slotIDs[slot] = 0
-        inFlight -= 1
-        recorder.answered += 1
-        answeredSinceRead += 1
         if checkAnswers && !answerMatches(frame, template: Int(id) - 1) {
             let template = templates[Int(id) - 1]
             if frame.opcode == WireFormat.errorOpcode, let error = try? WireError(fields: frame.fields) {
@@ -216,6 +264,58 @@ final class LoadConnection: ChannelInboundHandler {
                 )
             }
         }
+        answered(slot: slot, at: now)
+    }
+
+    /// Redis's answers: one RESP line each (`+PONG\r\n`, or `-ERR ...\r\n`), for the oldest request.
+    private func receivedInOrder(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        buffer.withUnsafeReadableBytes { bytes in
+            var start = 0
+            while start < bytes.count {
+                let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
+                guard let newline = memchr(rest.baseAddress!, 0x0A, rest.count) else {
+                    partialAnswer += rest
+                    return
+                }
+                let end = start + (UnsafeRawPointer(newline) - rest.baseAddress!) + 1
+                if partialAnswer.isEmpty {
+                    answeredInOrder(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), context: context)
+                } else {
+                    partialAnswer += UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+                    partialAnswer.withUnsafeBytes { answeredInOrder($0, context: context) }
+                    partialAnswer.removeAll(keepingCapacity: true)
+                }
+                start = end
+            }
+        }
+    }
+
+    private func answeredInOrder(_ line: UnsafeRawBufferPointer, context: ChannelHandlerContext) {
+        let id = Self.successor(of: answeredSequence)
+        let slot = Int(id) & mask
+        guard inFlight > 0, slotIDs[slot] == id else {
+            recorder.problem("unexpected_answer", "an answer with no request in flight")
+            context.close(promise: nil)
+            return
+        }
+        answeredSequence = id
+        let expected = expectedFields.count
+        let matches =
+            line.count == expected
+            && expectedFields.withUnsafeBytes { memcmp($0.baseAddress!, line.baseAddress!, expected) == 0 }
+        if checkAnswers && !matches {
+            let text = String(decoding: line.prefix(80), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            recorder.problem(line.first == UInt8(ascii: "-") ? "redis_error" : "wrong_answer", "request \(id): \(text)")
+        }
+        answered(slot: slot, at: readAt)
+    }
+
+    /// Frees the request's slot, records its latency and sends what the pace allows next.
+    private func answered(slot: Int, at now: UInt64) {
+        slotIDs[slot] = 0
+        inFlight -= 1
+        recorder.answered += 1
+        answeredSinceRead += 1
         if let schedule, now >= schedule.warmupEnd {
             recorder.latency.record(max(1, now &- slotTimes[slot]))
             recorder.measured += 1
@@ -264,6 +364,12 @@ final class LoadConnection: ChannelInboundHandler {
         finished.succeed(())
     }
 
+    /// Closes the connection's channel at the run's end.
+    func close() {
+        finish()
+        context?.close(promise: nil)
+    }
+
     /// The run gave up waiting: what is still in flight timed out.
     func abandon() {
         if inFlight > 0 { recorder.problem("timeout", "\(inFlight) requests unanswered when the run ended") }
@@ -273,6 +379,12 @@ final class LoadConnection: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.context = nil
+        if let reopen, !isFinished, inFlight > 0 || !stopping {
+            partialAnswer.removeAll()
+            reopen(self)
+            return context.fireChannelInactive()
+        }
         if inFlight > 0 || !stopping {
             recorder.problem("connection_closed", "cardcheckd closed a connection with \(inFlight) requests in flight")
         }
@@ -281,7 +393,8 @@ final class LoadConnection: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        recorder.problem("connection_error", "\(error)")
+        // Reconnecting, a reset or a broken pipe is what a killed daemon looks like: the channel is opened again.
+        if reopen == nil || isFinished { recorder.problem("connection_error", "\(error)") }
         context.close(promise: nil)
     }
 }

@@ -16,7 +16,17 @@ public struct LoadOptions: Sendable {
         case requests(Int)
     }
 
+    /// The server a run loads.
+    public enum Server: String, Sendable, Hashable, CaseIterable {
+        /// cardcheckd, with the run's mix of requests.
+        case cardcheckd
+        /// A Redis server: `PING` in RESP, its answers checked, so that both servers are measured by one
+        /// client on the same connections and pipeline (scripts/compare-redis).
+        case redis
+    }
+
     public var socketPath: String
+    public var server = Server.cardcheckd
     public var connections = 16
     public var pipeline = 1
     public var length = Length.seconds(10)
@@ -32,6 +42,10 @@ public struct LoadOptions: Sendable {
     public var cards: CardDirectory = .standard
     /// Check every answer against the engine (the default).
     public var checkAnswers = true
+    /// A connection that breaks (a daemon restart, `kill -9`) is opened again, at once and then with a pause
+    /// growing from 5 to 200 ms as the client library does, and its unanswered requests are sent again on
+    /// the new one: every operation is idempotent. Latency counts from the first send, so the stall shows.
+    public var reconnect = false
     /// How long to wait for answers still in flight when the run ends.
     public var drainSeconds = 5.0
 

@@ -8,6 +8,9 @@ public struct LoadReport: Sendable {
     public let measured: Int
     public let sent: Int
     public let answered: Int
+    /// Connections opened again after theirs broke, and requests sent again on them (`reconnect`).
+    public let reopened: Int
+    public let resent: Int
     public let problems: [String: Int]
     public let examples: [String]
     public let measuredSeconds: Double
@@ -30,6 +33,8 @@ public struct LoadReport: Sendable {
         measured = snapshots.reduce(0) { $0 + $1.measured }
         sent = snapshots.reduce(0) { $0 + $1.sent }
         answered = snapshots.reduce(0) { $0 + $1.answered }
+        reopened = snapshots.reduce(0) { $0 + $1.reopened }
+        resent = snapshots.reduce(0) { $0 + $1.resent }
         self.problems = problems
         self.examples = Array(examples.prefix(5))
         self.measuredSeconds = measuredSeconds
@@ -49,6 +54,13 @@ public struct LoadReport: Sendable {
     public var maxMicroseconds: Double { Double(latency.max) / 1_000 }
     public var meanMicroseconds: Double { latency.mean / 1_000 }
 
+    private var loadText: String {
+        switch options.server {
+        case .cardcheckd: "mix \(options.mix), seed \(options.seed)"
+        case .redis: "Redis PING (RESP)"
+        }
+    }
+
     private var paceText: String {
         switch options.pace {
         case .asFastAsPossible: "closed loop"
@@ -59,13 +71,16 @@ public struct LoadReport: Sendable {
     /// For people.
     public var text: String {
         var lines = [
-            "cardcheck bench: \(options.connections) connections, pipeline \(options.pipeline), \(paceText), mix \(options.mix), seed \(options.seed)",
+            "cardcheck bench: \(options.connections) connections, pipeline \(options.pipeline), \(paceText), \(loadText)",
             "requests: \(sent) sent, \(answered) answered, \(measured) measured over \(format(measuredSeconds)) s (after \(format(options.warmupSeconds)) s warm-up)",
             "throughput: \(Int(throughput.rounded())) requests/s",
             "latency (µs): "
                 + Self.percentiles.map { "\($0.name) \(format(microseconds(at: $0.value)))" }.joined(separator: "  ")
                 + "  max \(format(maxMicroseconds))  mean \(format(meanMicroseconds))",
         ]
+        if options.reconnect {
+            lines.append("reconnects: \(reopened) connections opened again, \(resent) requests sent again")
+        }
         if problems.isEmpty {
             lines.append(options.checkAnswers ? "answers: all checked, all right" : "answers: not checked (--no-check)")
         } else {
@@ -91,10 +106,12 @@ public struct LoadReport: Sendable {
         let problemFields = problems.sorted { $0.key < $1.key }.map { "\(quoted($0.key)):\($0.value)" }
         return "{"
             + [
+                "\"server\":\(quoted(options.server.rawValue))",
                 "\"connections\":\(options.connections)", "\"pipeline\":\(options.pipeline)", "\"rate\":\(pace)",
                 "\"mix\":\(quoted(options.mix.description))", "\"seed\":\(options.seed)",
                 "\"threads\":\(options.threads)",
                 "\"sent\":\(sent)", "\"answered\":\(answered)", "\"measured\":\(measured)",
+                "\"reopened\":\(reopened)", "\"resent\":\(resent)",
                 "\"seconds\":\(format(measuredSeconds))", "\"requests_per_second\":\(format(throughput))",
                 "\"latency_us\":{" + latencyFields.joined(separator: ",") + "}",
                 "\"problems\":{" + problemFields.joined(separator: ",") + "}",

@@ -19,19 +19,32 @@ public enum LoadRun {
         progress: (@Sendable (Double, Int) -> Void)? = nil
     ) throws -> LoadReport {
         let today = YearMonth(unixTime: Int64(Date().timeIntervalSince1970))
-        let workload = Workload(
-            mix: options.mix,
-            seed: options.seed,
-            keys: options.keys,
-            cards: options.cards,
-            today: today
-        )
+        let workload =
+            options.server == .redis
+            ? Workload.redisPing
+            : Workload(mix: options.mix, seed: options.seed, keys: options.keys, cards: options.cards, today: today)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
         defer { try? group.syncShutdownGracefully() }
         let loops = Array(group.makeIterator())
         // One recorder per loop, used only on that loop.
         let recorders = loops.map { _ in LoopRecorder() }
         let answered = ManagedAtomic<Int>(0)
+
+        /// Opens a channel for a connection whose channel broke, again and again with a growing pause while
+        /// the socket refuses (no daemon and no systemd socket unit holding it), on the connection's loop.
+        @Sendable func reopen(_ connection: NIOLoopBound<LoadConnection>, on loop: EventLoop, pause: TimeAmount) {
+            ClientBootstrap(group: loop)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(connection.value)
+                    }
+                }
+                .connect(unixDomainSocketPath: options.socketPath)
+                .whenFailure { _ in
+                    let next = min(max(pause * 2, .milliseconds(5)), .milliseconds(200))
+                    loop.scheduleTask(in: pause) { reopen(connection, on: loop, pause: next) }
+                }
+        }
 
         // Connect in small waves, and again after a pause when the listen backlog is full (EAGAIN):
         // a Unix socket's backlog is finite, and a thousand connections arrive faster than one accept loop.
@@ -53,6 +66,9 @@ public enum LoadRun {
                             checkAnswers: options.checkAnswers,
                             firstTemplate: first,
                             pipeline: options.pipeline,
+                            ordered: options.server == .redis,
+                            reopen: options.reconnect
+                                ? { reopen(NIOLoopBound($0, eventLoop: loop), on: loop, pause: .zero) } : nil,
                             finished: promise
                         )
                         try channel.pipeline.syncOperations.addHandler(handler)
@@ -167,6 +183,11 @@ public enum LoadRun {
         }
         let endedAt = Date()
         for channel in channels { try? channel.close().wait() }
+        // Reopened connections are on channels of their own.
+        for (index, loop) in loops.enumerated() {
+            let recorder = recorders[index]
+            try? loop.submit { for connection in recorder.connections { connection.close() } }.wait()
+        }
 
         var snapshots: [LoopRecorder.Snapshot] = []
         for (index, loop) in loops.enumerated() {

@@ -15,6 +15,9 @@ final class LoopRecorder: @unchecked Sendable {
     var measured = 0
     var sent = 0
     var answered = 0
+    /// Connections opened again after theirs broke (`reconnect`), and the requests sent again on them.
+    var reopened = 0
+    var resent = 0
     /// Problems by type: `wrong_answer`, a server error code, `connection_error`, `timeout`, …
     var problems: [String: Int] = [:]
     /// The first wrong answers, described without card data.
@@ -32,6 +35,8 @@ final class LoopRecorder: @unchecked Sendable {
         var measured: Int
         var sent: Int
         var answered: Int
+        var reopened: Int
+        var resent: Int
         var problems: [String: Int]
         var examples: [String]
     }
@@ -42,6 +47,8 @@ final class LoopRecorder: @unchecked Sendable {
             measured: measured,
             sent: sent,
             answered: answered,
+            reopened: reopened,
+            resent: resent,
             problems: problems,
             examples: examples
         )

@@ -14,6 +14,8 @@ public enum RequestKind: String, Sendable, Hashable, CaseIterable {
     case threeDS = "threeds"
     /// `CAVV_VERIFY`: a CAVV or AAV checked under the daemon's keys, right about half the time.
     case cavv
+    /// `PING` without a payload: the protocol's round trip and nothing else (against Redis: its `PING`).
+    case ping
 }
 
 /// `full=70,luhn=20,csc=5,interpret=5`: whole-number weights, not necessarily summing to 100.

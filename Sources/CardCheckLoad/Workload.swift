@@ -49,6 +49,24 @@ public struct Workload: Sendable {
         self.templates = templates
         self.mix = mix
     }
+
+    private init(templates: [Template], mix: RequestMix) {
+        self.templates = templates
+        self.mix = mix
+    }
+
+    /// Redis's `PING` as redis-benchmark sends it (`PING_MBULK`: a RESP array of one bulk string), and the
+    /// simple string it must answer. RESP answers carry no id: they come in the order of the requests.
+    public static let redisPing = Workload(
+        templates: [
+            Template(
+                kind: .ping,
+                request: ByteBuffer(string: "*1\r\n$4\r\nPING\r\n"),
+                expected: ByteBuffer(string: "+PONG\r\n")
+            )
+        ],
+        mix: try! RequestMix("ping")
+    )
 }
 
 /// Seeded cards for load runs: Luhn-valid PANs over the common brands (or in the key table's ranges for
@@ -200,6 +218,8 @@ struct TestCards {
                 to: &fields
             )
             return (.cscVerify, fields)
+        case .ping:
+            return (.ping, fields)
         case .interpret:
             InterpretRequest(avs: pick([.X, .Y, .A, .W, .Z, .N, .U, .R, .G]), csc: pick([.M, .N, .P, .S, .U])).write(
                 to: &fields

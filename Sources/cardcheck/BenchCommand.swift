@@ -19,7 +19,14 @@ struct BenchCommand: ParsableCommand {
             or was answered wrongly.
 
             Mix kinds: luhn (VALIDATE, PAN only), full (VALIDATE: PAN, expiry, CSC, both addresses), \
-            csc (CSC_VERIFY), interpret (INTERPRET).
+            csc (CSC_VERIFY), interpret (INTERPRET), threeds (full with a 3-D Secure outcome), cavv \
+            (CAVV_VERIFY), ping (PING).
+
+            --server redis loads a Redis server's Unix socket with PING in RESP instead, each answer \
+            checked, so that cardcheckd and Redis are measured by the same client (scripts/compare-redis). \
+            --reconnect rides out a daemon restart as the client library does: a broken connection is \
+            opened again and its unanswered requests are sent again; their latency counts from the first \
+            send, so the longest stall is the maximum.
             """
     )
 
@@ -32,7 +39,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Open loop: requests per second in all.") var rate: Double?
     @Option(
         help:
-            "Request kinds (luhn, full, csc, interpret, threeds, cavv) and their shares, e.g. full=70,luhn=20,csc=5,interpret=5."
+            "Request kinds (luhn, full, csc, interpret, threeds, cavv, ping) and their shares, e.g. full=70,luhn=20,csc=5,interpret=5."
     ) var mix = RequestMix(
         argument: "full"
     )!
@@ -44,6 +51,9 @@ struct BenchCommand: ParsableCommand {
     /// The daemon's card data files, so that its answers (brand, issuer data) are checked against the same.
     @OptionGroup var cardData: CardDataOptions
     @Flag(help: "Do not compare answers with the engine's (a daemon with its own policy).") var noCheck = false
+    @Option(help: "The server to load: cardcheckd, or redis (PING in RESP, to compare).")
+    var server = LoadOptions.Server.cardcheckd
+    @Flag(help: "Open a broken connection again and send its unanswered requests again.") var reconnect = false
     @Flag(help: "Print the report as one JSON object.") var json = false
 
     func validate() throws {
@@ -57,6 +67,12 @@ struct BenchCommand: ParsableCommand {
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
         guard warmup >= 0 else { throw ValidationError("--warmup cannot be negative") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        if server == .redis {
+            guard keys == nil, cardData.isEmpty else {
+                throw ValidationError("--server redis takes no card data or keys")
+            }
+            guard !reconnect else { throw ValidationError("--reconnect is for cardcheckd (Redis answers carry no id)") }
+        }
     }
 
     func run() throws {
@@ -68,6 +84,9 @@ struct BenchCommand: ParsableCommand {
         options.pace = rate.map { .constant(perSecond: $0) } ?? .asFastAsPossible
         options.seed = seed
         options.checkAnswers = !noCheck
+        options.server = server
+        if server == .redis { options.mix = try! RequestMix("ping") }
+        options.reconnect = reconnect
         if let keys {
             do { options.keys = try KeyFile.load(keys, ownership: .any) } catch {
                 throw ValidationError("--keys \(error)")
@@ -88,3 +107,5 @@ struct BenchCommand: ParsableCommand {
         if !report.succeeded { throw ExitCode(1) }
     }
 }
+
+extension LoadOptions.Server: ExpressibleByArgument {}

@@ -92,6 +92,90 @@ struct BenchTests {
         #expect(daemon.stop() == 0)
     }
 
+    @Test(
+        "--reconnect rides out a SIGTERM restart and a kill -9: every request answered once and right",
+        .timeLimit(.minutes(2))
+    )
+    func reconnects() throws {
+        let first = try DaemonProcess(configuration: ["velocity = false"])
+        let bench = Process()
+        bench.executableURL = BuiltBinary.url("cardcheck")
+        bench.arguments = [
+            "bench", "--socket", first.socketPath, "--connections", "8", "--pipeline", "8", "--duration", "5",
+            "--warmup", "0", "--threads", "1", "--reconnect", "--json",
+        ]
+        let output = Pipe()
+        bench.standardOutput = output
+        bench.standardError = FileHandle.nullDevice
+        try bench.run()
+        // A stop the way systemd's restart makes it (SIGTERM: what was read is answered, the rest is not read),
+        // then a crash (SIGKILL: nothing more is answered; the kernel resets the connections).
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(first.stop() == 0)
+        let second = try DaemonProcess(replacing: first)
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(second.process.processIdentifier, SIGKILL)
+        second.process.waitUntilExit()
+        let third = try DaemonProcess(replacing: second)
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        bench.waitUntilExit()
+        #expect(bench.terminationStatus == 0, "\(text)\n\(third.log)")
+        let figures = try report(text)
+        #expect(figures["ok"] as? Bool == true && (figures["problems"] as? [String: Int])?.isEmpty == true)
+        #expect(figures["sent"] as? Int == figures["answered"] as? Int)
+        // Each of the 8 connections broke twice, and the kill -9 left requests unanswered to send again.
+        #expect((figures["reopened"] as? Int ?? 0) >= 16, "\(text)")
+        #expect((figures["resent"] as? Int ?? 0) > 0, "\(text)")
+        #expect(third.stop() == 0)
+    }
+
+    @Test("--server redis drives a real Redis's PING on the same client, every answer checked")
+    func redisPing() throws {
+        let directory = try TemporaryDirectory("ccr")
+        var redis: [Process] = []
+        defer {
+            // SIGKILL: the test process blocks SIGTERM, and its children inherit the mask.
+            for server in redis {
+                kill(server.processIdentifier, SIGKILL)
+                server.waitUntilExit()
+            }
+            withExtendedLifetime(directory) {}
+        }
+        // A second Redis wants a password: each PING is answered -NOAUTH, which the bench must not count as an answer.
+        for (name, extra) in [("open", [String]()), ("locked", ["--requirepass", "secret"])] {
+            let server = Process()
+            server.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+            server.arguments =
+                ["--port", "0", "--unixsocket", directory.file("\(name).sock"), "--save", "", "--appendonly", "no"]
+                + extra
+            server.standardOutput = FileHandle.nullDevice
+            try server.run()
+            redis.append(server)
+        }
+        #expect(eventually(within: 10) { RawConnection.canConnect(directory.file("locked.sock")) })
+        #expect(eventually(within: 10) { RawConnection.canConnect(directory.file("open.sock")) })
+
+        let bench = { (name: String) in
+            try BuiltBinary.run(
+                "cardcheck",
+                [
+                    "bench", "--server", "redis", "--socket", directory.file("\(name).sock"), "--connections", "4",
+                    "--pipeline", "16", "--requests", "50000", "--warmup", "0", "--threads", "1", "--json",
+                ]
+            )
+        }
+        let open = try bench("open")
+        #expect(open.status == 0, "\(open.stdout)\(open.stderr)")
+        let figures = try report(open.stdout)
+        #expect(figures["sent"] as? Int == 50_000 && figures["answered"] as? Int == 50_000)
+        #expect(figures["server"] as? String == "redis" && figures["ok"] as? Bool == true)
+
+        let locked = try bench("locked")
+        #expect(locked.status == 1, "\(locked.stdout)")
+        let problems = try #require(try report(locked.stdout)["problems"] as? [String: Int])
+        #expect(problems["redis_error"] == 50_000, "\(problems)")
+    }
+
     @Test("a daemon that is not there is a clear error, not a hang")
     func noDaemon() throws {
         let run = try BuiltBinary.run(
