@@ -4,6 +4,7 @@
 #   make build                        # as yourself: release binaries (scripts/build-release)
 #   sudo make install                 # /usr/local/bin, /etc/systemd/system, /etc/cardcheck
 #   make install DESTDIR=/tmp/stage PREFIX=/usr
+#   make deb                          # dist/cardcheck_VERSION_ARCH.deb (scripts/build-deb)
 # `install` never builds: a build as root would leave root-owned files in .build and fetch packages as
 # root. It installs what `make build` made, and says so when nothing is there.
 PREFIX ?= /usr/local
@@ -14,9 +15,10 @@ SYSUSERSDIR ?= $(SYSCONFDIR)/sysusers.d
 TMPFILESDIR ?= $(SYSCONFDIR)/tmpfiles.d
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share
+ZSHCOMPLETIONDIR ?= $(DATADIR)/zsh/site-functions
 BIN := $(shell scripts/build-release --show-bin-path 2>/dev/null)
 
-.PHONY: build install test run
+.PHONY: build install deb test run
 build:
 	scripts/build-release --product cardcheckd
 	scripts/build-release --product cardcheck
@@ -39,11 +41,15 @@ install:
 	install -m 0644 man/cardcheck.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/cardcheckd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/cardcheckd.8 $(DESTDIR)$(MANDIR)/man8/
-	install -d $(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(DATADIR)/zsh/site-functions $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	install -d $(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(ZSHCOMPLETIONDIR) $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
 	$(BIN)/cardcheck --generate-completion-script bash > $(DESTDIR)$(DATADIR)/bash-completion/completions/cardcheck
-	$(BIN)/cardcheck --generate-completion-script zsh > $(DESTDIR)$(DATADIR)/zsh/site-functions/_cardcheck
+	$(BIN)/cardcheck --generate-completion-script zsh > $(DESTDIR)$(ZSHCOMPLETIONDIR)/_cardcheck
 	$(BIN)/cardcheck --generate-completion-script fish > $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/cardcheck.fish
 	@echo "installed; as root: systemd-sysusers; systemd-tmpfiles --create; systemctl daemon-reload; systemctl enable --now cardcheckd.socket"
+
+# The Debian package, in dist/: cardcheck_VERSION_ARCH.deb (scripts/build-deb builds what it needs).
+deb:
+	scripts/build-deb dist
 
 test:
 	./scripts/test

@@ -7,9 +7,10 @@ import NIOCore
 import NIOPosix
 
 /// The listening daemon: binds the socket, admits or refuses each connection, and shuts down cleanly.
-final class Server: Sendable {
+public final class Server: Sendable {
     static let name = "cardcheckd"
-    static let version = "0.1.0"
+    /// The release: `--version` of both commands, HELLO's server version, the Debian package's version.
+    public static let version = "0.1.0"
 
     let configuration: Configuration
     let logger: Logger

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CardCheckServer
 
 @main
 struct CardCheckCommand: AsyncParsableCommand {
@@ -10,6 +11,7 @@ struct CardCheckCommand: AsyncParsableCommand {
             security code given on the command line is visible to other local users through the process list: \
             pipe JSON Lines on standard input for real codes.
             """,
+        version: Server.version,
         subcommands: [
             ValidateCommand.self, InterpretCommand.self, CSCCommand.self, CAVVCommand.self, PingCommand.self,
             StatsCommand.self,

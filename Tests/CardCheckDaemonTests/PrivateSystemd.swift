@@ -26,21 +26,33 @@ final class PrivateSystemd {
     let pid: Int32
     private let launcher: Process
 
-    /// Stages `make install` into a work folder, boots systemd on it and waits until it runs. The whole
+    /// Where a Debian package given to the initializer is, inside the namespaces.
+    static let packagePath = "/var/cache/cardcheck-test/cardcheck.deb"
+
+    /// Stages `make install` into a work folder (or, given `package`, only that Debian package, at
+    /// ``packagePath``, for the test to install), boots systemd on it and waits until it runs. The whole
     /// namespace is killed after `lifetime` seconds at the latest.
-    init(lifetime: Int = 300) throws {
+    init(lifetime: Int = 300, package: URL? = nil) throws {
         work = URL(fileURLWithPath: "/tmp").appendingPathComponent("cardcheck-systemd-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        let binaries = BuiltBinary.url("cardcheckd").deletingLastPathComponent().path
-        let install = SystemTool.run(
-            "/usr/bin/make",
-            [
-                "-s", "-C", RepositoryFile.root.path, "install",
-                "DESTDIR=\(work.path)/stage", "PREFIX=/usr/local",
-                "BIN=\(binaries)", "-o", "build",
-            ]
-        )
-        guard install.status == 0 else { throw Failure("make install failed: \(install.output)") }
+        if let package {
+            let cache = work.appendingPathComponent("stage").appendingPathComponent(
+                String(Self.packagePath.dropFirst())
+            ).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: package, to: cache.appendingPathComponent("cardcheck.deb"))
+        } else {
+            let binaries = BuiltBinary.url("cardcheckd").deletingLastPathComponent().path
+            let install = SystemTool.run(
+                "/usr/bin/make",
+                [
+                    "-s", "-C", RepositoryFile.root.path, "install",
+                    "DESTDIR=\(work.path)/stage", "PREFIX=/usr/local",
+                    "BIN=\(binaries)", "-o", "build",
+                ]
+            )
+            guard install.status == 0 else { throw Failure("make install failed: \(install.output)") }
+        }
 
         launcher = Process()
         launcher.executableURL = Self.script
