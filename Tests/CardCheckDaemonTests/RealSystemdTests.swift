@@ -218,4 +218,70 @@ struct RealSystemdTests {
         #expect(journal.contains("credential cardcheck-keys") && journal.contains("08D7B4"), "\(journal)")
         #expect(!journal.contains("0123456789ABCDEF"))
     }
+
+    /// A restart, a reload and a crash, each in the middle of a `cardcheck bench --reconnect` load run
+    /// inside the namespaces: the socket unit keeps the listening socket, so connections made while no
+    /// process runs wait in its queue for the next one.
+    static let disruptions: [(name: String, command: [String])] = [
+        ("systemctl restart", ["restart", service]),
+        ("systemctl reload", ["reload", service]),
+        ("kill -9", ["kill", "--signal=SIGKILL", service]),
+    ]
+
+    @Test(
+        "restart, reload and kill -9 under load lose nothing: no failed and no wrong answer",
+        arguments: disruptions.indices
+    )
+    func disruptionUnderLoad(_ index: Int) throws {
+        let (name, command) = Self.disruptions[index]
+        let system = try PrivateSystemd()
+        defer { system.shutdown() }
+        // The bench repeats its cards, some failing each time: velocity limits would lock them.
+        _ = system.inside(["sh", "-c", "echo 'velocity = false' >> /etc/cardcheck/cardcheckd.conf"])
+        #expect(system.systemctl("start", "cardcheckd.socket", Self.service).status == 0)
+        let pidBefore = system.property(Self.service, "MainPID")
+
+        let bench = Process()
+        bench.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+        bench.arguments = [
+            "-t", String(system.pid), "-m", "-p", "-r", "/usr/local/bin/cardcheck", "bench", "--socket", Self.socket,
+            "--connections", "16", "--pipeline", "8", "--duration", "8", "--warmup", "0", "--threads", "1",
+            "--reconnect", "--json",
+        ]
+        let output = Pipe()
+        bench.standardOutput = output
+        bench.standardError = FileHandle.nullDevice
+        try bench.run()
+        Thread.sleep(forTimeInterval: 2)
+        let disruption = system.inside(["systemctl", "--no-pager"] + command)
+        #expect(disruption.status == 0, "\(disruption.output)")
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        bench.waitUntilExit()
+
+        #expect(bench.terminationStatus == 0, "\(text)\n\(system.journal(Self.service))")
+        let figures = try jsonReport(text)
+        #expect(figures["ok"] as? Bool == true, "\(text)")
+        #expect((figures["problems"] as? [String: Int])?.isEmpty == true, "\(text)")
+        let sent = try #require(figures["sent"] as? Int)
+        #expect(sent > 0 && figures["answered"] as? Int == sent)
+        let reopened = figures["reopened"] as? Int ?? -1
+        let pidAfter = system.property(Self.service, "MainPID")
+        #expect(system.property(Self.service, "ActiveState") == "active")
+        if name == "systemctl reload" {
+            // SIGHUP: the same process, no connection broken.
+            #expect(pidAfter == pidBefore && reopened == 0, "\(text)")
+        } else {
+            // Another process, and every connection was opened again on the socket systemd kept.
+            #expect(pidAfter != pidBefore, "\(pidBefore) -> \(pidAfter)")
+            #expect(reopened >= 16, "\(text)")
+        }
+        if name == "kill -9" { #expect(system.property(Self.service, "NRestarts") == "1") }
+        let latency = try #require(figures["latency_us"] as? [String: Double])
+        // The figures for the README's Reliability table.
+        print(
+            "disruption under load: \(name): \(sent) requests, all answered right; \(reopened) connections "
+                + "reopened, \(figures["resent"] ?? 0) requests sent again; longest stall "
+                + "\(Int((latency["max"] ?? 0) / 1_000)) ms, p99 \(Int(latency["p99"] ?? 0)) µs"
+        )
+    }
 }
