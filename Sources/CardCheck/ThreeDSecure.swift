@@ -402,46 +402,47 @@ public enum ThreeDSRules {
     }
 
     /// Whether `eci` is one the brand's family uses for `status` (either family when the brand is unknown).
-    @inlinable static func eciAgrees(
+    /// Flat, with no call: the ECI digits that agree are a bit mask per family.
+    @inlinable @inline(__always) static func eciAgrees(
         _ eci: (UInt8, UInt8),
         status: ThreeDSStatus,
         family: ECIFamily?
     ) -> ECIAgreement {
-        guard let family else {
-            let asMastercard = eciAgrees(eci, status: status, family: .mastercard)
-            return asMastercard != .disagrees ? asMastercard : eciAgrees(eci, status: status, family: .visa)
-        }
         // Interim statuses have no ECI of their own.
         if status == .C || status == .D { return .agrees }
         let zero = UInt8(ascii: "0")
-        if eci.0 == UInt8(ascii: "N") && family == .mastercard {
-            // N0, N2: non-payment authentication (no authorisation, no shift).
-            return eci.1 == zero || eci.1 == zero + 2 ? .agreesWithoutShift : .disagrees
+        let digit = eci.1 &- zero
+        if eci.0 == UInt8(ascii: "N") && family != .visa {
+            // Mastercard's N0, N2: non-payment authentication (no authorisation, no shift).
+            return digit == 0 || digit == 2 ? .agreesWithoutShift : .disagrees
         }
-        guard eci.0 == zero, eci.1.isASCIIDigit else { return .disagrees }
-        let digit = eci.1 - zero
-        switch (family, status) {
-        case (.visa, .Y): return digit == 5 ? .agrees : .disagrees
-        case (.visa, .A): return digit == 6 ? .agrees : .disagrees
-        case (.visa, _): return digit == 7 ? .agrees : .disagrees
-        case (.mastercard, .Y):
-            // 07: authenticated recurring (shift); 02 authenticated.
-            return digit == 2 || digit == 7 ? .agrees : .disagrees
-        case (.mastercard, .A): return digit == 1 ? .agrees : .disagrees
-        case (.mastercard, .I):
-            // An exemption (06), data only (04), or not authenticated (00): none shifts liability.
-            return digit == 6 || digit == 4 || digit == 0 ? .agrees : .disagrees
-        case (.mastercard, _): return digit == 0 ? .agrees : .disagrees
+        guard eci.0 == zero, digit < 10 else { return .disagrees }
+        let visa: UInt16 = status == .Y ? 1 << 5 : status == .A ? 1 << 6 : 1 << 7
+        // 07 with Y: authenticated recurring (shift). With I: an exemption (06), data only (04), or not
+        // authenticated (00), none shifting liability.
+        let mastercard: UInt16 =
+            status == .Y ? 1 << 2 | 1 << 7 : status == .A ? 1 << 1 : status == .I ? 1 << 0 | 1 << 4 | 1 << 6 : 1 << 0
+        let agreeing: UInt16
+        switch family {
+        case .visa?: agreeing = visa
+        case .mastercard?: agreeing = mastercard
+        case nil: agreeing = visa | mastercard
         }
+        return agreeing >> digit & 1 == 1 ? .agrees : .disagrees
     }
 
     /// `digits.digits.digits`, each part 1 to 3 digits.
-    @inlinable static func isVersion(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    @inlinable @inline(__always) static func isVersion(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         // Every version in use is `d.d.d` (1.0.2, 2.1.0, 2.2.0, 2.3.1): five bytes, checked at once.
         if bytes.count == 5 {
-            return bytes[0].isASCIIDigit && bytes[1] == UInt8(ascii: ".") && bytes[2].isASCIIDigit
-                && bytes[3] == UInt8(ascii: ".") && bytes[4].isASCIIDigit
+            let zero = UInt8(ascii: "0")
+            return bytes[0] &- zero < 10 && bytes[1] == UInt8(ascii: ".") && bytes[2] &- zero < 10
+                && bytes[3] == UInt8(ascii: ".") && bytes[4] &- zero < 10
         }
+        return isLongerVersion(bytes)
+    }
+
+    @usableFromInline static func isLongerVersion(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var parts = 1
         var digits = 0
         for byte in bytes {

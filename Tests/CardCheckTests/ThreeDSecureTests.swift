@@ -201,6 +201,53 @@ struct ThreeDSecureTests {
             #expect(decode(bad) == nil, "\(bad)")
         }
     }
+
+    /// The ECI each family uses for each status, as the reference tables give them: the oracle for every
+    /// status x family x ECI below. nil: any ECI (interim statuses); "shiftless": agrees, without a shift.
+    static func expectedAgreement(family: String?, status: String, eci: String) -> String {
+        if status == "C" || status == "D" { return "agrees" }
+        let visa: [String: Set<String>] = [
+            "Y": ["05"], "A": ["06"], "N": ["07"], "U": ["07"], "R": ["07"], "I": ["07"],
+        ]
+        let mastercard: [String: Set<String>] = [
+            "Y": ["02", "07"], "A": ["01"], "N": ["00"], "U": ["00"], "R": ["00"], "I": ["00", "04", "06"],
+        ]
+        let asVisa = visa[status]!.contains(eci) ? "agrees" : "disagrees"
+        let asMastercard =
+            ["N0", "N2"].contains(eci) ? "shiftless" : mastercard[status]!.contains(eci) ? "agrees" : "disagrees"
+        switch family {
+        case "visa": return asVisa
+        case "mastercard": return asMastercard
+        default: return asMastercard != "disagrees" ? asMastercard : asVisa
+        }
+    }
+
+    @Test("every status x brand family x ECI agrees or not as the reference's tables say")
+    func everyECI() throws {
+        let ecis = (0...9).map { "0\($0)" } + ["N0", "N1", "N2", "n0", "10", "0A", "AB", "50"]
+        for (family, pan) in [("visa", Self.visa), ("mastercard", Self.mastercard), (nil, nil)] as [(String?, String?)]
+        {
+            for status in ["Y", "A", "N", "U", "R", "C", "D", "I"] {
+                for eci in ecis {
+                    let value: String? =
+                        status == "Y"
+                        ? (family == "visa" ? Self.authenticatedCAVV64 : Self.aav64)
+                        : status == "A" ? (family == "visa" ? Self.attemptCAVV64 : Self.aav64) : nil
+                    let result = try Self.validate(pan, status, eci: eci, value: value)
+                    // Lowercase n is read as N (ECIs are case-insensitive).
+                    let expected = Self.expectedAgreement(family: family, status: status, eci: eci.uppercased())
+                    let mismatch = result.reasons.contains(.threeDSECIMismatch)
+                    #expect(mismatch == (expected == "disagrees"), "\(family ?? "no PAN") \(status) \(eci)")
+                    if (status == "Y" || status == "A") && expected != "disagrees" {
+                        #expect(
+                            result.threeDS?.liabilityShift == (expected == "agrees"),
+                            "\(family ?? "no PAN") \(status) \(eci): shift"
+                        )
+                    }
+                }
+            }
+        }
+    }
 }
 
 @Suite("A request prints no secret")
