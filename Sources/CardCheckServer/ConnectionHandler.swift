@@ -342,13 +342,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             }
         } else {
             for frame in batch {
-                let outcome = serving.responder.respond(
-                    to: frame,
-                    today: today,
-                    permissions: serving.permissions,
-                    into: &output
-                )
-                tally.add(outcome)
+                let outcome = respond(to: frame, serving: serving, today: today, tally: &tally, into: &output)
                 if outcome.closesConnection {
                     closeError = outcome.error
                     break
@@ -357,6 +351,24 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
         statistics.record(tally, latencyNanoseconds: max(0, (NIODeadline.now() - received).nanoseconds))
         return closeError
+    }
+
+    /// One frame answered and counted (both batch paths).
+    @inline(__always) private static func respond(
+        to frame: Frame,
+        serving: Serving,
+        today: YearMonth,
+        tally: inout BatchTally,
+        into output: inout ByteBuffer
+    ) -> Responder.Outcome {
+        let outcome = serving.responder.respond(
+            to: frame,
+            today: today,
+            permissions: serving.permissions,
+            into: &output
+        )
+        tally.add(outcome)
+        return outcome
     }
 
     /// A batch under per-peer rate limits: the first frames the peer's bucket admits are answered, the rest
@@ -398,13 +410,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 tally.rateLimited += 1
                 continue
             }
-            let outcome = serving.responder.respond(
-                to: frame,
-                today: today,
-                permissions: serving.permissions,
-                into: &output
-            )
-            tally.add(outcome)
+            let outcome = respond(to: frame, serving: serving, today: today, tally: &tally, into: &output)
             if outcome.failed { failures += 1 }
             if outcome.closesConnection {
                 closeError = outcome.error

@@ -34,7 +34,7 @@ public struct JSONLogHandler: LogHandler {
             source: event.source,
             metadata: metadata.merging(event.metadata ?? [:]) { _, new in new }
         )
-        var bytes = Array((line + "\n").utf8)
+        let bytes = Array((line + "\n").utf8)
         Self.lock.withLock {
             var offset = 0
             while offset < bytes.count {
@@ -43,7 +43,6 @@ public struct JSONLogHandler: LogHandler {
                 offset += written
             }
         }
-        bytes.removeAll()
     }
 
     /// The line for one event (without its newline).

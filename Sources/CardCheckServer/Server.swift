@@ -6,11 +6,15 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// The listening daemon: binds the socket, admits or refuses each connection, and shuts down cleanly.
-public final class Server: Sendable {
-    static let name = "cardcheckd"
-    /// The release: `--version` of both commands, HELLO's server version, the Debian package's version.
+/// The release: `--version` of both commands, HELLO's server version, the Debian package's version.
+public enum CardCheckRelease {
     public static let version = "0.1.0"
+}
+
+/// The listening daemon: binds the socket, admits or refuses each connection, and shuts down cleanly.
+final class Server: Sendable {
+    static let name = "cardcheckd"
+    static let version = CardCheckRelease.version
 
     let configuration: Configuration
     let logger: Logger

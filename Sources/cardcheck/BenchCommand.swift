@@ -85,7 +85,7 @@ struct BenchCommand: ParsableCommand {
         options.seed = seed
         options.checkAnswers = !noCheck
         options.server = server
-        if server == .redis { options.mix = try! RequestMix("ping") }
+        if server == .redis { options.mix = Workload.redisPing.mix }
         options.reconnect = reconnect
         if let keys {
             do { options.keys = try KeyFile.load(keys, ownership: .any) } catch {

@@ -11,7 +11,7 @@ struct CardCheckCommand: AsyncParsableCommand {
             security code given on the command line is visible to other local users through the process list: \
             pipe JSON Lines on standard input for real codes.
             """,
-        version: Server.version,
+        version: CardCheckRelease.version,
         subcommands: [
             ValidateCommand.self, InterpretCommand.self, CSCCommand.self, CAVVCommand.self, PingCommand.self,
             StatsCommand.self,

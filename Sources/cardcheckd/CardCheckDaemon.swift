@@ -16,7 +16,7 @@ struct CardCheckDaemon: ParsableCommand {
             + "\n  policy.REASON (reloadable): accept, review, retry or decline for a reason such as policy.avs_N"
             + "\n  policy.shifted.REASON (reloadable): the same, applied when 3-D Secure shifted liability"
             + "\nWith no file and no flags it listens on run/cardcheck.sock under the current directory.",
-        version: Server.version
+        version: CardCheckRelease.version
     )
 
     @Option(help: "Unix socket path (overrides the file's `socket`).") var socket: String?
