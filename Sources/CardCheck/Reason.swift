@@ -106,7 +106,7 @@ public enum Reason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvert
         for reason in reasons { insert(reason) }
     }
 
-    @inlinable public mutating func insert(_ reason: Reason) { bits |= 1 << UInt64(reason.rawValue) }
+    @inlinable @inline(__always) public mutating func insert(_ reason: Reason) { bits |= 1 << UInt64(reason.rawValue) }
     @inlinable public func contains(_ reason: Reason) -> Bool { bits & (1 << UInt64(reason.rawValue)) != 0 }
     @inlinable public var isEmpty: Bool { bits == 0 }
     @inlinable public var count: Int { bits.nonzeroBitCount }

@@ -35,6 +35,23 @@ public enum ThreeDSStatus: UInt8, Sendable, Hashable, CaseIterable {
         self = status
     }
 
+    /// The ECI digits (`0d`) that agree with this status, one bit per digit: bits 0-15 for the Visa
+    /// family (Visa, American Express, Discover, Diners, JCB, UnionPay, Elo: 05 authenticated, 06
+    /// attempted, 07 otherwise), 16-31 for Mastercard and Maestro (02 authenticated, and 07 for
+    /// authenticated recurring; 01 attempted; 00 otherwise; with I, an exemption 06, data only 04, or 00,
+    /// none shifting liability), 32-47 for either (no card). Interim statuses (C, D) have no ECI of
+    /// their own: every digit agrees.
+    @inlinable var eciDigitMasks: UInt64 {
+        func masks(visa: UInt64, mastercard: UInt64) -> UInt64 { visa | mastercard << 16 | (visa | mastercard) << 32 }
+        return switch self {
+        case .Y: masks(visa: 1 << 5, mastercard: 1 << 2 | 1 << 7)
+        case .A: masks(visa: 1 << 6, mastercard: 1 << 1)
+        case .N, .U, .R: masks(visa: 1 << 7, mastercard: 1 << 0)
+        case .I: masks(visa: 1 << 7, mastercard: 1 << 0 | 1 << 4 | 1 << 6)
+        case .C, .D: masks(visa: 0xFFFF, mastercard: 0xFFFF)
+        }
+    }
+
     /// The Visa CAVV's authentication results code (its first byte) for this status, where one is defined.
     @inlinable var cavvResultsCode: UInt8? {
         switch self {
@@ -206,6 +223,68 @@ public struct ThreeDSData: Sendable, Hashable {
         bytes = value
     }
 
+    /// Whether `init(utf8:)` would decode `text`, without decoding it: the 3-D Secure check needs no more
+    /// than this and, for a Visa CAVV, the first byte; the 20 bytes are decoded only where a key is to
+    /// verify them.
+    @inlinable public static func isWellFormed(utf8 text: UnsafeBufferPointer<UInt8>) -> Bool {
+        if text.count == 40 { return isWellFormedHex(text) }
+        guard text.count == 27 || (text.count == 28 && text[27] == UInt8(ascii: "=")) else { return false }
+        // The last character's two low bits are padding and must be zero (a canonical encoding), as in
+        // decodeBase64. Tested first: read after the vectors, the byte is taken out of the second one
+        // through the stack (SSE2 has no byte extract), which costs a stack frame and its guard.
+        guard digitOfBase64Digit(text[26]) & 3 == 0 else { return false }
+        let base = UnsafeRawPointer(text.baseAddress!)
+        // Characters 0-15 and 11-26: two overlapping loads cover the 27, tested as one vector of 32 so
+        // that the constants are loaded once.
+        return isBase64Alphabet(
+            SIMD32(
+                lowHalf: base.loadUnaligned(as: SIMD16<UInt8>.self),
+                highHalf: base.loadUnaligned(fromByteOffset: 11, as: SIMD16<UInt8>.self)
+            )
+        )
+    }
+
+    /// The first byte of a value `isWellFormed(utf8:)` accepts (the Visa CAVV's results code).
+    @inlinable public static func firstByteOfWellFormed(utf8 text: UnsafeBufferPointer<UInt8>) -> UInt8 {
+        if text.count == 40 { return hexPointer[Int(text[0])] << 4 | hexPointer[Int(text[1])] }
+        return digitOfBase64Digit(text[0]) << 2 | digitOfBase64Digit(text[1]) >> 4
+    }
+
+    /// The value of a byte already known to be a base64 digit, by comparisons: no table to load (reading a
+    /// global table costs a `swift_once` call each time).
+    @inlinable @inline(__always) static func digitOfBase64Digit(_ byte: UInt8) -> UInt8 {
+        if byte >= 0x61 { return byte &- 0x61 &+ 26 }  // a-z
+        if byte == 0x5F { return 63 }  // _
+        if byte >= 0x41 { return byte &- 0x41 }  // A-Z
+        if byte >= 0x30 { return byte &+ 4 }  // 0-9: 52...61
+        return byte == 0x2F ? 63 : 62  // / and + -
+    }
+
+    /// Hex values are rare: decoded whole, out of line.
+    @inline(never) @usableFromInline static func isWellFormedHex(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        AuthenticationValue(utf8: text) != nil
+    }
+
+    /// Whether all 32 bytes are base64 digits (`A-Z a-z 0-9`, `+/` or `-_`): 40 instructions on x86-64
+    /// (SSE2) for what the tables do in three per character. Every operand is typed as the concrete
+    /// vector: with literals left to inference, Swift picks the generic operators, which compile to a
+    /// loop over the lanes (1,700 instructions a request, measured).
+    @inlinable @inline(__always) static func isBase64Alphabet(_ bytes: SIMD32<UInt8>) -> Bool {
+        typealias Bytes = SIMD32<UInt8>
+        typealias Lanes = SIMDMask<SIMD32<Int8>>
+        let upper: Lanes = bytes &- Bytes(repeating: 0x41) .< Bytes(repeating: 26)
+        let lower: Lanes = bytes &- Bytes(repeating: 0x61) .< Bytes(repeating: 26)
+        let digit: Lanes = bytes &- Bytes(repeating: 0x30) .< Bytes(repeating: 10)
+        let plus: Lanes = bytes .== Bytes(repeating: 0x2B)
+        let slash: Lanes = bytes .== Bytes(repeating: 0x2F)
+        let minus: Lanes = bytes .== Bytes(repeating: 0x2D)
+        let underscore: Lanes = bytes .== Bytes(repeating: 0x5F)
+        let valid: Lanes = upper .| lower .| digit .| plus .| slash .| minus .| underscore
+        // A lane is all ones where valid; `all(_:)` would call out to a generic `max()`.
+        let words = unsafeBitCast(valid, to: (UInt64, UInt64, UInt64, UInt64).self)
+        return words.0 & words.1 & words.2 & words.3 == ~0
+    }
+
     /// A hex digit's value; `nil` for any other byte.
     public static func hexValue(_ byte: UInt8) -> UInt8? {
         let value = hexPointer[Int(byte)]
@@ -296,18 +375,6 @@ public struct ThreeDSData: Sendable, Hashable {
     }
 }
 
-/// The ECI conventions: Mastercard's (02 authenticated, 01 attempted, 00 not) and everyone else's (Visa,
-/// American Express, Discover, Diners, JCB, UnionPay, Elo: 05, 06, 07).
-@usableFromInline enum ECIFamily {
-    case mastercard
-    case visa
-
-    @inlinable static func of(_ card: CardAttributes?) -> ECIFamily? {
-        guard let card else { return nil }
-        return card.isMastercardOrMaestro ? .mastercard : .visa
-    }
-}
-
 /// Checks 3-D Secure data against itself and the card's brand.
 public enum ThreeDSRules {
     /// What the data says, and the reasons it raises. Throws for a field that is not what its name says
@@ -318,19 +385,32 @@ public enum ThreeDSRules {
         _ fields: ThreeDSFields,
         card: CardAttributes?,
         reasons: inout ReasonSet,
-        decodedValue: inout AuthenticationValue?
+        valueWellFormed: inout Bool
     ) throws(ValidationError) -> ThreeDSCheck? {
         if fields.isEmpty { return nil }
         guard let statusBytes = fields.status else { throw .threeDSStatusMissing }
         guard statusBytes.count == 1, let status = ThreeDSStatus(asciiLetter: statusBytes[0]) else {
             throw .threeDSStatusInvalid
         }
-        var eci: (UInt8, UInt8)?
+        // Where the ECI's digit falls in the status's masks: 0 for Visa's family, 16 for Mastercard's, 32
+        // for either (no card).
+        let familyShift: UInt64 = card.map { $0.isMastercardOrMaestro ? 16 : 0 } ?? 32
+        var agreement = ECIAgreement.agrees
         if let bytes = fields.eci {
-            guard bytes.count == 2, bytes[0].isASCIIAlphanumeric, bytes[1].isASCIIAlphanumeric else {
-                throw .eciInvalid
+            guard bytes.count == 2 else { throw .eciInvalid }
+            // Nearly every ECI is `0` and a digit: one bit of the status's masks. Letters (`N0`, `n2`) and
+            // anything malformed are read out of line.
+            let digit = bytes[1] &- UInt8(ascii: "0")
+            if bytes[0] == UInt8(ascii: "0") && digit < 10 {
+                if status.eciDigitMasks >> (familyShift &+ UInt64(digit)) & 1 == 0 { agreement = .disagrees }
+            } else {
+                agreement = try ThreeDSRules.letteredECIAgreement(
+                    bytes[0],
+                    bytes[1],
+                    status: status,
+                    familyShift: familyShift
+                )
             }
-            eci = (bytes[0].asciiUppercased, bytes[1].asciiUppercased)
         }
         if let version = fields.version, !ThreeDSRules.isVersion(version) { throw .threeDSVersionInvalid }
         if let reason = fields.statusReason {
@@ -341,21 +421,18 @@ public enum ThreeDSRules {
 
         var consistent = true
         var shiftAllowed = true
-        let family = ECIFamily.of(card)
-        if let eci {
-            switch ThreeDSRules.eciAgrees(eci, status: status, family: family) {
-            case .agrees: break
-            case .agreesWithoutShift: shiftAllowed = false
-            case .disagrees:
-                reasons.insert(.threeDSECIMismatch)
-                consistent = false
-            }
+        switch agreement {
+        case .agrees: break
+        case .agreesWithoutShift: shiftAllowed = false
+        case .disagrees:
+            reasons.insert(.threeDSECIMismatch)
+            consistent = false
         }
-        var value: AuthenticationValue?
+        var valueFormed = false
         if let text = fields.authenticationValue {
-            value = AuthenticationValue(utf8: text)
-            decodedValue = value
-            if value == nil {
+            valueFormed = AuthenticationValue.isWellFormed(utf8: text)
+            valueWellFormed = valueFormed
+            if !valueFormed {
                 reasons.insert(.threeDSValueInvalid)
                 consistent = false
             }
@@ -366,8 +443,9 @@ public enum ThreeDSRules {
             consistent = false
         }
         // A Visa CAVV starts with the authentication results code, which must be the status's.
-        if let value, card?.isVisa == true, let expected = status.cavvResultsCode,
-            value[0] != expected
+        if valueFormed, card?.isVisa == true, let expected = status.cavvResultsCode,
+            let text = fields.authenticationValue,
+            AuthenticationValue.firstByteOfWellFormed(utf8: text) != expected
         {
             reasons.insert(.threeDSValueInvalid)
             consistent = false
@@ -401,43 +479,31 @@ public enum ThreeDSRules {
         case disagrees
     }
 
-    /// Whether `eci` is one the brand's family uses for `status` (either family when the brand is unknown).
-    /// Flat, with no call: the ECI digits that agree are a bit mask per family.
-    @inlinable @inline(__always) static func eciAgrees(
-        _ eci: (UInt8, UInt8),
+    /// An ECI that is not `0` and a digit: two ASCII letters or digits, case-insensitive, else
+    /// `eciInvalid`. Mastercard's `N0` and `N2` (non-payment authentication) agree with any status but
+    /// shift no liability; no other lettered or two-digit ECI is in use.
+    @usableFromInline static func letteredECIAgreement(
+        _ first: UInt8,
+        _ second: UInt8,
         status: ThreeDSStatus,
-        family: ECIFamily?
-    ) -> ECIAgreement {
+        familyShift: UInt64
+    ) throws(ValidationError) -> ECIAgreement {
+        guard first.isASCIIAlphanumeric, second.isASCIIAlphanumeric else { throw .eciInvalid }
         // Interim statuses have no ECI of their own.
         if status == .C || status == .D { return .agrees }
-        let zero = UInt8(ascii: "0")
-        let digit = eci.1 &- zero
-        if eci.0 == UInt8(ascii: "N") && family != .visa {
-            // Mastercard's N0, N2: non-payment authentication (no authorisation, no shift).
-            return digit == 0 || digit == 2 ? .agreesWithoutShift : .disagrees
+        if first.asciiUppercased == UInt8(ascii: "N") && familyShift != 0 && (second == 0x30 || second == 0x32) {
+            return .agreesWithoutShift
         }
-        guard eci.0 == zero, digit < 10 else { return .disagrees }
-        let visa: UInt16 = status == .Y ? 1 << 5 : status == .A ? 1 << 6 : 1 << 7
-        // 07 with Y: authenticated recurring (shift). With I: an exemption (06), data only (04), or not
-        // authenticated (00), none shifting liability.
-        let mastercard: UInt16 =
-            status == .Y ? 1 << 2 | 1 << 7 : status == .A ? 1 << 1 : status == .I ? 1 << 0 | 1 << 4 | 1 << 6 : 1 << 0
-        let agreeing: UInt16
-        switch family {
-        case .visa?: agreeing = visa
-        case .mastercard?: agreeing = mastercard
-        case nil: agreeing = visa | mastercard
-        }
-        return agreeing >> digit & 1 == 1 ? .agrees : .disagrees
+        return .disagrees
     }
-
     /// `digits.digits.digits`, each part 1 to 3 digits.
     @inlinable @inline(__always) static func isVersion(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         // Every version in use is `d.d.d` (1.0.2, 2.1.0, 2.2.0, 2.3.1): five bytes, checked at once.
         if bytes.count == 5 {
-            let zero = UInt8(ascii: "0")
-            return bytes[0] &- zero < 10 && bytes[1] == UInt8(ascii: ".") && bytes[2] &- zero < 10
-                && bytes[3] == UInt8(ascii: ".") && bytes[4] &- zero < 10
+            // Bytes 0-3 as one little-endian word XORed with "0.0.": the dots become zero bytes and a digit
+            // its value, below 16 only for 0x30-0x3F; adding 6 to each value carries into bit 4 for 10-15.
+            let word = UnsafeRawPointer(bytes.baseAddress!).loadUnaligned(as: UInt32.self).littleEndian ^ 0x2E30_2E30
+            return word & 0xFFF0_FFF0 == 0 && (word &+ 0x0006_0006) & 0x0010_0010 == 0 && bytes[4] &- 0x30 < 10
         }
         return isLongerVersion(bytes)
     }

@@ -143,7 +143,7 @@ public struct Validator: Sendable {
         let avsCheck = addressMatcher.check(entered: request.address, onFile: request.onFileAddress)
         if let avsCheck { noted.insert(Reason(avsCheck.code)) }
 
-        var decodedValue: AuthenticationValue?
+        var valueWellFormed = false
         var threeDSCheck: ThreeDSCheck?
         // Tested here so that a request without 3-D Secure data does not pay for the call (26 instructions).
         if !request.threeDS.isEmpty {
@@ -151,13 +151,17 @@ public struct Validator: Sendable {
                 request.threeDS,
                 card: panCheck?.card,
                 reasons: &noted,
-                decodedValue: &decodedValue
+                valueWellFormed: &valueWellFormed
             )
         }
         // A well-formed value of a card: checked with the issuer's key where one covers it.
-        if threeDSCheck != nil, let value = decodedValue, let pan = parsedPAN {
+        // Decoded only here, where a key is to verify it: the check needed no more than its first byte.
+        if valueWellFormed, let pan = parsedPAN {
             var verified: Bool?
-            if hasAuthenticationValues, let verifier = authenticationValues {
+            if hasAuthenticationValues, let verifier = authenticationValues,
+                let text = request.threeDS.authenticationValue,
+                let value = AuthenticationValue(utf8: text)
+            {
                 verified = verifier.verifyAuthenticationValue(value, pan: pan, card: panCheck?.card)
             }
             threeDSCheck?.valueResult = verified.map { $0 ? .M : .N } ?? .U

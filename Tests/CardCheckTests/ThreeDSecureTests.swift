@@ -113,6 +113,11 @@ struct ThreeDSecureTests {
             (nil, "05", nil, nil, .threeDSStatusMissing),
             ("Y", "5", nil, nil, .eciInvalid),
             ("Y", "0 5", nil, nil, .eciInvalid),
+            // Two bytes, not `0` and a digit: the out-of-line check.
+            ("Y", "0-", nil, nil, .eciInvalid),
+            ("Y", "-5", nil, nil, .eciInvalid),
+            ("Y", "N ", nil, nil, .eciInvalid),
+            ("Y", "0\u{7F}", nil, nil, .eciInvalid),
             ("Y", "05", "2.2", nil, .threeDSVersionInvalid),
             ("Y", "05", "2.2.x", nil, .threeDSVersionInvalid),
             ("N", "07", "2.2.0", "1", .threeDSStatusReasonInvalid),
@@ -140,6 +145,38 @@ struct ThreeDSecureTests {
                 == .notAuthenticated
         )
         #expect(try Self.validate(Self.visa, "U", version: "2.3.1", reason: "22").threeDS?.result == .unavailable)
+    }
+
+    /// Five-byte versions are read as one word; the oracle is the definition (three dot-separated parts of
+    /// one to three digits). Every byte at every position of `2.2.0`, and of `1.10.2` (the general path).
+    @Test("every one-byte change of a version is accepted exactly when it is still digits.digits.digits")
+    func everyVersionByte() throws {
+        func isVersion(_ bytes: [UInt8]) -> Bool {
+            let parts = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+            return parts.count == 3
+                && parts.allSatisfy { (1...3).contains($0.count) && $0.allSatisfy { $0 &- 0x30 < 10 } }
+        }
+        var accepted = 0
+        for base in ["2.2.0", "1.10.2"] {
+            for position in 0..<base.utf8.count {
+                for byte in 1...255 as ClosedRange<UInt8> {
+                    var bytes = Array(base.utf8)
+                    bytes[position] = byte
+                    let version = String(decoding: bytes, as: UTF8.self)
+                    // A byte that is not UTF-8 on its own becomes U+FFFD: judge the bytes actually sent.
+                    let sent = Array(version.utf8)
+                    let result = Result { try Self.validate(Self.visa, "N", eci: "07", version: version) }
+                    if isVersion(sent) {
+                        #expect(throws: Never.self, "\(version)") { try result.get() }
+                        accepted += 1
+                    } else {
+                        #expect(throws: ValidationError.threeDSVersionInvalid, "\(version)") { try result.get() }
+                    }
+                }
+            }
+        }
+        // Each digit position takes its ten digits; each dot position only the dot.
+        #expect(accepted == (3 * 10 + 2) + (4 * 10 + 2))
     }
 
     @Test("policy.shifted overrides apply only when liability shifted")
@@ -200,6 +237,46 @@ struct ThreeDSecureTests {
         ] {
             #expect(decode(bad) == nil, "\(bad)")
         }
+    }
+
+    /// The check reads a value's well-formedness and first byte without decoding it; the decoder is the
+    /// oracle. Every byte at every position of a hex and a base64 value (padded and not), and random
+    /// strings of the lengths that matter, are well formed exactly where the decoder gives a value, and
+    /// their first byte is the decoder's.
+    @Test("an authentication value's first byte without decoding agrees with the decoder")
+    func firstByteAgreesWithDecoder() {
+        func compare(_ bytes: [UInt8]) {
+            bytes.withUnsafeBufferPointer { text in
+                let decoded = AuthenticationValue(utf8: text)
+                let wellFormed = AuthenticationValue.isWellFormed(utf8: text)
+                #expect(wellFormed == (decoded != nil), "\(String(decoding: bytes, as: UTF8.self))")
+                if wellFormed, let decoded {
+                    #expect(AuthenticationValue.firstByteOfWellFormed(utf8: text) == decoded[0])
+                }
+            }
+        }
+        var compared = 0
+        for base in [
+            Self.attemptCAVVHex, Self.attemptCAVV64, String(Self.aav64.dropLast()), "jHyn-7YFi1EUAREAAAAvNUe6Hv8=",
+        ] {
+            let bytes = Array(base.utf8)
+            for position in bytes.indices {
+                for byte in 0...255 as ClosedRange<UInt8> {
+                    var mutated = bytes
+                    mutated[position] = byte
+                    compare(mutated)
+                    compared += 1
+                }
+            }
+        }
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=".utf8)
+        for _ in 0..<50_000 {
+            let length = [26, 27, 28, 29, 40].randomElement(using: &generator)!
+            compare((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
+            compared += 1
+        }
+        #expect(compared > 40 * 256)
     }
 
     /// The ECI each family uses for each status, as the reference tables give them: the oracle for every
