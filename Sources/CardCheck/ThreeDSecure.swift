@@ -226,7 +226,7 @@ public struct ThreeDSData: Sendable, Hashable {
     /// Whether `init(utf8:)` would decode `text`, without decoding it: the 3-D Secure check needs no more
     /// than this and, for a Visa CAVV, the first byte; the 20 bytes are decoded only where a key is to
     /// verify them.
-    @inlinable public static func isWellFormed(utf8 text: UnsafeBufferPointer<UInt8>) -> Bool {
+    @inlinable @inline(__always) public static func isWellFormed(utf8 text: UnsafeBufferPointer<UInt8>) -> Bool {
         if text.count == 40 { return isWellFormedHex(text) }
         guard text.count == 27 || (text.count == 28 && text[27] == UInt8(ascii: "=")) else { return false }
         // The last character's two low bits are padding and must be zero (a canonical encoding), as in
