@@ -73,6 +73,21 @@
     public var legacyBrandName: String? {
         record.legacyBrand == CardRecord.none16 ? nil : registry.brands[Int(record.legacyBrand)].name
     }
+    /// The brand's name as UTF-8 (the wire writer's form: no String is copied).
+    @inlinable public var brandNameUTF8: UnsafeBufferPointer<UInt8> { registry.brandNamesUTF8[Int(record.brand)] }
+    /// ``legacyBrandName``, ``product``, ``issuer`` and ``networksText`` as UTF-8.
+    @inlinable public var legacyBrandNameUTF8: UnsafeBufferPointer<UInt8>? {
+        record.legacyBrand == CardRecord.none16 ? nil : registry.brandNamesUTF8[Int(record.legacyBrand)]
+    }
+    @inlinable public var productUTF8: UnsafeBufferPointer<UInt8>? {
+        record.product == CardRecord.none32 ? nil : registry.stringsUTF8[Int(record.product)]
+    }
+    @inlinable public var issuerUTF8: UnsafeBufferPointer<UInt8>? {
+        record.issuer == CardRecord.none32 ? nil : registry.stringsUTF8[Int(record.issuer)]
+    }
+    @inlinable public var networksTextUTF8: UnsafeBufferPointer<UInt8>? {
+        record.networks == 0 ? nil : registry.networkTextsUTF8[Int(record.networks)]
+    }
     /// The brand's security code length, without copying the brand.
     @inlinable public var securityCodeLength: Int { registry.brands[Int(record.brand)].securityCodeLength }
     /// Whether any issuer data (beyond brand and lengths) is known: what the wire's optional tags carry.

@@ -15,6 +15,12 @@ import Synchronization
     /// Each list's brand indices, and their names joined with `;` (the files' and the wire's form).
     let networkLists = AppendOnlyStore<[UInt16]>()
     @usableFromInline let networkTexts = AppendOnlyStore<String>()
+    /// The brands' names, the strings and the network texts again as UTF-8 at the same indices, in memory
+    /// that never moves and is never freed (like the registry): the wire writer copies them with no String
+    /// retained and released and no UTF-8 view asked for, about 60 instructions a text in every answer.
+    @usableFromInline let brandNamesUTF8 = AppendOnlyStore<UnsafeBufferPointer<UInt8>>()
+    @usableFromInline let stringsUTF8 = AppendOnlyStore<UnsafeBufferPointer<UInt8>>()
+    @usableFromInline let networkTextsUTF8 = AppendOnlyStore<UnsafeBufferPointer<UInt8>>()
 
     /// A brand's whole definition (a ``Brand`` equals another of its name).
     private struct BrandDefinition: Hashable {
@@ -48,6 +54,7 @@ import Synchronization
         // List 0 is the empty list: a card that is not co-badged.
         networkLists.append([])
         networkTexts.append("")
+        networkTextsUTF8.append(Self.permanentUTF8(""))
         // The brands checks single out come first, at the indices below.
         for (brand, index) in [
             (Brand.visa, Self.visaIndex), (.mastercard, Self.mastercardIndex), (.maestro, Self.maestroIndex),
@@ -72,6 +79,7 @@ import Synchronization
             if let known = index.brands[definition] { return known }
             let next = UInt16(brands.count)
             brands.append(brand)
+            brandNamesUTF8.append(Self.permanentUTF8(brand.name))
             index.brands[definition] = next
             return next
         }
@@ -82,6 +90,7 @@ import Synchronization
             if let known = index.strings[text] { return known }
             let next = UInt32(strings.count)
             strings.append(text)
+            stringsUTF8.append(Self.permanentUTF8(text))
             index.strings[text] = next
             return next
         }
@@ -93,10 +102,22 @@ import Synchronization
             if let known = index.networkLists[networks] { return known }
             let next = UInt32(networkLists.count)
             networkLists.append(networks)
-            networkTexts.append(networks.map { brands[Int($0)].name }.joined(separator: ";"))
+            let text = networks.map { brands[Int($0)].name }.joined(separator: ";")
+            networkTexts.append(text)
+            networkTextsUTF8.append(Self.permanentUTF8(text))
             index.networkLists[networks] = next
             return next
         }
+    }
+}
+
+extension CardDataRegistry {
+    /// A copy of `text`'s UTF-8 that lives as long as the process (the registry only grows).
+    static func permanentUTF8(_ text: String) -> UnsafeBufferPointer<UInt8> {
+        let bytes = Array(text.utf8)
+        let memory = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, bytes.count))
+        _ = memory.initialize(from: bytes)
+        return UnsafeBufferPointer(rebasing: memory[0..<bytes.count])
     }
 }
 

@@ -82,6 +82,13 @@ public struct FieldWriter {
         count += length
     }
 
+    /// A field of bytes that live elsewhere (the card data registry's texts).
+    @inlinable @inline(__always) public mutating func bytes(_ tag: UInt8, _ value: UnsafeBufferPointer<UInt8>) {
+        header(tag, value.count)
+        if let source = value.baseAddress { (base + count).copyMemory(from: source, byteCount: value.count) }
+        count += value.count
+    }
+
     /// A field whose value `body` writes at the pointer (at most `maximum` bytes), returning its length.
     @inlinable @inline(__always) public mutating func field(
         _ tag: UInt8,

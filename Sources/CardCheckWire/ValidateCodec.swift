@@ -206,7 +206,7 @@ public enum ValidateCodec {
                     masked.writeASCII(to: $0)
                 }
                 fields.bool(ResponseTag.luhnValid.rawValue, result.pan!.luhnValid)
-                if let card { fields.text(ResponseTag.brand.rawValue, card.brandName) }
+                if let card { fields.bytes(ResponseTag.brand.rawValue, card.brandNameUTF8) }
                 fields.bool(ResponseTag.lengthValid.rawValue, result.pan!.lengthValid)
                 if issuerData { ValidateCodec.writeCardData(card!, to: &fields) }
             }
@@ -236,14 +236,15 @@ public enum ValidateCodec {
     /// Room for what ``writeCardData(_:to:)`` writes, beyond the brand.
     @usableFromInline static func cardDataRoom(_ card: CardAttributes) -> Int {
         guard card.hasIssuerData else { return 0 }
-        return 6 * 3 + (card.legacyBrandName?.utf8.count ?? 0) + 2 + 1 + (card.product?.utf8.count ?? 0)
-            + (card.issuer?.utf8.count ?? 0) + (card.networksText?.utf8.count ?? 0)
+        return 6 * 3 + (card.legacyBrandNameUTF8?.count ?? 0) + 2 + 1 + (card.productUTF8?.count ?? 0)
+            + (card.issuerUTF8?.count ?? 0) + (card.networksTextUTF8?.count ?? 0)
     }
 
     /// The range file's data about the card: each field only when the matching range has it. Written from
-    /// the card's record and its directory's tables, with no array or string made per request.
+    /// the card's record and the registry's UTF-8 copies of its texts, with no array or string made per
+    /// request.
     @usableFromInline static func writeCardData(_ card: CardAttributes, to fields: inout FieldWriter) {
-        if let legacy = card.legacyBrandName { fields.text(ResponseTag.legacyBrand.rawValue, legacy) }
+        if let legacy = card.legacyBrandNameUTF8 { fields.bytes(ResponseTag.legacyBrand.rawValue, legacy) }
         let country = card.packedIssuerCountry
         if country != 0 {
             fields.field(ResponseTag.issuerCountry.rawValue, maximum: 2) { bytes in
@@ -253,9 +254,9 @@ public enum ValidateCodec {
             }
         }
         if let funding = card.funding { fields.byte(ResponseTag.funding.rawValue, funding.rawValue) }
-        if let product = card.product { fields.text(ResponseTag.product.rawValue, product) }
-        if let issuer = card.issuer { fields.text(ResponseTag.issuer.rawValue, issuer) }
-        if let networks = card.networksText { fields.text(ResponseTag.networks.rawValue, networks) }
+        if let product = card.productUTF8 { fields.bytes(ResponseTag.product.rawValue, product) }
+        if let issuer = card.issuerUTF8 { fields.bytes(ResponseTag.issuer.rawValue, issuer) }
+        if let networks = card.networksTextUTF8 { fields.bytes(ResponseTag.networks.rawValue, networks) }
     }
 
     /// Reads a result (the client side).

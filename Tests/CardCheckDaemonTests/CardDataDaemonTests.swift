@@ -23,7 +23,10 @@ struct CardDataDaemonTests {
             #expect(run.status == 0, "\(run.output)")
         }
         var text = try String(contentsOfFile: generated, encoding: .utf8)
-        text += "36000000,36000000,diners-club,,\(country),\(funding),test,Test Issuer,\n"
+        // The free texts follow the country, so that a reload changes them too (the daemon writes them from
+        // the registry's UTF-8 copies).
+        text +=
+            "36000000,36000000,diners-club,,\(country),\(funding),test \(country),Issuer of \(country),cartes-bancaires\n"
         // Written whole and renamed into place, as a deployment would: a reload never reads half a file.
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
@@ -81,7 +84,12 @@ struct CardDataDaemonTests {
         let client = CardCheckClient(socketPath: daemon.socketPath, timeout: .seconds(60))
         func attributes() async throws -> String {
             let card = try await client.validate(ValidationRequest(pan: Self.pan)).pan?.card
-            return "\(card?.issuerCountry ?? "-")/\(card?.funding?.name ?? "-")"
+            let country = card?.issuerCountry ?? "-"
+            // Every text must agree with the country: the old file's or the new one's, whole.
+            guard card?.brand.name == "diners-club", card?.product == "test \(country)",
+                card?.issuer == "Issuer of \(country)", card?.networks.map(\.name) == ["cartes-bancaires"]
+            else { return "mixed: \(card.map(String.init(describing:)) ?? "none")" }
+            return "\(country)/\(card?.funding?.name ?? "-")"
         }
         #expect(try await attributes() == "US/credit")
 
