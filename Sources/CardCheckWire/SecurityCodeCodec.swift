@@ -90,8 +90,9 @@ public enum SecurityCodeCodec {
         var expiry: UnsafeBufferPointer<UInt8>?
         var serviceCode: UnsafeBufferPointer<UInt8>?
         var csc: UnsafeBufferPointer<UInt8>?
-        try RawFields.forEach(in: bytes, names: RequestTag.name(of:)) { (tag, value) throws(WireError) in
-            guard let known = RequestTag(rawValue: tag) else { return }  // unknown: skipped
+        var fields = RawFields(bytes)
+        while let (tag, value) = try fields.next(names: RequestTag.name(of:)) {
+            guard let known = RequestTag(rawValue: tag) else { continue }  // unknown: skipped
             switch known {
             case .pan: pan = value
             case .expiry: expiry = value

@@ -160,13 +160,8 @@ public enum ValidateCodec {
     @inlinable
     static func parseRequest(_ bytes: UnsafeBufferPointer<UInt8>) throws(WireError) -> RequestFields {
         var request = RequestFields()
-        // The cursor's loop written out rather than `RawFields.forEach` with a closure: the closure stayed a
-        // call per field (about 15 instructions each, scripts/profile-daemon).
-        let raw = UnsafeRawBufferPointer(bytes)
-        var cursor = FieldCursor()
-        while let (tag, range) = try cursor.next(in: raw, names: RequestTag.name(of:)) {
-            // In bounds: the cursor checked the range against the frame.
-            let value = UnsafeBufferPointer(start: bytes.baseAddress! + range.lowerBound, count: range.count)
+        var fields = RawFields(bytes)
+        while let (tag, value) = try fields.next(names: RequestTag.name(of:)) {
             // On the raw byte: `RequestTag(rawValue:)` over tags in four blocks is an out-of-line switch,
             // called once per field (scripts/profile-daemon measured it at 140 instructions per request).
             switch tag {
