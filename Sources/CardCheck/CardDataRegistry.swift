@@ -114,10 +114,10 @@ import Synchronization
 extension CardDataRegistry {
     /// A copy of `text`'s UTF-8 that lives as long as the process (the registry only grows).
     static func permanentUTF8(_ text: String) -> UnsafeBufferPointer<UInt8> {
-        let bytes = Array(text.utf8)
-        let memory = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, bytes.count))
-        _ = memory.initialize(from: bytes)
-        return UnsafeBufferPointer(rebasing: memory[0..<bytes.count])
+        let count = text.utf8.count
+        let memory = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, count))
+        _ = memory.initialize(from: text.utf8)
+        return UnsafeBufferPointer(rebasing: memory[0..<count])
     }
 }
 

@@ -250,8 +250,8 @@ public struct ThreeDSData: Sendable, Hashable {
         return digitOfBase64Digit(text[0]) << 2 | digitOfBase64Digit(text[1]) >> 4
     }
 
-    /// The value of a byte already known to be a base64 digit, by comparisons: no table to load (reading a
-    /// global table costs a `swift_once` call each time).
+    /// The value of a byte already known to be a base64 digit, by comparisons (the decoder's tables are built
+    /// from it): no table to load (reading a global table costs a `swift_once` call each time).
     @inlinable @inline(__always) static func digitOfBase64Digit(_ byte: UInt8) -> UInt8 {
         if byte >= 0x61 { return byte &- 0x61 &+ 26 }  // a-z
         if byte == 0x5F { return 63 }  // _
@@ -319,17 +319,12 @@ public struct ThreeDSData: Sendable, Hashable {
     @usableFromInline static let invalidBase64: UInt32 = 0x0100_0000
     @usableFromInline nonisolated(unsafe) static let base64Pointer = table(
         (0..<4).flatMap { position in
-            (0...255).map { byte -> UInt32 in
-                let digit: UInt32
+            (0...255 as ClosedRange<UInt8>).map { byte -> UInt32 in
                 switch byte {
-                case 0x41...0x5A: digit = UInt32(byte - 0x41)
-                case 0x61...0x7A: digit = UInt32(byte - 0x61 + 26)
-                case 0x30...0x39: digit = UInt32(byte - 0x30 + 52)
-                case 0x2B, 0x2D: digit = 62
-                case 0x2F, 0x5F: digit = 63
+                case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2B, 0x2D, 0x2F, 0x5F:
+                    return UInt32(digitOfBase64Digit(byte)) << UInt32(18 - 6 * position)
                 default: return invalidBase64
                 }
-                return digit << UInt32(18 - 6 * position)
             }
         }
     )
@@ -496,6 +491,7 @@ public enum ThreeDSRules {
         }
         return .disagrees
     }
+
     /// `digits.digits.digits`, each part 1 to 3 digits.
     @inlinable @inline(__always) static func isVersion(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         // Every version in use is `d.d.d` (1.0.2, 2.1.0, 2.2.0, 2.3.1): five bytes, checked at once.
