@@ -15,12 +15,15 @@
     /// Every reason accepted: a blank to fill.
     public init() {}
 
+    /// The action of the reason whose raw value is `index` (below 64): a reason's index is all the
+    /// words need, and making a `Reason` of it is an out-of-line call (about 20 instructions).
+    @inlinable @inline(__always) func action(atIndex index: UInt64) -> Action {
+        let word = index < 32 ? words.0 : words.1
+        return Action(rawValue: UInt8(truncatingIfNeeded: (word >> ((index & 31) * 2)) & 3)).unsafelyUnwrapped
+    }
+
     @inlinable public subscript(reason: Reason) -> Action {
-        get {
-            let index = UInt64(reason.rawValue)
-            let word = index < 32 ? words.0 : words.1
-            return Action(rawValue: UInt8(truncatingIfNeeded: (word >> ((index & 31) * 2)) & 3))!
-        }
+        get { action(atIndex: UInt64(reason.rawValue)) }
         set {
             let index = UInt64(reason.rawValue)
             let shift = (index & 31) * 2

@@ -230,7 +230,7 @@ public struct Validator: Sendable {
         while remaining != 0 {
             let index = remaining.trailingZeroBitCount
             remaining &= remaining &- 1
-            let reasonAction = policy[Reason(rawValue: UInt8(truncatingIfNeeded: index)).unsafelyUnwrapped]
+            let reasonAction = policy.action(atIndex: UInt64(index))
             guard reasonAction != .accept else { continue }
             reasons.bits |= 1 << UInt64(index)
             action = max(action, reasonAction)
