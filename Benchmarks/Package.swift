@@ -20,12 +20,24 @@ let package = Package(
         .executableTarget(
             name: "EngineBenchmarks",
             dependencies: [
+                "EngineInputs",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "CardCheck", package: mainPackage.lastPathComponent),
                 .product(name: "CardCheckCrypto", package: mainPackage.lastPathComponent),
             ],
             path: "Benchmarks/EngineBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        // The benchmark's requests, shared with the instruction counter below.
+        .target(
+            name: "EngineInputs",
+            dependencies: [.product(name: "CardCheck", package: mainPackage.lastPathComponent)]
+        ),
+        // Counts the full validations' instructions under callgrind and times them in one process
+        // (scripts/count-engine): the benchmark runner itself does not run under Debian 12's valgrind.
+        .executableTarget(
+            name: "EngineInstructions",
+            dependencies: ["EngineInputs", .product(name: "CardCheck", package: mainPackage.lastPathComponent)]
+        ),
     ]
 )

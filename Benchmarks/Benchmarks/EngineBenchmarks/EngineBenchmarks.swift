@@ -1,93 +1,8 @@
 import Benchmark
 import CardCheck
 import CardCheckCrypto
+import EngineInputs
 import Foundation
-
-/// Inputs are made once, before measuring: 1,024 distinct Luhn-valid 16-digit PANs over the common brands,
-/// and full requests around them, so that branch predictors do not learn a single card.
-enum Inputs {
-    static let count = 1_024
-    static let prefixes = ["4", "51", "2221", "34", "6011", "3528", "62", "2200", "5066", "6759", "9792", "36"]
-
-    static let pans: [String] = {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { index in
-            var payload = prefixes[index % prefixes.count]
-            while payload.count < 15 { payload += String(Int.random(in: 0...9, using: &generator)) }
-            return payload + String(Luhn.checkDigit(for: payload))
-        }
-    }()
-
-    static let requests: [ValidationRequest] = pans.enumerated().map { index, pan in
-        ValidationRequest(
-            pan: pan,
-            expiry: index % 2 == 0 ? "12/29" : "0731",
-            csc: index % 7 == 0 ? "X" : "123",
-            address: Address(street: "\(100 + index % 50) Main St", postalCode: "12345-6789"),
-            onFileAddress: Address(street: "\(100 + index % 40) Main Street", postalCode: "12345")
-        )
-    }
-
-    /// The requests' bytes laid out in one buffer, as a decoder finds them in a received frame, and the
-    /// borrowed fields that point into it: what the daemon hands the engine.
-    /// Never freed: it lives as long as the benchmark process.
-    nonisolated(unsafe) static let frame: (buffer: UnsafeMutableRawBufferPointer, fields: [RequestFields]) = {
-        let size = requests.reduce(0) { total, request in
-            total
-                + [
-                    request.pan, request.expiry, request.csc, request.address.street, request.address.postalCode,
-                    request.onFileAddress?.street, request.onFileAddress?.postalCode,
-                ]
-                .reduce(0) { $0 + ($1?.utf8.count ?? 0) }
-        }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
-        var offset = 0
-        func place(_ text: String?) -> UTF8Field {
-            guard let text else { return nil }
-            let start = buffer.baseAddress!.advanced(by: offset).assumingMemoryBound(to: UInt8.self)
-            for byte in text.utf8 {
-                buffer[offset] = byte
-                offset += 1
-            }
-            return UnsafeBufferPointer(start: start, count: text.utf8.count)
-        }
-        let fields = requests.map { request in
-            RequestFields(
-                pan: place(request.pan),
-                expiry: place(request.expiry),
-                csc: place(request.csc),
-                address: AddressFields(
-                    street: place(request.address.street),
-                    postalCode: place(request.address.postalCode)
-                ),
-                onFileAddress: AddressFields(
-                    street: place(request.onFileAddress?.street),
-                    postalCode: place(request.onFileAddress?.postalCode)
-                )
-            )
-        }
-        return (buffer, fields)
-    }()
-}
-
-/// Folds every field of a result into a number, so that the optimizer must compute all of them (as the
-/// daemon does when it encodes a response) while the benchmark pays for one `blackHole` per batch, not per
-/// validation.
-extension PANCheck {
-    @inline(__always) var digest: Int {
-        Int(masked.leading) &+ Int(masked.last4) &+ Int(card?.packedIssuerCountry ?? 1)
-            &+ (luhnValid ? 1 : 0) &+ (lengthValid ? 2 : 0)
-    }
-}
-
-extension ValidationResult {
-    @inline(__always) var digest: Int {
-        (pan?.digest ?? 0) &+ Int(expiry?.rawValue ?? 9) &+ Int(csc?.result?.rawValue ?? 9)
-            &+ Int(csc?.presence.rawValue ?? 9) &+ (csc?.formatValid == true ? 1 : 0) &+ Int(avs?.code.rawValue ?? 99)
-            &+ (avs?.streetMatch == true ? 1 : 0) &+ (avs?.postalMatch == true ? 1 : 0) &+ Int(action.rawValue)
-            &+ Int(truncatingIfNeeded: reasons.bits) &+ Int(threeDS?.result.rawValue ?? 0)
-    }
-}
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
@@ -130,19 +45,7 @@ let benchmarks: @Sendable () -> Void = {
 
     // The same requests carrying a 3-D Secure outcome (Y, ECI 05, a 28-character base64 CAVV): what the
     // 3-D Secure check adds to a full validation (issue 16's limit: 10%).
-    let threeDSBytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 64)
-    let threeDSText = Array("Y05AAABCXJ5k5YCIxA0cnmTAAAAAAA=".utf8)
-    _ = threeDSBytes.initialize(from: threeDSText)
-    let threeDS = ThreeDSFields(
-        status: UnsafeBufferPointer(rebasing: threeDSBytes[0..<1]),
-        eci: UnsafeBufferPointer(rebasing: threeDSBytes[1..<3]),
-        authenticationValue: UnsafeBufferPointer(rebasing: threeDSBytes[3..<31])
-    )
-    let fieldsWithThreeDS = fields.map { request in
-        var request = request
-        request.threeDS = threeDS
-        return request
-    }
+    let fieldsWithThreeDS = Inputs.fieldsWithThreeDS
     Benchmark("Full validation with 3-D Secure: Y, ECI, CAVV (bytes)") { benchmark in
         var digest = 0
         for index in benchmark.scaledIterations {

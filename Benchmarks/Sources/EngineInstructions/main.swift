@@ -1,0 +1,75 @@
+// What the engine benchmark's full validations cost, measured two ways that the benchmark runner cannot
+// give on this VM (scripts/count-engine runs both):
+//
+//   EngineInstructions count full|threeds N   validates N requests; run under callgrind, which counts
+//                                             only `validateRequests`: instructions a validation
+//   EngineInstructions time ROUNDS N          times the two sets alternately in one process, ROUNDS
+//                                             rounds of N validations each: the minimum and median ns a
+//                                             validation of each, and their ratio
+//
+// The requests are the benchmark's own (EngineInputs): 1,024 full requests over twelve brands, and the
+// same with a 3-D Secure outcome (Y, ECI 05, a base64 CAVV).
+import CardCheck
+import EngineInputs
+import Foundation
+
+/// The measured loop, never inlined so that callgrind can count it alone (`--toggle-collect`).
+@inline(never) func validateRequests(_ requests: [RequestFields], count: Int, validator: Validator) throws -> Int {
+    let today = YearMonth(year: 2026, month: 11)!
+    var digest = 0
+    for index in 0..<count {
+        digest &+= try validator.validate(requests[index & 1_023], today: today).digest
+    }
+    return digest
+}
+
+func usage() -> Never {
+    print("usage: EngineInstructions count full|threeds N | time ROUNDS N")
+    exit(2)
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+guard arguments.count == 3, let count = Int(arguments.last!), count > 0 else { usage() }
+let validator = Validator()
+let sets = (full: Inputs.frame.fields, threeDS: Inputs.fieldsWithThreeDS)
+var digest = 0
+
+switch arguments.first! {
+case "count":
+    let name = arguments[arguments.startIndex + 1]
+    guard name == "full" || name == "threeds" else { usage() }
+    digest &+= try validateRequests(name == "full" ? sets.full : sets.threeDS, count: count, validator: validator)
+case "time":
+    guard let rounds = Int(arguments[arguments.startIndex + 1]), rounds > 0 else { usage() }
+    var full: [Double] = []
+    var threeDS: [Double] = []
+    for _ in 0..<rounds {
+        for (requests, isFull) in [(sets.full, true), (sets.threeDS, false)] {
+            let start = ContinuousClock.now
+            digest &+= try validateRequests(requests, count: count, validator: validator)
+            let elapsed = (ContinuousClock.now - start).components
+            let ns = (Double(elapsed.seconds) * 1e9 + Double(elapsed.attoseconds) / 1e9) / Double(count)
+            if isFull { full.append(ns) } else { threeDS.append(ns) }
+        }
+    }
+    full.sort()
+    threeDS.sort()
+    let (fullMedian, threeDSMedian) = (full[rounds / 2], threeDS[rounds / 2])
+    print(
+        String(
+            format:
+                "ns a validation, %d rounds of %d: minimum %.1f / %.1f with 3-D Secure (x%.3f); median %.1f / %.1f (x%.3f)",
+            rounds,
+            count,
+            full[0],
+            threeDS[0],
+            threeDS[0] / full[0],
+            fullMedian,
+            threeDSMedian,
+            threeDSMedian / fullMedian
+        )
+    )
+default: usage()
+}
+// The digest keeps the optimizer from dropping the validations; printed only in the impossible case.
+if digest == 42 { print(digest) }
