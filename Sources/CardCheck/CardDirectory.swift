@@ -7,7 +7,8 @@
 /// Compilation flattens every range onto the space of 11-digit prefixes as disjoint segments (a sweep over
 /// range starts with a heap of the open ranges: O(n log n)), then indexes the segments by their first six
 /// digits: a 6-digit block inside one segment, as nearly every block is without a large file, is answered
-/// by one load; a mixed block by a binary search over only its own segments. Lookups never allocate.
+/// by one load; a mixed block by halving only its own segments down to ``scanWidth`` and counting the
+/// rest. Lookups never allocate.
 // @unchecked: everything is written once in init and only read afterwards, from any thread.
 public final class CardDirectory: @unchecked Sendable {
     /// The built-in brands and ranges alone.
@@ -30,6 +31,9 @@ public final class CardDirectory: @unchecked Sendable {
     @usableFromInline static let segmentStartsBlock: UInt32 = 0x4000_0000
     @usableFromInline static let segmentIndexMask: UInt32 = 0x3FFF_FFFF
     @usableFromInline static let noAttributes: UInt32 = .max
+    /// A block's segments are searched by halving down to this many, which are then counted: four cache
+    /// lines of segments, read at once.
+    @usableFromInline static let scanWidth = 32
     /// A PAN's first eleven digits, by its length: constant divisors, which compile to multiplications.
     @inlinable static func prefix11(_ pan: PAN) -> UInt64 {
         switch pan.length {
@@ -114,10 +118,20 @@ public final class CardDirectory: @unchecked Sendable {
             var high =  // exclusive
                 Int(next & CardDirectory.segmentIndexMask) + (next & CardDirectory.segmentStartsBlock == 0 ? 1 : 0)
             let beyond = (offset + 1) << 32  // a segment starting at or before `offset` packs below it
-            while high - found > 1 {
+            while high - found > CardDirectory.scanWidth {
                 let middle = (found + high) / 2
                 if segments[middle] < beyond { found = middle } else { high = middle }
             }
+            // The last few by counting those that start at or before `offset` (they are sorted): the loads
+            // do not depend on one another, so the window's cache lines are fetched together, where a
+            // binary search waits for each probe before the next.
+            var starting = 0
+            var index = found + 1
+            while index < high {
+                starting &+= segments[index] < beyond ? 1 : 0
+                index &+= 1
+            }
+            found &+= starting
         }
         let index = UInt32(truncatingIfNeeded: segments[found])
         return index == CardDirectory.noAttributes ? nil : CardAttributes(record: records[Int(index)])
