@@ -110,7 +110,8 @@ extension Inputs {
 }
 
 /// SplitMix64 (Steele, Lea and Flood, 2014): a small seeded generator, for inputs that are the same in
-/// every run.
+/// every run. The tests' `SeededGenerator` is the same algorithm, but it lives in a test-support target that
+/// the main package does not export, and a package cannot reach outside its own folder for sources.
 public struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
 
