@@ -67,22 +67,7 @@ public struct FieldWriter {
         count += 8
     }
 
-    /// A short text (a brand name): copied from its contiguous UTF-8, which literals and native strings have.
-    @inlinable @inline(__always) public mutating func text(_ tag: UInt8, _ value: String) {
-        let length = value.utf8.count
-        header(tag, length)
-        let copied: Void? = value.utf8.withContiguousStorageIfAvailable { bytes in
-            (base + count).copyMemory(from: bytes.baseAddress!, byteCount: length)
-        }
-        if copied == nil {
-            for (offset, byte) in value.utf8.enumerated() {
-                base.storeBytes(of: byte, toByteOffset: count + offset, as: UInt8.self)
-            }
-        }
-        count += length
-    }
-
-    /// A field of bytes that live elsewhere (the card data registry's texts).
+    /// A field of bytes that live elsewhere (the card data registry's texts, kept as UTF-8).
     @inlinable @inline(__always) public mutating func bytes(_ tag: UInt8, _ value: UnsafeBufferPointer<UInt8>) {
         header(tag, value.count)
         if let source = value.baseAddress { (base + count).copyMemory(from: source, byteCount: value.count) }
