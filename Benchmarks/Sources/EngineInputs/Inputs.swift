@@ -1,6 +1,7 @@
 // The engine benchmark's requests, shared by the benchmark (EngineBenchmarks) and the instruction counter
 // (EngineInstructions, scripts/count-engine), so that both measure the same work.
 import CardCheck
+import Foundation
 
 /// Inputs are made once, before measuring: 1,024 distinct Luhn-valid 16-digit PANs over the common brands,
 /// and full requests around them, so that branch predictors do not learn a single card.
@@ -92,18 +93,28 @@ extension ValidationResult {
 
 extension Inputs {
     /// The requests of `frame` carrying a 3-D Secure outcome (Y, ECI 05, a 28-character base64 CAVV): what
-    /// the 3-D Secure check adds to a full validation (issue 16's limit: 10%).
+    /// the 3-D Secure check adds to a full validation (issue 16's limit: 10%). Each request has its own
+    /// value, as each transaction does (20 seeded random bytes but the first, 0, Visa's results code for
+    /// Y), so that neither the branch predictors nor the caches see a single value.
     nonisolated(unsafe) public static let fieldsWithThreeDS: [RequestFields] = {
-        let bytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 64)
-        _ = bytes.initialize(from: Array("Y05AAABCXJ5k5YCIxA0cnmTAAAAAAA=".utf8))
-        let threeDS = ThreeDSFields(
-            status: UnsafeBufferPointer(rebasing: bytes[0..<1]),
-            eci: UnsafeBufferPointer(rebasing: bytes[1..<3]),
-            authenticationValue: UnsafeBufferPointer(rebasing: bytes[3..<31])
-        )
-        return frame.fields.map { request in
+        var generator = SplitMix64(seed: 0x3D5)
+        let texts = frame.fields.map { _ in
+            "Y05" + Data([0] + (1..<20).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
+        }
+        let bytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: texts.reduce(0) { $0 + $1.utf8.count })
+        var offset = 0
+        return zip(frame.fields, texts).map { request, text in
+            let start = offset
+            for byte in text.utf8 {
+                bytes[offset] = byte
+                offset += 1
+            }
             var request = request
-            request.threeDS = threeDS
+            request.threeDS = ThreeDSFields(
+                status: UnsafeBufferPointer(rebasing: bytes[start..<start + 1]),
+                eci: UnsafeBufferPointer(rebasing: bytes[start + 1..<start + 3]),
+                authenticationValue: UnsafeBufferPointer(rebasing: bytes[start + 3..<offset])
+            )
             return request
         }
     }()
