@@ -131,6 +131,20 @@ public enum PolicyError: Error, Hashable, CustomStringConvertible {
         return result
     }
 
+    /// `applied(to:)` when `shifted`, else `policy` unchanged: selected with masks, not a branch, because
+    /// whether liability shifted follows the card's brand and the 3-D Secure data, which a predictor
+    /// cannot foresee.
+    @inlinable public func applied(to policy: DecisionPolicy, when shifted: Bool) -> DecisionPolicy {
+        let select = 0 &- UInt64(shifted ? 1 : 0)
+        let mask = (overridden.words.0 & select, overridden.words.1 & select)
+        var result = policy
+        result.words = (
+            policy.words.0 & ~mask.0 | actions.words.0 & mask.0,
+            policy.words.1 & ~mask.1 | actions.words.1 & mask.1
+        )
+        return result
+    }
+
     /// Sets the overriding action of a reason named in configuration.
     public mutating func set(_ action: Action, forReasonNamed name: String) throws(PolicyError) {
         guard let reason = Reason(name: name) else { throw .unknownReason(name) }

@@ -232,7 +232,7 @@ public struct ThreeDSData: Sendable, Hashable {
         // The last character's two low bits are padding and must be zero (a canonical encoding), as in
         // decodeBase64. Tested first: read after the vectors, the byte is taken out of the second one
         // through the stack (SSE2 has no byte extract), which costs a stack frame and its guard.
-        guard digitOfBase64Digit(text[26]) & 3 == 0 else { return false }
+        guard hasZeroPaddingBits(text[26]) else { return false }
         let base = UnsafeRawPointer(text.baseAddress!)
         // Characters 0-15 and 11-26: two overlapping loads cover the 27, tested as one vector of 32 so
         // that the constants are loaded once.
@@ -245,14 +245,28 @@ public struct ThreeDSData: Sendable, Hashable {
     }
 
     /// The first byte of a value `isWellFormed(utf8:)` accepts (the Visa CAVV's results code).
-    @inlinable public static func firstByteOfWellFormed(utf8 text: UnsafeBufferPointer<UInt8>) -> UInt8 {
+    /// Two table loads, no branch on the characters (a CAVV's second character is as good as random).
+    @inlinable @inline(__always) public static func firstByteOfWellFormed(
+        utf8 text: UnsafeBufferPointer<UInt8>
+    ) -> UInt8 {
         if text.count == 40 { return hexPointer[Int(text[0])] << 4 | hexPointer[Int(text[1])] }
-        return digitOfBase64Digit(text[0]) << 2 | digitOfBase64Digit(text[1]) >> 4
+        // The first two characters' six bits, in place in their group's 24: the first byte is bits 16-23.
+        let tables = base64Pointer
+        return UInt8(truncatingIfNeeded: (tables[Int(text[0])] | tables[256 &+ Int(text[1])]) >> 16)
     }
 
-    /// The value of a byte already known to be a base64 digit, by comparisons (the decoder's tables are built
-    /// from it): no table to load (reading a global table costs a `swift_once` call each time).
-    @inlinable @inline(__always) static func digitOfBase64Digit(_ byte: UInt8) -> UInt8 {
+    /// Whether a base64 digit's two low bits are zero, without branches (the last character of a CAVV is
+    /// as good as random, so branches on it would be mispredicted) and without a table (reading a global
+    /// table costs a `swift_once` call each time). A digit's value is its byte less 0x41 for `A-Z`, less 0x47
+    /// for `a-z`, plus 4 for `0-9`: its low two bits are zero where the byte's are 1, 3 and 0. `+ - / _`
+    /// (62, 63) never qualify, and their bytes' low bits never match; any other byte fails the alphabet test.
+    @inlinable @inline(__always) static func hasZeroPaddingBits(_ byte: UInt8) -> Bool {
+        let expected = (byte >= 0x41 ? 1 : 0) | (byte >= 0x61 ? 2 : 0) as UInt8
+        return (byte ^ expected) & 3 == 0
+    }
+
+    /// The value of a byte known to be a base64 digit (the decoder's tables are built from it).
+    static func digitOfBase64Digit(_ byte: UInt8) -> UInt8 {
         if byte >= 0x61 { return byte &- 0x61 &+ 26 }  // a-z
         if byte == 0x5F { return 63 }  // _
         if byte >= 0x41 { return byte &- 0x41 }  // A-Z

@@ -181,11 +181,14 @@ public struct Validator: Sendable {
             let failures = VelocityFailures(csc: cscCheck?.result, expiry: expiryStatus, avs: avsCheck?.code)
             if !failures.isEmpty { velocity.record(failures, for: ticket) }
         }
-        let (policy, shifted) = profile.map { ($0.policy, $0.shifted) } ?? (policy, shiftedOverrides)
-        let decision = Validator.decide(
-            noted,
-            under: threeDSCheck?.liabilityShift == true ? shifted.applied(to: policy) : policy
-        )
+        var deciding = profile?.policy ?? policy
+        if let threeDSCheck {
+            // Whether liability shifted follows the card's brand and the 3-D Secure data, which a branch
+            // predictor cannot foresee: the shifted policy is selected with masks.
+            let shifted = profile?.shifted ?? shiftedOverrides
+            deciding = shifted.applied(to: deciding, when: threeDSCheck.liabilityShift)
+        }
+        let decision = Validator.decide(noted, under: deciding)
         return ValidationResult(
             pan: panCheck,
             expiry: expiryStatus,
