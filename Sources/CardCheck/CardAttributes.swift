@@ -60,7 +60,7 @@
     }
     /// The issuer country's two letters packed as ``CountryCode/alpha2(_:)`` gives them; 0 when unknown.
     @inlinable public var packedIssuerCountry: UInt16 { record.country }
-    @inlinable public var funding: Funding? { Funding(rawValue: record.funding) }
+    @inlinable @inline(__always) public var funding: Funding? { Funding(rawValue: record.funding) }
     public var product: String? { record.product == CardRecord.none32 ? nil : registry.strings[Int(record.product)] }
     public var issuer: String? { record.issuer == CardRecord.none32 ? nil : registry.strings[Int(record.issuer)] }
     /// The other networks of a co-badged card (the shopper may choose one); empty when it is not co-badged.
@@ -74,18 +74,20 @@
         record.legacyBrand == CardRecord.none16 ? nil : registry.brands[Int(record.legacyBrand)].name
     }
     /// The brand's name as UTF-8 (the wire writer's form: no String is copied).
-    @inlinable public var brandNameUTF8: UnsafeBufferPointer<UInt8> { registry.brandNamesUTF8[Int(record.brand)] }
+    @inlinable @inline(__always) public var brandNameUTF8: UnsafeBufferPointer<UInt8> {
+        registry.brandNamesUTF8[Int(record.brand)]
+    }
     /// ``legacyBrandName``, ``product``, ``issuer`` and ``networksText`` as UTF-8.
-    @inlinable public var legacyBrandNameUTF8: UnsafeBufferPointer<UInt8>? {
+    @inlinable @inline(__always) public var legacyBrandNameUTF8: UnsafeBufferPointer<UInt8>? {
         record.legacyBrand == CardRecord.none16 ? nil : registry.brandNamesUTF8[Int(record.legacyBrand)]
     }
-    @inlinable public var productUTF8: UnsafeBufferPointer<UInt8>? {
+    @inlinable @inline(__always) public var productUTF8: UnsafeBufferPointer<UInt8>? {
         record.product == CardRecord.none32 ? nil : registry.stringsUTF8[Int(record.product)]
     }
-    @inlinable public var issuerUTF8: UnsafeBufferPointer<UInt8>? {
+    @inlinable @inline(__always) public var issuerUTF8: UnsafeBufferPointer<UInt8>? {
         record.issuer == CardRecord.none32 ? nil : registry.stringsUTF8[Int(record.issuer)]
     }
-    @inlinable public var networksTextUTF8: UnsafeBufferPointer<UInt8>? {
+    @inlinable @inline(__always) public var networksTextUTF8: UnsafeBufferPointer<UInt8>? {
         record.networks == 0 ? nil : registry.networkTextsUTF8[Int(record.networks)]
     }
     /// The brand's security code length, without copying the brand.

@@ -124,8 +124,10 @@ extension CardDataRegistry {
 /// Elements in chunks that never move: an index once handed out reads the same element forever, from any
 /// thread, without a lock. Appends are serialised by the caller (``CardDataRegistry``'s lock).
 @usableFromInline final class AppendOnlyStore<Element>: @unchecked Sendable {
-    @usableFromInline static var chunkShift: Int { 12 }
-    @usableFromInline static var chunkMask: Int { (1 << chunkShift) - 1 }
+    // Inlinable, so that a read folds them to constants: otherwise each element read calls out for the mask
+    // (scripts/profile-daemon counted the call on every answer, for the brand's name).
+    @inlinable static var chunkShift: Int { 12 }
+    @inlinable static var chunkMask: Int { (1 << chunkShift) - 1 }
     static var maximumChunks: Int { 1 << 14 }  // 67,108,864 elements
 
     @usableFromInline let chunks: UnsafeMutablePointer<UnsafeMutablePointer<Element>?>

@@ -34,7 +34,16 @@ public enum CountryCode {
 
     /// The alpha-2 code (upper case) of a country written as alpha-2, alpha-3 or numeric code, or as one
     /// of the United States' English names; `nil` for anything else (a name, a typo, blank).
-    @inlinable public static func alpha2(_ field: UnsafeBufferPointer<UInt8>) -> UInt16? {
+    @inlinable @inline(__always) public static func alpha2(_ field: UnsafeBufferPointer<UInt8>) -> UInt16? {
+        // Nearly every entered country is two letters: read inline. Anything else (blanks around it, alpha-3,
+        // numeric, a name) goes out of line.
+        if field.count == 2, field[0].isASCIILetter, field[1].isASCIILetter {
+            return UInt16(field[0].asciiUppercased) << 8 | UInt16(field[1].asciiUppercased)
+        }
+        return alpha2OfAnyForm(field)
+    }
+
+    @usableFromInline static func alpha2OfAnyForm(_ field: UnsafeBufferPointer<UInt8>) -> UInt16? {
         var start = 0
         var end = field.count
         while start < end && (field[start] == 0x20 || field[start] == 0x09) { start &+= 1 }
