@@ -122,14 +122,7 @@ public enum PolicyError: Error, Hashable, CustomStringConvertible {
     }
 
     /// `policy` with these overrides in place: two masked words, cheap enough for every request.
-    @inlinable public func applied(to policy: DecisionPolicy) -> DecisionPolicy {
-        var result = policy
-        result.words = (
-            policy.words.0 & ~overridden.words.0 | actions.words.0 & overridden.words.0,
-            policy.words.1 & ~overridden.words.1 | actions.words.1 & overridden.words.1
-        )
-        return result
-    }
+    @inlinable public func applied(to policy: DecisionPolicy) -> DecisionPolicy { applied(to: policy, when: true) }
 
     /// `applied(to:)` when `shifted`, else `policy` unchanged: selected with masks, not a branch, because
     /// whether liability shifted follows the card's brand and the 3-D Secure data, which a predictor
