@@ -37,10 +37,15 @@ public enum CountryCode {
     @inlinable @inline(__always) public static func alpha2(_ field: UnsafeBufferPointer<UInt8>) -> UInt16? {
         // Nearly every entered country is two letters: read inline. Anything else (blanks around it, alpha-3,
         // numeric, a name) goes out of line.
-        if field.count == 2, field[0].isASCIILetter, field[1].isASCIILetter {
-            return UInt16(field[0].asciiUppercased) << 8 | UInt16(field[1].asciiUppercased)
-        }
+        if field.count == 2, let code = packedLetters(field[0], field[1]) { return code }
         return alpha2OfAnyForm(field)
+    }
+
+    /// Two ASCII letters, upper-cased and packed; `nil` when either is not a letter. Any two letters: a code
+    /// the table lacks simply never equals an issuer country.
+    @inlinable @inline(__always) static func packedLetters(_ first: UInt8, _ second: UInt8) -> UInt16? {
+        guard first.isASCIILetter, second.isASCIILetter else { return nil }
+        return UInt16(first.asciiUppercased) << 8 | UInt16(second.asciiUppercased)
     }
 
     @usableFromInline static func alpha2OfAnyForm(_ field: UnsafeBufferPointer<UInt8>) -> UInt16? {
@@ -51,10 +56,7 @@ public enum CountryCode {
         let length = end &- start
         let (offset, width): (Int, Int)
         switch length {
-        case 2:
-            // Any two letters: a code the table lacks simply never equals an issuer country.
-            guard field[start].isASCIILetter, field[start &+ 1].isASCIILetter else { return nil }
-            return UInt16(field[start].asciiUppercased) << 8 | UInt16(field[start &+ 1].asciiUppercased)
+        case 2: return packedLetters(field[start], field[start &+ 1])
         case 3: (offset, width) = field[start].isASCIIDigit ? (5, 3) : (2, 3)
         default:
             return Country.isUnitedStates(UnsafeBufferPointer(rebasing: field[start..<end])) && length > 0
