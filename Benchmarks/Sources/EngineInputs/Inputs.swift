@@ -30,46 +30,54 @@ public enum Inputs {
         )
     }
 
-    /// The requests' bytes laid out in one buffer, as a decoder finds them in a received frame, and the
-    /// borrowed fields that point into it: what the daemon hands the engine.
-    /// Never freed: it lives as long as the benchmark process.
-    nonisolated(unsafe) public static let frame: (buffer: UnsafeMutableRawBufferPointer, fields: [RequestFields]) = {
-        let size = requests.reduce(0) { total, request in
-            total
-                + [
-                    request.pan, request.expiry, request.csc, request.address.street, request.address.postalCode,
-                    request.onFileAddress?.street, request.onFileAddress?.postalCode,
-                ]
-                .reduce(0) { $0 + ($1?.utf8.count ?? 0) }
-        }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
-        var offset = 0
-        func place(_ text: String?) -> UTF8Field {
-            guard let text else { return nil }
-            let start = buffer.baseAddress!.advanced(by: offset).assumingMemoryBound(to: UInt8.self)
-            for byte in text.utf8 {
-                buffer[offset] = byte
-                offset += 1
+    /// The requests' bytes laid out one after another, as a decoder finds them in a received frame, and the
+    /// borrowed fields that point into them: what the daemon hands the engine.
+    nonisolated(unsafe) public static let fields: [RequestFields] = {
+        var arena = ByteArena(
+            capacity: requests.reduce(0) { total, request in
+                total
+                    + [
+                        request.pan, request.expiry, request.csc, request.address.street, request.address.postalCode,
+                        request.onFileAddress?.street, request.onFileAddress?.postalCode,
+                    ]
+                    .reduce(0) { $0 + ($1?.utf8.count ?? 0) }
             }
-            return UnsafeBufferPointer(start: start, count: text.utf8.count)
-        }
-        let fields = requests.map { request in
+        )
+        return requests.map { request in
             RequestFields(
-                pan: place(request.pan),
-                expiry: place(request.expiry),
-                csc: place(request.csc),
+                pan: arena.place(request.pan),
+                expiry: arena.place(request.expiry),
+                csc: arena.place(request.csc),
                 address: AddressFields(
-                    street: place(request.address.street),
-                    postalCode: place(request.address.postalCode)
+                    street: arena.place(request.address.street),
+                    postalCode: arena.place(request.address.postalCode)
                 ),
                 onFileAddress: AddressFields(
-                    street: place(request.onFileAddress?.street),
-                    postalCode: place(request.onFileAddress?.postalCode)
+                    street: arena.place(request.onFileAddress?.street),
+                    postalCode: arena.place(request.onFileAddress?.postalCode)
                 )
             )
         }
-        return (buffer, fields)
     }()
+}
+
+/// Texts placed one after another in memory that is never freed (it lives as long as the benchmark
+/// process), each handed back as the borrowed field that points at it.
+struct ByteArena {
+    let memory: UnsafeMutableBufferPointer<UInt8>
+    var used = 0
+
+    init(capacity: Int) { memory = .allocate(capacity: capacity) }
+
+    mutating func place(_ text: String?) -> UTF8Field {
+        guard let text else { return nil }
+        let start = used
+        for byte in text.utf8 {
+            memory[used] = byte
+            used += 1
+        }
+        return UnsafeBufferPointer(rebasing: memory[start..<used])
+    }
 }
 
 /// Folds every field of a result into a number, so that the optimizer must compute all of them (as the
@@ -92,28 +100,22 @@ extension ValidationResult {
 }
 
 extension Inputs {
-    /// The requests of `frame` carrying a 3-D Secure outcome (Y, ECI 05, a 28-character base64 CAVV): what
+    /// The requests of ``fields`` carrying a 3-D Secure outcome (Y, ECI 05, a 28-character base64 CAVV): what
     /// the 3-D Secure check adds to a full validation (issue 16's limit: 10%). Each request has its own
     /// value, as each transaction does (20 seeded random bytes but the first, 0, Visa's results code for
     /// Y), so that neither the branch predictors nor the caches see a single value.
     nonisolated(unsafe) public static let fieldsWithThreeDS: [RequestFields] = {
         var generator = SplitMix64(seed: 0x3D5)
-        let texts = frame.fields.map { _ in
-            "Y05" + Data([0] + (1..<20).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
+        let values = fields.map { _ in
+            Data([0] + (1..<20).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
         }
-        let bytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: texts.reduce(0) { $0 + $1.utf8.count })
-        var offset = 0
-        return zip(frame.fields, texts).map { request, text in
-            let start = offset
-            for byte in text.utf8 {
-                bytes[offset] = byte
-                offset += 1
-            }
+        var arena = ByteArena(capacity: values.reduce(0) { $0 + 3 + $1.utf8.count })
+        return zip(fields, values).map { request, value in
             var request = request
             request.threeDS = ThreeDSFields(
-                status: UnsafeBufferPointer(rebasing: bytes[start..<start + 1]),
-                eci: UnsafeBufferPointer(rebasing: bytes[start + 1..<start + 3]),
-                authenticationValue: UnsafeBufferPointer(rebasing: bytes[start + 3..<offset])
+                status: arena.place("Y"),
+                eci: arena.place("05"),
+                authenticationValue: arena.place(value)
             )
             return request
         }

@@ -32,7 +32,7 @@ func usage() -> Never {
 let arguments = CommandLine.arguments.dropFirst()
 guard arguments.count == 3, let count = Int(arguments.last!), count > 0 else { usage() }
 let validator = Validator()
-let sets = (full: Inputs.frame.fields, threeDS: Inputs.fieldsWithThreeDS)
+let sets = (full: Inputs.fields, threeDS: Inputs.fieldsWithThreeDS)
 var digest = 0
 
 switch arguments.first! {
@@ -54,7 +54,7 @@ case "time":
         }
     }
     // Each round's ratio: the two sets ran back to back, so the machine's drift (this VM's figures move
-    // by tens of percent between runs) falls on both. Its median repeats within 1% from run to run.
+    // by tens of percent between runs) falls on both. Its median repeats within a few percent from run to run.
     let ratios = zip(full, threeDS).map { $1 / $0 }.sorted()
     full.sort()
     threeDS.sort()
