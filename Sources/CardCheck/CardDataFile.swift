@@ -10,6 +10,8 @@ public enum CardDataFile {
     public static let brandsOptionalColumns = ["lengths", "status"]
     /// The longest prefix a range may give: 6- and 8-digit BINs and 9- to 11-digit account ranges.
     public static let maximumPrefixDigits = 11
+    /// The most co-badged networks a range may name.
+    public static let maximumNetworks = 16
 
     // MARK: Brands
 
@@ -246,6 +248,9 @@ public enum CardDataFile {
                 }
                 networks.append(network)
             }
+            // Co-badged cards carry two or three networks; a bound keeps every text of a card's answer within
+            // a field's two-byte length.
+            guard networks.count <= maximumNetworks else { throw fail("at most \(maximumNetworks) networks") }
         }
         if brand.isLegacy
             && (lengths != nil || country != nil || funding != nil || !fields[4].isEmpty
@@ -256,13 +261,17 @@ public enum CardDataFile {
         let registry = CardDataRegistry.shared
         return CardRecord(
             brand: registryIndex[Int(brands.index(of: brand))],
-            legacyBrand: CardRecord.none16,
             lengths: (lengths ?? brand.validLengths).bits,
             country: country.map(CountryCode.packed) ?? 0,
-            funding: funding?.rawValue ?? 0,
-            product: fields[4].isEmpty ? CardRecord.none32 : registry.intern(fields[4]),
-            issuer: fields[5].isEmpty ? CardRecord.none32 : registry.intern(fields[5]),
-            networks: registry.intern(networks: networks.map { registryIndex[Int(brands.index(of: $0))] })
+            funding: funding,
+            texts: registry.intern(
+                CardTextSet(
+                    legacyBrand: CardTextSet.none16,
+                    product: fields[4].isEmpty ? CardTextSet.none32 : registry.intern(fields[4]),
+                    issuer: fields[5].isEmpty ? CardTextSet.none32 : registry.intern(fields[5]),
+                    networks: registry.intern(networks: networks.map { registryIndex[Int(brands.index(of: $0))] })
+                )
+            )
         )
     }
 

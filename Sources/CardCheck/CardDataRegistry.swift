@@ -15,12 +15,14 @@ import Synchronization
     /// Each list's brand indices, and their names joined with `;` (the files' and the wire's form).
     let networkLists = AppendOnlyStore<[UInt16]>()
     @usableFromInline let networkTexts = AppendOnlyStore<String>()
-    /// The brands' names, the strings and the network texts again as UTF-8 at the same indices, in memory
-    /// that never moves and is never freed (like the registry): the wire writer copies them with no String
-    /// retained and released and no UTF-8 view asked for, about 60 instructions a text in every answer.
+    /// The brands' names again as UTF-8 at the same indices, in memory that never moves and is never freed
+    /// (like the registry): the wire writer copies them with no String retained and released and no UTF-8
+    /// view asked for, about 60 instructions a text in every answer.
     @usableFromInline let brandNamesUTF8 = AppendOnlyStore<UnsafeBufferPointer<UInt8>>()
-    @usableFromInline let stringsUTF8 = AppendOnlyStore<UnsafeBufferPointer<UInt8>>()
-    @usableFromInline let networkTextsUTF8 = AppendOnlyStore<UnsafeBufferPointer<UInt8>>()
+    /// The cards' text sets (legacy brand, product, issuer, networks; set 0 has none), and each set's
+    /// texts as one block of UTF-8 at the same index (the layout of ``CardText``), never moved nor freed.
+    let textSets = AppendOnlyStore<CardTextSet>()
+    @usableFromInline let textBlocksUTF8 = AppendOnlyStore<UnsafeBufferPointer<UInt8>>()
 
     /// A brand's whole definition (a ``Brand`` equals another of its name).
     private struct BrandDefinition: Hashable {
@@ -47,6 +49,7 @@ import Synchronization
         var brands: [BrandDefinition: UInt16] = [:]
         var strings: [String: UInt32] = [:]
         var networkLists: [[UInt16]: UInt32] = [:]
+        var textSets: [CardTextSet: UInt32] = [:]
     }
     private let index = Mutex(Index())
 
@@ -54,7 +57,10 @@ import Synchronization
         // List 0 is the empty list: a card that is not co-badged.
         networkLists.append([])
         networkTexts.append("")
-        networkTextsUTF8.append(Self.permanentUTF8(""))
+        // Set 0 is the empty set: a card with no texts.
+        textSets.append(.empty)
+        textBlocksUTF8.append(UnsafeBufferPointer(start: nil, count: 0))
+        index.withLock { $0.textSets[.empty] = 0 }
         // The brands checks single out come first, at the indices below.
         for (brand, index) in [
             (Brand.visa, Self.visaIndex), (.mastercard, Self.mastercardIndex), (.maestro, Self.maestroIndex),
@@ -79,7 +85,7 @@ import Synchronization
             if let known = index.brands[definition] { return known }
             let next = UInt16(brands.count)
             brands.append(brand)
-            brandNamesUTF8.append(Self.permanentUTF8(brand.name))
+            brandNamesUTF8.append(Self.permanentUTF8(Array(brand.name.utf8)))
             index.brands[definition] = next
             return next
         }
@@ -90,7 +96,6 @@ import Synchronization
             if let known = index.strings[text] { return known }
             let next = UInt32(strings.count)
             strings.append(text)
-            stringsUTF8.append(Self.permanentUTF8(text))
             index.strings[text] = next
             return next
         }
@@ -104,20 +109,50 @@ import Synchronization
             networkLists.append(networks)
             let text = networks.map { brands[Int($0)].name }.joined(separator: ";")
             networkTexts.append(text)
-            networkTextsUTF8.append(Self.permanentUTF8(text))
             index.networkLists[networks] = next
             return next
         }
     }
+    /// The index of a text set, its block made when the set is new.
+    func intern(_ texts: CardTextSet) -> UInt32 {
+        index.withLock { index in
+            if let known = index.textSets[texts] { return known }
+            let next = UInt32(textSets.count)
+            var block: [UInt8] = []
+            func add(_ kind: CardText, _ text: String) {
+                let utf8 = Array(text.utf8)
+                // Files bound them (200 bytes of product or issuer, 16 networks of up to 32 letters).
+                precondition(utf8.count <= Int(UInt16.max), "a card text longer than a field can carry")
+                block += [
+                    kind.rawValue, UInt8(truncatingIfNeeded: utf8.count >> 8), UInt8(truncatingIfNeeded: utf8.count),
+                ]
+                block += utf8
+            }
+            if texts.legacyBrand != CardTextSet.none16 { add(.legacyBrand, brands[Int(texts.legacyBrand)].name) }
+            if texts.product != CardTextSet.none32 { add(.product, strings[Int(texts.product)]) }
+            if texts.issuer != CardTextSet.none32 { add(.issuer, strings[Int(texts.issuer)]) }
+            if texts.networks != 0 { add(.networks, networkTexts[Int(texts.networks)]) }
+            textSets.append(texts)
+            textBlocksUTF8.append(Self.permanentUTF8(block))
+            index.textSets[texts] = next
+            return next
+        }
+    }
+
+    /// The index of the text set `texts` with `legacyBrand` added (a live range inside a legacy one).
+    func intern(_ texts: UInt32, legacyBrand: UInt16) -> UInt32 {
+        var set = textSets[Int(texts)]
+        set.legacyBrand = legacyBrand
+        return intern(set)
+    }
 }
 
 extension CardDataRegistry {
-    /// A copy of `text`'s UTF-8 that lives as long as the process (the registry only grows).
-    static func permanentUTF8(_ text: String) -> UnsafeBufferPointer<UInt8> {
-        let count = text.utf8.count
-        let memory = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, count))
-        _ = memory.initialize(from: text.utf8)
-        return UnsafeBufferPointer(rebasing: memory[0..<count])
+    /// A copy of `bytes` that lives as long as the process (the registry only grows).
+    static func permanentUTF8(_ bytes: [UInt8]) -> UnsafeBufferPointer<UInt8> {
+        let memory = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, bytes.count))
+        _ = memory.initialize(from: bytes)
+        return UnsafeBufferPointer(rebasing: memory[0..<bytes.count])
     }
 }
 

@@ -61,15 +61,9 @@ public final class CardDirectory: @unchecked Sendable {
     /// Per 6-digit block: the index of the segment holding the block's first prefix, with the flags
     /// ``uniformBucket`` and ``segmentStartsBlock``.
     @usableFromInline let buckets: UnsafeMutablePointer<UInt32>
-    /// The records, as a pointer so that a lookup has no bounds check, each in 32 bytes: a 24-byte record
-    /// in a table aligned to its slots never straddles two cache lines (one in four would, packed).
-    @usableFromInline let records: UnsafeMutablePointer<RecordSlot>
-
-    @usableFromInline struct RecordSlot {
-        @usableFromInline var record: CardRecord
-        var padding: UInt64 = 0
-        init(_ record: CardRecord) { self.record = record }
-    }
+    /// The records, as a pointer so that a lookup has no bounds check: 16 bytes each, four to a cache line
+    /// in a table aligned to them, so that none straddles two.
+    @usableFromInline let records: UnsafeMutablePointer<CardRecord>
 
     /// Compiles `builtIn` and `file` (whose ranges win over built-in ones as specific as theirs).
     public init(brands: BrandCatalog, builtIn: RangeFile, file: RangeFile?) throws(CardDataError) {
@@ -80,8 +74,8 @@ public final class CardDirectory: @unchecked Sendable {
         segmentCount = sweep.segments.count
         precondition(segmentCount <= Int(CardDirectory.segmentIndexMask), "more segments than a bucket can index")
         segments = LargeTable.allocate(UInt64.self, capacity: segmentCount)
-        records = LargeTable.allocate(RecordSlot.self, capacity: max(1, sweep.records.count))
-        for (index, record) in sweep.records.enumerated() { (records + index).initialize(to: RecordSlot(record)) }
+        records = LargeTable.allocate(CardRecord.self, capacity: max(1, sweep.records.count))
+        for (index, record) in sweep.records.enumerated() { (records + index).initialize(to: record) }
 
         // Bucket b: the segment holding b * width, flagged uniform when the next segment starts beyond the
         // block, and flagged when that segment starts exactly at the block's first prefix. Each segment's
@@ -141,7 +135,7 @@ public final class CardDirectory: @unchecked Sendable {
             found &+= starting
         }
         let index = UInt32(truncatingIfNeeded: segments[found])
-        return index == CardDirectory.noAttributes ? nil : CardAttributes(record: records[Int(index)].record)
+        return index == CardDirectory.noAttributes ? nil : CardAttributes(record: records[Int(index)])
     }
 
     /// The brand of `pan`, if any range covers it.
@@ -164,7 +158,7 @@ public final class CardDirectory: @unchecked Sendable {
             let record = UInt32(truncatingIfNeeded: segments[index])
             return (
                 starts[index],
-                record == CardDirectory.noAttributes ? nil : CardAttributes(record: records[Int(record)].record)
+                record == CardDirectory.noAttributes ? nil : CardAttributes(record: records[Int(record)])
             )
         }
     }
@@ -253,7 +247,10 @@ public final class CardDirectory: @unchecked Sendable {
                             record = UInt32(records.count)
                             combined[key] = record
                             var withLegacy = sets[Int(liveSet)]
-                            withLegacy.legacyBrand = sets[Int(legacySet)].brand
+                            withLegacy.texts = registry.intern(
+                                withLegacy.texts,
+                                legacyBrand: sets[Int(legacySet)].brand
+                            )
                             records.append(withLegacy)
                         }
                     } else if alone[Int(liveSet)] != CardDirectory.noAttributes {

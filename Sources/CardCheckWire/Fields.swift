@@ -79,6 +79,25 @@ public struct FieldWriter {
         count &+= value.count
     }
 
+    /// Fields laid out elsewhere (a card's text block, `CardAttributes.textBlockUTF8`), each a one-byte
+    /// kind, a two-byte big-endian length and the value: copied whole, then each kind replaced by `tag(kind)`.
+    @inlinable @inline(__always) public mutating func fieldBlock(
+        _ block: UnsafeBufferPointer<UInt8>,
+        tag: (UInt8) -> UInt8
+    ) {
+        guard let source = block.baseAddress, block.count > 0 else { return }
+        precondition(count &+ block.count <= capacity, "FieldWriter: the response outgrew its reserved room")
+        let start = base + count
+        start.copyMemory(from: source, byteCount: block.count)
+        var offset = 0
+        while offset < block.count {
+            let length = Int(source[offset &+ 1]) << 8 | Int(source[offset &+ 2])
+            start.storeBytes(of: tag(source[offset]), toByteOffset: offset, as: UInt8.self)
+            offset &+= 3 &+ length
+        }
+        count &+= block.count
+    }
+
     /// A field whose value `body` writes at the pointer (at most `maximum` bytes), returning its length.
     @inlinable @inline(__always) public mutating func field(
         _ tag: UInt8,

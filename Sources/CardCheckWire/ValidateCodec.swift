@@ -196,11 +196,11 @@ public enum ValidateCodec {
     /// Writes a result's fields (the server side). Checks that were not asked for are left out.
     public static func write(_ result: ValidationResult, to buffer: inout ByteBuffer) {
         // Written in place in one reserved stretch: this is the daemon's hottest path. Card data from a range
-        // file (free text) adds its own length.
-        // The card data is taken out once: each copy of it is a retain and a release.
+        // file adds its country and funding fields and its block of texts (free text, read once, here).
         let card = result.pan?.card
         let issuerData = card?.hasIssuerData == true
-        let room = issuerData ? ValidateCodec.cardDataRoom(card!) : 0
+        let texts = issuerData ? card!.textBlockUTF8 : UnsafeBufferPointer(start: nil, count: 0)
+        let room = issuerData ? 3 + 2 + 3 + 1 + texts.count : 0
         buffer.writeFields(maximum: 192 + room) { fields in
             if let masked = result.pan?.masked {
                 fields.field(ResponseTag.maskedPAN.rawValue, maximum: PAN.digitRange.upperBound) {
@@ -209,7 +209,7 @@ public enum ValidateCodec {
                 fields.bool(ResponseTag.luhnValid.rawValue, result.pan!.luhnValid)
                 if let card { fields.bytes(ResponseTag.brand.rawValue, card.brandNameUTF8) }
                 fields.bool(ResponseTag.lengthValid.rawValue, result.pan!.lengthValid)
-                if issuerData { ValidateCodec.writeCardData(card!, to: &fields) }
+                if issuerData { ValidateCodec.writeCardData(card!, texts: texts, to: &fields) }
             }
             if let expiry = result.expiry { fields.byte(ResponseTag.expiry.rawValue, expiry.rawValue) }
             if let csc = result.csc {
@@ -234,18 +234,15 @@ public enum ValidateCodec {
         }
     }
 
-    /// Room for what ``writeCardData(_:to:)`` writes, beyond the brand.
-    @usableFromInline static func cardDataRoom(_ card: CardAttributes) -> Int {
-        guard card.hasIssuerData else { return 0 }
-        return 6 * 3 + (card.legacyBrandNameUTF8?.count ?? 0) + 2 + 1 + (card.productUTF8?.count ?? 0)
-            + (card.issuerUTF8?.count ?? 0) + (card.networksTextUTF8?.count ?? 0)
-    }
-
-    /// The range file's data about the card: each field only when the matching range has it. Written from
-    /// the card's record and the registry's UTF-8 copies of its texts, with no array or string made per
-    /// request.
-    @usableFromInline static func writeCardData(_ card: CardAttributes, to fields: inout FieldWriter) {
-        if let legacy = card.legacyBrandNameUTF8 { fields.bytes(ResponseTag.legacyBrand.rawValue, legacy) }
+    /// The range file's data about the card: each field only when the matching range has it. The country
+    /// and funding from the card's record; its texts (legacy brand, product, issuer, networks: `texts`, its
+    /// ``CardAttributes/textBlockUTF8``) copied as the registry keeps them, already laid out as fields,
+    /// their kinds then replaced by the tags.
+    @usableFromInline static func writeCardData(
+        _ card: CardAttributes,
+        texts: UnsafeBufferPointer<UInt8>,
+        to fields: inout FieldWriter
+    ) {
         let country = card.packedIssuerCountry
         if country != 0 {
             fields.field(ResponseTag.issuerCountry.rawValue, maximum: 2) { bytes in
@@ -255,9 +252,13 @@ public enum ValidateCodec {
             }
         }
         if let funding = card.funding { fields.byte(ResponseTag.funding.rawValue, funding.rawValue) }
-        if let product = card.productUTF8 { fields.bytes(ResponseTag.product.rawValue, product) }
-        if let issuer = card.issuerUTF8 { fields.bytes(ResponseTag.issuer.rawValue, issuer) }
-        if let networks = card.networksTextUTF8 { fields.bytes(ResponseTag.networks.rawValue, networks) }
+        fields.fieldBlock(texts) { kind in
+            // CardText's kinds 0-3 are the bytes of this word, low first.
+            let tags =
+                UInt32(ResponseTag.legacyBrand.rawValue) | UInt32(ResponseTag.product.rawValue) << 8
+                | UInt32(ResponseTag.issuer.rawValue) << 16 | UInt32(ResponseTag.networks.rawValue) << 24
+            return UInt8(truncatingIfNeeded: tags >> (UInt32(kind & 3) &* 8))
+        }
     }
 
     /// Reads a result (the client side).

@@ -145,6 +145,11 @@ struct CardDataTests {
                 "ranges.csv:2: unknown network brand 'paypal' (declare it in a brands file)"
             ),
             ("411111,411111,visa,,,,,,visa", "ranges.csv:2: network 'visa' repeats the brand or another network"),
+            (
+                "411111,411111,visa,,,,,,mastercard;american-express;diners-club;discover;jcb;unionpay;maestro;elo;"
+                    + "mir;hiper;hipercard;naranja;verve;troy;dankort;forbrugsforeningen;cabal",
+                "ranges.csv:2: at most 16 networks"
+            ),
             ("4a1111,411111,visa,,,,,,", "ranges.csv:2: low and high must be digits only"),
             ("411111111111,411111111111,visa,,,,,,", "ranges.csv:2: a prefix has at most 11 digits (12 given)"),
             ("411111,411111,visa,,,,\"open,,", "ranges.csv:2: a quote is not closed"),

@@ -285,6 +285,39 @@ struct FramingTests {
         }
     }
 
+    @Test("a card's data reads back from the wire: every text (copied as one block) beside country and funding")
+    func cardDataRoundTrip() throws {
+        let brands = BuiltInCardData.catalog
+        let networks = ["cartes-bancaires", "dankort", "mir"].compactMap { brands.brand(named: $0) }
+        #expect(networks.count == 3)
+        let cards = [
+            CardAttributes(
+                brand: .visa,
+                legacyBrand: brands.brand(named: "switch"),
+                issuerCountry: "GB",
+                funding: .debit,
+                product: "consumer, débit",  // UTF-8, and a comma
+                issuer: String(repeating: "x", count: 200),
+                networks: networks
+            ),
+            CardAttributes(brand: .mastercard, issuer: "Only an issuer"),
+            CardAttributes(brand: .mastercard, issuerCountry: "AU"),
+            CardAttributes(brand: .visa, legacyBrand: brands.brand(named: "solo"), networks: [networks[0]]),
+        ]
+        for card in cards {
+            var result = try Validator().validate(
+                ValidationRequest(pan: "4111111111111111"),
+                today: YearMonth(year: 2026, month: 12)!
+            )
+            result.pan?.card = card
+            var buffer = ByteBuffer()
+            ValidateCodec.write(result, to: &buffer)
+            let read = try ValidateCodec.readResult(buffer)
+            #expect(read.pan?.card == card, "\(card)")
+            #expect(read.pan?.card?.description == card.description)
+        }
+    }
+
     @Test("masked PANs read back from the wire")
     func maskedRoundTrip() throws {
         for pan in ["4111111111111111", "378282246310005", "4222222222222", "6011000990139424123"] {
