@@ -43,7 +43,7 @@
 
     @inlinable var registry: CardDataRegistry { CardDataRegistry.shared }
     /// The card's texts (legacy brand, product, issuer, networks) as indices: a lookup through the registry.
-    var texts: CardTextSet { registry.textSets[Int(record.texts)] }
+    var texts: CardTextSet { registry.textSets.set(at: record.texts) }
 
     public var brand: Brand { registry.brands[Int(record.brand)] }
     /// Whether the card's brand is the built-in Visa (one integer comparison).
@@ -96,7 +96,7 @@
     /// when the card has none. One load through the registry, where reading the four texts one by one was
     /// four, each then copied by its own call (scripts/profile-daemon: about 150 instructions an answer).
     @inlinable @inline(__always) public var textBlockUTF8: UnsafeBufferPointer<UInt8> {
-        registry.textBlocksUTF8[Int(record.texts)]
+        registry.textSets.block(at: record.texts)
     }
     /// The brand's security code length, without copying the brand.
     @inlinable public var securityCodeLength: Int { registry.brands[Int(record.brand)].securityCodeLength }
@@ -137,7 +137,7 @@ public enum CardText: UInt8, Sendable, CaseIterable {
     /// Two ASCII letters, packed; 0 when unknown.
     @usableFromInline var country: UInt16
     @usableFromInline var lengths: UInt32
-    /// Index of a ``CardTextSet``; set 0 has no text.
+    /// Position of a ``CardTextSet`` in the registry; 0 is the set with no text.
     @usableFromInline var texts: UInt32
     /// An optional enum, not a raw byte: its unused values let an optional record (a result's card) take no
     /// byte of its own, so that one is 16 bytes, passed in two registers (as a byte, the record was 13 and
