@@ -156,16 +156,19 @@ extension CardDataRegistry {
 /// Card text sets one after another in chunks of 1 MiB that never move nor free: a set's position (its
 /// chunk << 20 | its offset) reads the same entry forever, from any thread, without a lock, in two loads
 /// and with no table beside it (a table of block pointers, 16 bytes a set, doubled the answers' last-level
-/// cache misses with 46,126 sets: scripts/profile-daemon with CARDCHECK_PROFILE_CACHE). An entry: the set's
-/// indices (14 bytes), its block's length (2 bytes, little-endian), the block. Appends are serialised by
-/// ``CardDataRegistry``'s lock, and made before any record that names them is published.
+/// cache misses with 46,126 sets: scripts/profile-daemon with CARDCHECK_PROFILE_CACHE). An entry: its
+/// block's length (2 bytes, little-endian), the block, then the set's indices (14 bytes, read only by the
+/// texts' getters). An answer reads the first two, which start a new cache line where they would
+/// otherwise straddle two and fit in one. Appends are serialised by ``CardDataRegistry``'s lock, and made
+/// before any record that names them is published.
 @usableFromInline final class TextSetArena: @unchecked Sendable {
     @inlinable static var chunkShift: UInt32 { 20 }
     static var chunkSize: Int { 1 << Int(chunkShift) }
     static var maximumChunks: Int { 1 << (32 - Int(chunkShift)) }
-    static var headerSize: Int { 16 }
+    static var lineSize: Int { 64 }
+    static var indicesSize: Int { 14 }
 
-    @usableFromInline let chunks: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>
+    @usableFromInline let chunks: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     private var chunkCount = 0
     private var used = 0  // in the last chunk
 
@@ -176,23 +179,31 @@ extension CardDataRegistry {
 
     /// Appends `set` and its block; returns its position.
     func append(_ set: CardTextSet, block: [UInt8]) -> UInt32 {
-        let size = Self.headerSize + block.count
-        precondition(size <= Self.chunkSize, "a text set larger than a chunk")
-        if chunkCount == 0 || used + size > Self.chunkSize {
-            precondition(chunkCount < Self.maximumChunks, "card data registry full")
-            chunks[chunkCount] = .allocate(capacity: Self.chunkSize)
-            chunkCount += 1
-            used = 0
+        let read = 2 + block.count  // what an answer reads
+        let size = read + Self.indicesSize
+        precondition(size + Self.lineSize <= Self.chunkSize, "a text set larger than a chunk")
+        var offset = used
+        if read <= Self.lineSize && offset % Self.lineSize + read > Self.lineSize {
+            offset += Self.lineSize - offset % Self.lineSize
         }
-        let position = UInt32((chunkCount - 1) << Int(Self.chunkShift) | used)
-        let entry = UnsafeMutableRawPointer(chunks[chunkCount - 1]! + used)
-        entry.storeBytes(of: set.legacyBrand.littleEndian, toByteOffset: 0, as: UInt16.self)
-        entry.storeBytes(of: set.product.littleEndian, toByteOffset: 2, as: UInt32.self)
-        entry.storeBytes(of: set.issuer.littleEndian, toByteOffset: 6, as: UInt32.self)
-        entry.storeBytes(of: set.networks.littleEndian, toByteOffset: 10, as: UInt32.self)
-        entry.storeBytes(of: UInt16(block.count).littleEndian, toByteOffset: 14, as: UInt16.self)
-        block.withUnsafeBytes { (entry + Self.headerSize).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        used += size
+        if chunkCount == 0 || offset + size > Self.chunkSize {
+            precondition(chunkCount < Self.maximumChunks, "card data registry full")
+            chunks[chunkCount] = .allocate(byteCount: Self.chunkSize, alignment: Self.lineSize)
+            chunkCount += 1
+            offset = 0
+        }
+        let position = UInt32((chunkCount - 1) << Int(Self.chunkShift) | offset)
+        let entry = chunks[chunkCount - 1]! + offset
+        entry.storeBytes(of: UInt16(block.count).littleEndian, toByteOffset: 0, as: UInt16.self)
+        block.withUnsafeBytes { bytes in
+            if let base = bytes.baseAddress { (entry + 2).copyMemory(from: base, byteCount: bytes.count) }
+        }
+        let indices = entry + read
+        indices.storeBytes(of: set.legacyBrand.littleEndian, toByteOffset: 0, as: UInt16.self)
+        indices.storeBytes(of: set.product.littleEndian, toByteOffset: 2, as: UInt32.self)
+        indices.storeBytes(of: set.issuer.littleEndian, toByteOffset: 6, as: UInt32.self)
+        indices.storeBytes(of: set.networks.littleEndian, toByteOffset: 10, as: UInt32.self)
+        used = offset + size
         return position
     }
 
@@ -204,17 +215,18 @@ extension CardDataRegistry {
     /// The block of the set at `position`.
     @inlinable @inline(__always) func block(at position: UInt32) -> UnsafeBufferPointer<UInt8> {
         let entry = entry(at: position)
-        let count = Int(UInt16(littleEndian: entry.loadUnaligned(fromByteOffset: 14, as: UInt16.self)))
-        return UnsafeBufferPointer(start: (entry + 16).assumingMemoryBound(to: UInt8.self), count: count)
+        let count = Int(UInt16(littleEndian: entry.loadUnaligned(as: UInt16.self)))
+        return UnsafeBufferPointer(start: (entry + 2).assumingMemoryBound(to: UInt8.self), count: count)
     }
 
     func set(at position: UInt32) -> CardTextSet {
-        let entry = entry(at: position)
+        let block = block(at: position)
+        let indices = UnsafeRawPointer(block.baseAddress!) + block.count
         return CardTextSet(
-            legacyBrand: UInt16(littleEndian: entry.loadUnaligned(fromByteOffset: 0, as: UInt16.self)),
-            product: UInt32(littleEndian: entry.loadUnaligned(fromByteOffset: 2, as: UInt32.self)),
-            issuer: UInt32(littleEndian: entry.loadUnaligned(fromByteOffset: 6, as: UInt32.self)),
-            networks: UInt32(littleEndian: entry.loadUnaligned(fromByteOffset: 10, as: UInt32.self))
+            legacyBrand: UInt16(littleEndian: indices.loadUnaligned(fromByteOffset: 0, as: UInt16.self)),
+            product: UInt32(littleEndian: indices.loadUnaligned(fromByteOffset: 2, as: UInt32.self)),
+            issuer: UInt32(littleEndian: indices.loadUnaligned(fromByteOffset: 6, as: UInt32.self)),
+            networks: UInt32(littleEndian: indices.loadUnaligned(fromByteOffset: 10, as: UInt32.self))
         )
     }
 }
