@@ -253,10 +253,11 @@ public enum ValidateCodec {
         }
         if let funding = card.funding { fields.byte(ResponseTag.funding.rawValue, funding.rawValue) }
         fields.fieldBlock(texts) { kind in
-            // CardText's kinds 0-3 are the bytes of this word, low first.
+            // Each kind's tag in the byte of this word that the kind (0-3) numbers: a shift, no branch.
+            func tag(_ tag: ResponseTag, of kind: CardText) -> UInt32 { UInt32(tag.rawValue) << (8 * kind.rawValue) }
             let tags =
-                UInt32(ResponseTag.legacyBrand.rawValue) | UInt32(ResponseTag.product.rawValue) << 8
-                | UInt32(ResponseTag.issuer.rawValue) << 16 | UInt32(ResponseTag.networks.rawValue) << 24
+                tag(.legacyBrand, of: .legacyBrand) | tag(.product, of: .product) | tag(.issuer, of: .issuer)
+                | tag(.networks, of: .networks)
             return UInt8(truncatingIfNeeded: tags >> (UInt32(kind & 3) &* 8))
         }
     }
