@@ -87,7 +87,10 @@
         return index == 0 ? nil : registry.networkTexts[Int(index)]
     }
     /// The legacy brand's name, without copying the brand.
-    public var legacyBrandName: String? { legacyBrand?.name }
+    public var legacyBrandName: String? {
+        let index = texts.legacyBrand
+        return index == CardTextSet.none16 ? nil : registry.brands[Int(index)].name
+    }
     /// The brand's name as UTF-8 (the wire writer's form: no String is copied).
     @inlinable @inline(__always) public var brandNameUTF8: UnsafeBufferPointer<UInt8> {
         registry.brandNamesUTF8[Int(record.brand)]

@@ -84,7 +84,7 @@ import Synchronization
             if let known = index.brands[definition] { return known }
             let next = UInt16(brands.count)
             brands.append(brand)
-            brandNamesUTF8.append(Self.permanentUTF8(Array(brand.name.utf8)))
+            brandNamesUTF8.append(Self.permanentUTF8(brand.name))
             index.brands[definition] = next
             return next
         }
@@ -145,11 +145,12 @@ import Synchronization
 }
 
 extension CardDataRegistry {
-    /// A copy of `bytes` that lives as long as the process (the registry only grows).
-    static func permanentUTF8(_ bytes: [UInt8]) -> UnsafeBufferPointer<UInt8> {
-        let memory = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, bytes.count))
-        _ = memory.initialize(from: bytes)
-        return UnsafeBufferPointer(rebasing: memory[0..<bytes.count])
+    /// A copy of `text`'s UTF-8 that lives as long as the process (the registry only grows).
+    static func permanentUTF8(_ text: String) -> UnsafeBufferPointer<UInt8> {
+        let count = text.utf8.count
+        let memory = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, count))
+        _ = memory.initialize(from: text.utf8)
+        return UnsafeBufferPointer(rebasing: memory[0..<count])
     }
 }
 

@@ -75,7 +75,7 @@ public final class CardDirectory: @unchecked Sendable {
         precondition(segmentCount <= Int(CardDirectory.segmentIndexMask), "more segments than a bucket can index")
         segments = LargeTable.allocate(UInt64.self, capacity: segmentCount)
         records = LargeTable.allocate(CardRecord.self, capacity: max(1, sweep.records.count))
-        for (index, record) in sweep.records.enumerated() { (records + index).initialize(to: record) }
+        records.initialize(from: sweep.records, count: sweep.records.count)
 
         // Bucket b: the segment holding b * width, flagged uniform when the next segment starts beyond the
         // block, and flagged when that segment starts exactly at the block's first prefix. Each segment's

@@ -13,7 +13,7 @@ import Glibc
         let size = MemoryLayout<Element>.stride * capacity
         #if canImport(Glibc)
         var memory: UnsafeMutableRawPointer?
-        // Small tables on a cache line: a 32-byte record slot then never straddles two.
+        // Small tables on a cache line: a 16-byte record then never straddles two.
         let alignment = size >= hugePageSize ? hugePageSize : max(64, MemoryLayout<Element>.alignment)
         guard posix_memalign(&memory, alignment, max(size, 1)) == 0, let memory else {
             fatalError("out of memory for a card directory table of \(size) bytes")
