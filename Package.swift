@@ -34,7 +34,9 @@ let package = Package(
     ],
     targets: [
         // The validation engine: standard library only, no I/O, no global mutable state.
-        .target(name: "CardCheck"),
+        .target(name: "CardCheck", dependencies: ["CCacheHints"]),
+        // The CPU's prefetch instruction, which Swift cannot name: the card directory's batched lookahead.
+        .target(name: "CCacheHints"),
         // OpenSSL libcrypto (Debian libssl-dev, installed by scripts/setup) for DES/TDES.
         .systemLibrary(name: "CSystemCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Card verification keys and the CVV/CVC algorithm on libcrypto; plugs into the engine as a

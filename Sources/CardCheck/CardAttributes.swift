@@ -1,3 +1,5 @@
+import CCacheHints
+
 /// What the most specific matching range says about a card: its brand, the PAN lengths it issues, and
 /// whatever the range file knows of the issuer.
 ///
@@ -103,6 +105,11 @@
     }
     /// The brand's security code length, without copying the brand.
     @inlinable public var securityCodeLength: Int { registry.brands[Int(record.brand)].securityCodeLength }
+    /// Starts fetching the card's text block, which its answer will copy: the validation's other checks
+    /// run while it comes (a hint; with a large range file the block is rarely cached).
+    @inlinable @inline(__always) public func prefetchTexts() {
+        if record.texts != 0 { cardcheck_prefetch(registry.textSets.entry(at: record.texts)) }
+    }
     /// Whether any issuer data (beyond brand and lengths) is known: what the wire's optional tags carry.
     @inlinable public var hasIssuerData: Bool {
         record.texts != 0 || record.country != 0 || record.funding != nil

@@ -30,6 +30,12 @@ public final class CardDirectory: @unchecked Sendable {
     /// previous block's segments).
     @usableFromInline static let segmentStartsBlock: UInt32 = 0x4000_0000
     @usableFromInline static let segmentIndexMask: UInt32 = 0x3FFF_FFFF
+    /// Buckets per 4-digit block: the index's first level has one entry per 4-digit prefix.
+    @usableFromInline static let bucketsPerBlock = 100
+    /// Set on a 4-digit block's entry when its 100 buckets are uniform with one segment: the entry is that
+    /// segment, flagged ``segmentStartsBlock`` when the segment starts at the block's first prefix (which
+    /// only its first bucket can see). Otherwise the entry is the number of the block's bucket table.
+    @usableFromInline static let uniformBlock: UInt32 = 0x8000_0000
     @usableFromInline static let noAttributes: UInt32 = .max
     /// A block's segments are searched by halving down to this many, which are then counted: four cache
     /// lines of segments, read at once.
@@ -58,9 +64,18 @@ public final class CardDirectory: @unchecked Sendable {
     /// a start and record side by side, so a search over a block's segments touches half the cache lines.
     @usableFromInline let segments: UnsafeMutablePointer<UInt64>
     public let segmentCount: Int
-    /// Per 6-digit block: the index of the segment holding the block's first prefix, with the flags
-    /// ``uniformBucket`` and ``segmentStartsBlock``.
-    @usableFromInline let buckets: UnsafeMutablePointer<UInt32>
+    /// The buckets, in two levels. A bucket (per 6-digit prefix) is the index of the segment holding its
+    /// first prefix, with the flags ``uniformBucket`` and ``segmentStartsBlock``. `blocks` has an entry per
+    /// 4-digit prefix (and one past the last): where all 100 buckets of a 4-digit block are uniform with
+    /// one segment, the entry says so (``uniformBlock``) and no bucket is stored; otherwise it numbers the
+    /// block's table of 100 buckets in `bucketTables`. Without a large range file nearly every block is
+    /// uniform: the 40 KB first level stays cached, where a flat table of 1,000,000 buckets (4 MB) made
+    /// each lookup miss (perf: 8% of the daemon's time, all on the bucket's load).
+    @usableFromInline let blocks: UnsafeMutablePointer<UInt32>
+    @usableFromInline let bucketTables: UnsafeMutablePointer<UInt32>
+    /// Whether a lookup's tables outgrow the caches, so that a batch's lookups are best fetched ahead
+    /// (``prefetch(prefixes:)``): more than 1 MiB of bucket tables, segments and records (about a core's L2).
+    public let fetchesAhead: Bool
     /// The records, as a pointer so that a lookup has no bounds check: 16 bytes each, four to a cache line
     /// in a table aligned to them, so that none straddles two.
     @usableFromInline let records: UnsafeMutablePointer<CardRecord>
@@ -80,7 +95,7 @@ public final class CardDirectory: @unchecked Sendable {
         // Bucket b: the segment holding b * width, flagged uniform when the next segment starts beyond the
         // block, and flagged when that segment starts exactly at the block's first prefix. Each segment's
         // start is kept as its offset in the block it starts in.
-        buckets = LargeTable.allocate(UInt32.self, capacity: CardDirectory.bucketCount + 1)
+        var flat = [UInt32](repeating: 0, count: CardDirectory.bucketCount + 1)
         var segment = 0
         for bucket in 0...CardDirectory.bucketCount {
             let first = UInt64(bucket) * CardDirectory.bucketWidth
@@ -88,11 +103,35 @@ public final class CardDirectory: @unchecked Sendable {
             let nextStart = segment + 1 < segmentCount ? sweep.segments[segment + 1].start : CardDirectory.prefixSpace
             let uniform = nextStart >= first + CardDirectory.bucketWidth
             let startsBlock = sweep.segments[segment].start == first
-            (buckets + bucket).initialize(
-                to: UInt32(segment) | (uniform ? CardDirectory.uniformBucket : 0)
-                    | (startsBlock ? CardDirectory.segmentStartsBlock : 0)
-            )
+            flat[bucket] =
+                UInt32(segment) | (uniform ? CardDirectory.uniformBucket : 0)
+                | (startsBlock ? CardDirectory.segmentStartsBlock : 0)
         }
+        // The two levels: a 4-digit block whose buckets are uniform with one segment is its entry alone.
+        let blockCount = CardDirectory.bucketCount / CardDirectory.bucketsPerBlock
+        var tables: [UInt32] = []
+        blocks = LargeTable.allocate(UInt32.self, capacity: blockCount + 1)
+        for block in 0...blockCount {
+            let start = block * CardDirectory.bucketsPerBlock
+            let buckets = flat[start..<min(flat.count, start + CardDirectory.bucketsPerBlock)]
+            let head = flat[start]
+            if buckets.allSatisfy({ $0 & ~CardDirectory.segmentStartsBlock == head & ~CardDirectory.segmentStartsBlock }
+            )
+                && head & CardDirectory.uniformBucket != 0
+            {
+                (blocks + block).initialize(
+                    to: CardDirectory.uniformBlock | head
+                        & (CardDirectory.segmentIndexMask | CardDirectory.segmentStartsBlock)
+                )
+            } else {
+                (blocks + block).initialize(to: UInt32(tables.count / CardDirectory.bucketsPerBlock))
+                tables += buckets
+            }
+        }
+        bucketTables = LargeTable.allocate(UInt32.self, capacity: max(1, tables.count))
+        bucketTables.initialize(from: tables, count: tables.count)
+        let tableBytes = tables.count * 4 + segmentCount * 8 + sweep.records.count * MemoryLayout<CardRecord>.stride
+        fetchesAhead = tableBytes > 1 << 20
         for (index, item) in sweep.segments.enumerated() {
             let offset = item.start % CardDirectory.bucketWidth
             (segments + index).initialize(to: offset << 32 | UInt64(item.record))
@@ -101,41 +140,73 @@ public final class CardDirectory: @unchecked Sendable {
 
     deinit {
         LargeTable.deallocate(segments)
-        LargeTable.deallocate(buckets)
+        LargeTable.deallocate(blocks)
+        LargeTable.deallocate(bucketTables)
         LargeTable.deallocate(records)
     }
 
     /// What the most specific range says about `pan`; `nil` when no range covers it.
     @inlinable public func attributes(of pan: PAN) -> CardAttributes? {
-        let bucket = Int(pan.prefix8 / 100)
-        let entry = buckets[bucket]
-        var found = Int(entry & CardDirectory.segmentIndexMask)
-        if entry & CardDirectory.uniformBucket == 0 {
-            // The last segment starting at or before the PAN's first eleven digits, among those starting
-            // inside this block (after `found`, which holds the block's first prefix, and before the segment
-            // holding the next block's first prefix, or up to it when that one starts inside this block).
-            let offset = CardDirectory.prefix11(pan) - UInt64(bucket) * CardDirectory.bucketWidth
-            let next = buckets[bucket + 1]
-            var high =  // exclusive
-                Int(next & CardDirectory.segmentIndexMask) + (next & CardDirectory.segmentStartsBlock == 0 ? 1 : 0)
-            let beyond = (offset + 1) << 32  // a segment starting at or before `offset` packs below it
-            while high - found > CardDirectory.scanWidth {
-                let middle = (found + high) / 2
-                if segments[middle] < beyond { found = middle } else { high = middle }
-            }
-            // The last few by counting those that start at or before `offset` (they are sorted): the loads
-            // do not depend on one another, so the window's cache lines are fetched together, where a
-            // binary search waits for each probe before the next.
-            var starting = 0
-            var index = found + 1
-            while index < high {
-                starting &+= segments[index] < beyond ? 1 : 0
-                index &+= 1
-            }
-            found &+= starting
+        record(at: segment(bucket: Int(pan.prefix8 / 100), prefix11: CardDirectory.prefix11(pan)))
+    }
+
+    /// The record of segment `index`, if it has one.
+    @inlinable @inline(__always) func record(at index: Int) -> CardAttributes? {
+        let record = UInt32(truncatingIfNeeded: segments[index])
+        return record == CardDirectory.noAttributes ? nil : CardAttributes(record: records[Int(record)])
+    }
+
+    /// Bucket `bucket` (a 6-digit prefix, up to ``bucketCount`` inclusive), from its 4-digit block's entry.
+    @inlinable @inline(__always) func bucket(_ bucket: Int) -> UInt32 {
+        // Unsigned: a division by a constant is then a multiplication and a shift, with no sign fix-up.
+        let (block, position) = UInt(bitPattern: bucket).quotientAndRemainder(dividingBy: 100)
+        let entry = blocks[Int(bitPattern: block)]
+        if entry & CardDirectory.uniformBlock == 0 {
+            return bucketTables[Int(entry) &* CardDirectory.bucketsPerBlock &+ Int(bitPattern: position)]
         }
-        let index = UInt32(truncatingIfNeeded: segments[found])
-        return index == CardDirectory.noAttributes ? nil : CardAttributes(record: records[Int(index)])
+        // Uniform: every bucket names the block's segment; only the first can start with it.
+        let segment = entry & CardDirectory.segmentIndexMask
+        let starts = position == 0 ? entry & CardDirectory.segmentStartsBlock : 0
+        return segment | CardDirectory.uniformBucket | starts
+    }
+
+    /// The segment holding the 11-digit prefix `prefix11`, which lies in 6-digit block `bucket` (an
+    /// autoclosure: a uniform block, nearly every one without a large file, needs no prefix and no division).
+    @inlinable @inline(__always) func segment(bucket: Int, prefix11: @autoclosure () -> UInt64) -> Int {
+        let entry = self.bucket(bucket)
+        let found = Int(entry & CardDirectory.segmentIndexMask)
+        guard entry & CardDirectory.uniformBucket == 0 else { return found }
+        let offset = prefix11() - UInt64(bucket) * CardDirectory.bucketWidth
+        return segment(at: offset, from: found, to: blockEnd(after: bucket))
+    }
+
+    /// The last segment starting at or before `offset` (a prefix's offset in its 6-digit block) among a
+    /// mixed block's segments: `found`, which holds the block's first prefix, and those after it that start
+    /// inside the block, up to `high` (exclusive; ``blockEnd(after:)``).
+    @inlinable @inline(__always) func segment(at offset: UInt64, from found: Int, to high: Int) -> Int {
+        var (found, high) = (found, high)
+        let beyond = (offset + 1) << 32  // a segment starting at or before `offset` packs below it
+        while high - found > CardDirectory.scanWidth {
+            let middle = (found + high) / 2
+            if segments[middle] < beyond { found = middle } else { high = middle }
+        }
+        // The last few by counting those that start at or before `offset` (they are sorted): the loads do
+        // not depend on one another, so the window's cache lines are fetched together, where a binary
+        // search waits for each probe before the next.
+        var starting = 0
+        var index = found + 1
+        while index < high {
+            starting &+= segments[index] < beyond ? 1 : 0
+            index &+= 1
+        }
+        return found &+ starting
+    }
+
+    /// One past the last segment that starts inside block `bucket`: the segment holding the next block's
+    /// first prefix, or the one after it when that one starts exactly there.
+    @inlinable @inline(__always) func blockEnd(after bucket: Int) -> Int {
+        let next = self.bucket(bucket + 1)
+        return Int(next & CardDirectory.segmentIndexMask) + (next & CardDirectory.segmentStartsBlock == 0 ? 1 : 0)
     }
 
     /// The brand of `pan`, if any range covers it.
@@ -145,13 +216,11 @@ public final class CardDirectory: @unchecked Sendable {
     public var segmentList: [(start: UInt64, attributes: CardAttributes?)] {
         var starts = [UInt64](repeating: 0, count: segmentCount)
         for bucket in 0..<CardDirectory.bucketCount {
-            let entry = buckets[bucket]
-            let next = buckets[bucket + 1]
+            let entry = self.bucket(bucket)
             let first = Int(entry & CardDirectory.segmentIndexMask)
             let blockStart = UInt64(bucket) * CardDirectory.bucketWidth
             if entry & CardDirectory.segmentStartsBlock != 0 { starts[first] = blockStart }
-            let high =
-                Int(next & CardDirectory.segmentIndexMask) + (next & CardDirectory.segmentStartsBlock == 0 ? 1 : 0)
+            let high = blockEnd(after: bucket)
             for index in (first + 1)..<max(first + 1, high) { starts[index] = blockStart + segments[index] >> 32 }
         }
         return (0..<segmentCount).map { index in

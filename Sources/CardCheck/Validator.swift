@@ -203,6 +203,7 @@ public struct Validator: Sendable {
     /// Luhn, brand and length: the cheapest useful check, and all a PAN-only request needs.
     @inlinable public func check(_ pan: PAN) -> PANCheck {
         let card = cards.attributes(of: pan)
+        card?.prefetchTexts()
         let lengthValid = card?.lengths.contains(pan.length) ?? true
         return PANCheck(masked: pan.masked, luhnValid: pan.luhnValid, card: card, lengthValid: lengthValid)
     }

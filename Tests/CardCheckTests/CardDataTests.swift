@@ -270,4 +270,89 @@ struct CardDataTests {
             }
         }
     }
+
+    @Test("a batch's lookahead only fetches: lookups after it answer the same, at the table's ends too")
+    func lookaheadChangesNothing() throws {
+        // Mixed blocks of every width (one wider than the lookahead's window), uniform ones, and the ends.
+        var text = Self.header + "\n0000000000,0000000009,visa,,US,,,,\n9999999990,9999999999,visa,,GB,,,,\n"
+        for index in 0..<40 {
+            text +=
+                "41111100\(String(format: "%03d", index * 2)),41111100\(String(format: "%03d", index * 2)),visa,,FR,,,,\n"
+        }
+        for index in 0..<5 { text += "5555550\(index),5555550\(index),mastercard,,DE,debit,gold,Issuer,\n" }
+        let cards = try Self.directory(ranges: text)
+        var generator = SeededGenerator(seed: 0x100C)
+        var prefixes: [UInt64] = [0, 9_999_999, 99_999_999_999, 100_000_000_000, .max, 41_111_100_000, 41_111_100_079]
+        while prefixes.count < 3 * CardDirectory.lookaheadWidth {
+            prefixes.append(
+                [41_111_100_000, 55_555_500_000, 0][prefixes.count % 3] + UInt64.random(in: 0..<100, using: &generator)
+            )
+        }
+        let pans = prefixes.filter { $0 < 100_000_000_000 }.map {
+            try! PAN(Oracle.pan(prefix: String(format: "%011llu", $0), length: 16, fill: "0"))
+        }
+        let before = pans.map { cards.attributes(of: $0) }
+        for start in stride(from: 0, to: prefixes.count, by: CardDirectory.lookaheadWidth) {
+            prefixes[start..<min(prefixes.count, start + CardDirectory.lookaheadWidth)].withUnsafeBufferPointer {
+                cards.prefetch(prefixes: $0)
+            }
+        }
+        prefixes.withUnsafeBufferPointer { cards.prefetch(prefixes: $0) }  // more than the width: the first ones
+        #expect(pans.map { cards.attributes(of: $0) } == before)
+        #expect(before.contains { $0?.issuerCountry == "FR" } && before.contains { $0?.issuer == "Issuer" })
+    }
+
+    @Test("only a directory that outgrows the caches is fetched ahead: the built-in one is not, 40,000 ranges are")
+    func fetchesAheadWhenLarge() throws {
+        #expect(!CardDirectory.standard.fetchesAhead)
+        var text = Self.header + "\n"
+        // One 11-digit range per account, every other one: 80,000 segments and 40,000 records, over 1 MiB.
+        for index in 0..<40_000 {
+            text +=
+                "4\(String(format: "%010d", index * 2)),4\(String(format: "%010d", index * 2)),visa,,US,,,Issuer \(index),\n"
+        }
+        let cards = try Self.directory(ranges: text)
+        #expect(cards.fetchesAhead)
+        #expect(
+            try Self.check(Oracle.pan(prefix: "40000079998", length: 16, fill: "0"), in: cards).card?.issuer
+                == "Issuer 39999"
+        )
+        #expect(try Self.check(Oracle.pan(prefix: "40000079999", length: 16, fill: "0"), in: cards).card?.issuer == nil)
+        #expect(
+            !(try Self.directory(
+                ranges: String(text.prefix(20_000)).components(separatedBy: "\n").dropLast().joined(separator: "\n")
+                    + "\n"
+            )).fetchesAhead
+        )
+    }
+
+    @Test("a PAN's first eleven digits for the lookahead: only from a PAN's length of ASCII digits")
+    func lookaheadPrefix() {
+        func prefix(_ text: String) -> UInt64? {
+            Array(text.utf8).withUnsafeBytes { CardDirectory.prefix11(digits: $0) }
+        }
+        #expect(prefix("4111111111111111") == 41_111_111_111)
+        #expect(prefix("378282246310005") == 37_828_224_631)
+        #expect(prefix("6011000990139424000") == 60_110_009_901)
+        #expect(prefix("12345678901") == nil)  // 11 digits: too short for a PAN
+        #expect(prefix("41111111111111111111") == nil)  // 20
+        #expect(prefix("4111 1111 1111 1111") == nil)
+        #expect(prefix("41111/1111111111") == nil)
+        #expect(prefix("4111111111111x11") == 41_111_111_111)  // a hint: the parser refuses it later
+        // Against digit by digit, over bytes next to the digits' (the word-wise test's edge cases) and digits.
+        var generator = SeededGenerator(seed: 0xD161)
+        let alphabet: [UInt8] = Array("0123456789".utf8) + [0x2F, 0x3A, 0x20, 0x00, 0xFA, 0xFF, 0x36, 0x39, 0x29, 0xC9]
+        for _ in 0..<20_000 {
+            let digitsOnly = Bool.random(using: &generator)
+            let bytes = (0..<Int.random(in: 11...20, using: &generator)).map { _ in
+                digitsOnly && Int.random(in: 0..<30, using: &generator) != 0
+                    ? UInt8(ascii: "0") + UInt8.random(in: 0...9, using: &generator)
+                    : alphabet.randomElement(using: &generator)!
+            }
+            let expected: UInt64? =
+                PAN.digitRange.contains(bytes.count) && bytes.prefix(11).allSatisfy { (0x30...0x39).contains($0) }
+                ? UInt64(String(decoding: bytes.prefix(11), as: UTF8.self)) : nil
+            #expect(bytes.withUnsafeBytes { CardDirectory.prefix11(digits: $0) } == expected, "\(bytes)")
+        }
+    }
 }
