@@ -157,6 +157,24 @@ public enum ValidateCodec {
         return try outcome.get()
     }
 
+    /// The value of a `VALIDATE` request's `pan` field, found by walking the fields' headers only; nil
+    /// when there is none or the fields are malformed (the request's parser says why, when it answers).
+    /// For a batch's lookahead, before the requests are parsed.
+    @inlinable
+    public static func panField(in fields: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        var offset = 0
+        while offset + 3 <= fields.count {
+            let length = Int(fields[offset + 1]) << 8 | Int(fields[offset + 2])
+            let start = offset + 3
+            guard start + length <= fields.count else { return nil }
+            if fields[offset] == RequestTag.pan.rawValue {
+                return UnsafeRawBufferPointer(rebasing: fields[start..<start + length])
+            }
+            offset = start + length
+        }
+        return nil
+    }
+
     @inlinable
     static func parseRequest(_ bytes: UnsafeBufferPointer<UInt8>) throws(WireError) -> RequestFields {
         var request = RequestFields()

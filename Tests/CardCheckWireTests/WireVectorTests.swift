@@ -318,6 +318,36 @@ struct FramingTests {
         }
     }
 
+    @Test("a batch's lookahead finds a request's PAN by the fields' headers alone, and nothing in malformed fields")
+    func lookaheadFindsThePAN() throws {
+        func pan(_ fields: [UInt8]) -> String? {
+            fields.withUnsafeBytes { ValidateCodec.panField(in: $0).map { String(decoding: $0, as: UTF8.self) } }
+        }
+        var buffer = ByteBuffer()
+        try ValidateCodec.write(
+            ValidationRequest(
+                pan: "4111111111111111",
+                expiry: "12/30",
+                csc: "123",
+                address: Address(postalCode: "94107")
+            ),
+            to: &buffer
+        )
+        let fields = Array(buffer.readableBytesView)
+        #expect(pan(fields) == "4111111111111111")
+        let (panTag, expiryTag): (UInt8, UInt8) = (0x01, 0x02)  // Protocol/PROTOCOL.md
+        // After other fields, after an unknown tag, and not at all.
+        let expiry: [UInt8] = [expiryTag, 0, 5] + Array("12/30".utf8)
+        let unknown: [UInt8] = [0xEE, 0, 2, 1, 2]
+        let panField: [UInt8] = [panTag, 0, 3] + Array("411".utf8)
+        #expect(pan(expiry + unknown + panField) == "411")
+        #expect(pan(expiry + unknown) == nil)
+        // A field running past the end, a cut header, an empty frame.
+        #expect(pan([panTag, 0, 16] + Array("4111".utf8)) == nil)
+        #expect(pan([panTag, 0]) == nil)
+        #expect(pan([]) == nil)
+    }
+
     @Test("masked PANs read back from the wire")
     func maskedRoundTrip() throws {
         for pan in ["4111111111111111", "378282246310005", "4222222222222", "6011000990139424123"] {
