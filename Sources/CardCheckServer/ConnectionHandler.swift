@@ -341,7 +341,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 statistics.rateLimited.wrappingIncrement(by: tally.rateLimited, ordering: .relaxed)
             }
         } else {
-            for frame in batch {
+            for (position, frame) in batch.enumerated() {
+                lookAhead(batch, at: position, serving: serving)
                 let outcome = respond(to: frame, serving: serving, today: today, tally: &tally, into: &output)
                 if outcome.closesConnection {
                     closeError = outcome.error
@@ -351,6 +352,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
         statistics.record(tally, latencyNanoseconds: max(0, (NIODeadline.now() - received).nanoseconds))
         return closeError
+    }
+
+    /// At every ``CardDirectory/lookaheadWidth``-th frame of a batch of several, the card data of the
+    /// frames from there on is fetched ahead (``Responder/prefetchCards(for:)``); under rate limits, the
+    /// refused ones too (a hint wasted on them costs less than counting them out).
+    @inline(__always) private static func lookAhead(_ batch: [Frame], at position: Int, serving: Serving) {
+        if position % CardDirectory.lookaheadWidth == 0 && batch.count > 1 {
+            serving.responder.prefetchCards(for: batch[position...])
+        }
     }
 
     /// One frame answered and counted (both batch paths).
@@ -410,6 +420,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 tally.rateLimited += 1
                 continue
             }
+            lookAhead(batch, at: position, serving: serving)
             let outcome = respond(to: frame, serving: serving, today: today, tally: &tally, into: &output)
             if outcome.failed { failures += 1 }
             if outcome.closesConnection {

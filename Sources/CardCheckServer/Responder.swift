@@ -54,6 +54,31 @@ public struct Responder: Sendable {
 
     public var policy: DecisionPolicy { validators.configured.policy }
 
+    /// Starts fetching the card data that answering `batch`'s `VALIDATE` frames will look up (see
+    /// ``CardDirectory/prefetch(prefixes:)``): a batch's lookups then wait for memory once between them,
+    /// not once each. Nothing else is read or changed; frames without a plain PAN are skipped, and so is
+    /// a directory small enough to stay cached (``CardDirectory/fetchesAhead``).
+    public func prefetchCards(for batch: ArraySlice<Frame>) {
+        // Without a large range file the lookup's tables stay cached: fetching ahead would only add work.
+        guard validators.configured.cards.fetchesAhead else { return }
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: CardDirectory.lookaheadWidth) { prefixes in
+            var count = 0
+            for index in batch.indices.prefix(CardDirectory.lookaheadWidth)
+            where batch[index].opcode == Opcode.validate.rawValue && batch[index].version == WireFormat.versionByte {
+                let prefix = batch[index].fields.withUnsafeReadableBytes { fields in
+                    ValidateCodec.panField(in: fields).flatMap(CardDirectory.prefix11(digits:))
+                }
+                if let prefix {
+                    prefixes[count] = prefix
+                    count += 1
+                }
+            }
+            if count > 0 {
+                validators.configured.cards.prefetch(prefixes: UnsafeBufferPointer(rebasing: prefixes[..<count]))
+            }
+        }
+    }
+
     /// What answering a frame did.
     public struct Outcome: Sendable, Hashable {
         public var opcode: Opcode?
