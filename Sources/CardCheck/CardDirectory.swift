@@ -6,9 +6,10 @@
 ///
 /// Compilation flattens every range onto the space of 11-digit prefixes as disjoint segments (a sweep over
 /// range starts with a heap of the open ranges: O(n log n)), then indexes the segments by their first six
-/// digits: a 6-digit block inside one segment, as nearly every block is without a large file, is answered
-/// by one load; a mixed block by halving only its own segments down to ``scanWidth`` and counting the
-/// rest. Lookups never allocate.
+/// digits in two levels (4 digits, then the last two where a 4-digit block is mixed): a block inside one
+/// segment, as nearly every block is without a large file, is answered from the first level's entry; a
+/// mixed 6-digit block by halving only its own segments down to ``scanWidth`` and counting the rest.
+/// Lookups never allocate; a batch's lookups can be fetched ahead (``prefetch(prefixes:)``).
 // @unchecked: everything is written once in init and only read afterwards, from any thread.
 public final class CardDirectory: @unchecked Sendable {
     /// The built-in brands and ranges alone.
