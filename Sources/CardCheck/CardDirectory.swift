@@ -116,10 +116,10 @@ public final class CardDirectory: @unchecked Sendable {
             let start = block * CardDirectory.bucketsPerBlock
             let buckets = flat[start..<min(flat.count, start + CardDirectory.bucketsPerBlock)]
             let head = flat[start]
-            if buckets.allSatisfy({ $0 & ~CardDirectory.segmentStartsBlock == head & ~CardDirectory.segmentStartsBlock }
-            )
-                && head & CardDirectory.uniformBucket != 0
-            {
+            let sameSegment = buckets.allSatisfy {
+                $0 & ~CardDirectory.segmentStartsBlock == head & ~CardDirectory.segmentStartsBlock
+            }
+            if sameSegment && head & CardDirectory.uniformBucket != 0 {
                 (blocks + block).initialize(
                     to: CardDirectory.uniformBlock | head
                         & (CardDirectory.segmentIndexMask | CardDirectory.segmentStartsBlock)
@@ -160,7 +160,9 @@ public final class CardDirectory: @unchecked Sendable {
     /// Bucket `bucket` (a 6-digit prefix, up to ``bucketCount`` inclusive), from its 4-digit block's entry.
     @inlinable @inline(__always) func bucket(_ bucket: Int) -> UInt32 {
         // Unsigned: a division by a constant is then a multiplication and a shift, with no sign fix-up.
-        let (block, position) = UInt(bitPattern: bucket).quotientAndRemainder(dividingBy: 100)
+        let (block, position) = UInt(bitPattern: bucket).quotientAndRemainder(
+            dividingBy: UInt(CardDirectory.bucketsPerBlock)
+        )
         let entry = blocks[Int(bitPattern: block)]
         if entry & CardDirectory.uniformBlock == 0 {
             return bucketTables[Int(entry) &* CardDirectory.bucketsPerBlock &+ Int(bitPattern: position)]
