@@ -159,18 +159,27 @@ public final class CardDirectory: @unchecked Sendable {
 
     /// Bucket `bucket` (a 6-digit prefix, up to ``bucketCount`` inclusive), from its 4-digit block's entry.
     @inlinable @inline(__always) func bucket(_ bucket: Int) -> UInt32 {
+        let (entry, position, stored) = bucketSlot(bucket)
+        if let stored { return stored.pointee }
+        // Uniform: every bucket names the block's segment; only the first can start with it.
+        let segment = entry & CardDirectory.segmentIndexMask
+        let starts = position == 0 ? entry & CardDirectory.segmentStartsBlock : 0
+        return segment | CardDirectory.uniformBucket | starts
+    }
+
+    /// Where bucket `bucket` is: its 4-digit block's entry, its position in the block, and its slot in the
+    /// block's bucket table (nil for a uniform block, whose entry stands for all its buckets).
+    @inlinable @inline(__always) func bucketSlot(
+        _ bucket: Int
+    ) -> (entry: UInt32, position: Int, stored: UnsafeMutablePointer<UInt32>?) {
         // Unsigned: a division by a constant is then a multiplication and a shift, with no sign fix-up.
         let (block, position) = UInt(bitPattern: bucket).quotientAndRemainder(
             dividingBy: UInt(CardDirectory.bucketsPerBlock)
         )
         let entry = blocks[Int(bitPattern: block)]
-        if entry & CardDirectory.uniformBlock == 0 {
-            return bucketTables[Int(entry) &* CardDirectory.bucketsPerBlock &+ Int(bitPattern: position)]
-        }
-        // Uniform: every bucket names the block's segment; only the first can start with it.
-        let segment = entry & CardDirectory.segmentIndexMask
-        let starts = position == 0 ? entry & CardDirectory.segmentStartsBlock : 0
-        return segment | CardDirectory.uniformBucket | starts
+        guard entry & CardDirectory.uniformBlock == 0 else { return (entry, Int(bitPattern: position), nil) }
+        let slot = bucketTables + (Int(entry) &* CardDirectory.bucketsPerBlock &+ Int(bitPattern: position))
+        return (entry, Int(bitPattern: position), slot)
     }
 
     /// The segment holding the 11-digit prefix `prefix11`, which lies in 6-digit block `bucket` (an

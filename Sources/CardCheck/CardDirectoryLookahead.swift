@@ -26,15 +26,7 @@ extension CardDirectory {
             for index in 0..<count {
                 let bucket = Int(min(prefixes[index], CardDirectory.prefixSpace - 1) / CardDirectory.bucketWidth)
                 lookups[index].bucket = bucket
-                let (block, position) = UInt(bitPattern: bucket).quotientAndRemainder(
-                    dividingBy: UInt(CardDirectory.bucketsPerBlock)
-                )
-                let entry = blocks[Int(bitPattern: block)]
-                if entry & CardDirectory.uniformBlock == 0 {
-                    cardcheck_prefetch(
-                        bucketTables + (Int(entry) &* CardDirectory.bucketsPerBlock &+ Int(bitPattern: position))
-                    )
-                }
+                if let stored = bucketSlot(bucket).stored { cardcheck_prefetch(stored) }
             }
             // 2. The segments: a uniform block's one, a mixed block's window (a block wider than the window
             // is searched by halving first; those probes are left to the search).

@@ -159,7 +159,10 @@ public enum ValidateCodec {
 
     /// The value of a `VALIDATE` request's `pan` field, found by walking the fields' headers only; nil
     /// when there is none or the fields are malformed (the request's parser says why, when it answers).
-    /// For a batch's lookahead, before the requests are parsed.
+    /// For a batch's lookahead, before the requests are parsed. The headers as ``FieldCursor`` reads them,
+    /// without its duplicate check: a hint needs none, and walking with the cursor measured 170 more
+    /// instructions a request (scripts/profile-daemon with a range file: its call no longer inlined, and the
+    /// batch's frames copied around it).
     @inlinable
     public static func panField(in fields: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         var offset = 0
