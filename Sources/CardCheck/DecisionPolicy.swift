@@ -53,6 +53,23 @@
         set { self[Reason(code)] = newValue }
     }
 
+    /// `shifted` when liability shifted, else `unshifted`: selected with masks, not a branch, because
+    /// whether liability shifted follows the card's brand and the 3-D Secure data, which a predictor
+    /// cannot foresee.
+    @inlinable @inline(__always) public static func selecting(
+        _ shifted: DecisionPolicy,
+        over unshifted: DecisionPolicy,
+        when liabilityShifted: Bool
+    ) -> DecisionPolicy {
+        let mask = 0 &- UInt64(liabilityShifted ? 1 : 0)
+        var result = unshifted
+        result.words = (
+            unshifted.words.0 & ~mask | shifted.words.0 & mask,
+            unshifted.words.1 & ~mask | shifted.words.1 & mask
+        )
+        return result
+    }
+
     /// Sets the action of a reason named in configuration (`avs_N`, `luhn_failed`, ...).
     public mutating func set(_ action: Action, forReasonNamed name: String) throws(PolicyError) {
         guard let reason = Reason(name: name) else { throw .unknownReason(name) }
@@ -121,19 +138,12 @@ public enum PolicyError: Error, Hashable, CustomStringConvertible {
         }
     }
 
-    /// `policy` with these overrides in place: two masked words, cheap enough for every request.
-    @inlinable public func applied(to policy: DecisionPolicy) -> DecisionPolicy { applied(to: policy, when: true) }
-
-    /// `applied(to:)` when `shifted`, else `policy` unchanged: selected with masks, not a branch, because
-    /// whether liability shifted follows the card's brand and the 3-D Secure data, which a predictor
-    /// cannot foresee.
-    @inlinable public func applied(to policy: DecisionPolicy, when shifted: Bool) -> DecisionPolicy {
-        let select = 0 &- UInt64(shifted ? 1 : 0)
-        let mask = (overridden.words.0 & select, overridden.words.1 & select)
+    /// `policy` with these overrides in place: two masked words.
+    @inlinable public func applied(to policy: DecisionPolicy) -> DecisionPolicy {
         var result = policy
         result.words = (
-            policy.words.0 & ~mask.0 | actions.words.0 & mask.0,
-            policy.words.1 & ~mask.1 | actions.words.1 & mask.1
+            policy.words.0 & ~overridden.words.0 | actions.words.0 & overridden.words.0,
+            policy.words.1 & ~overridden.words.1 | actions.words.1 & overridden.words.1
         )
         return result
     }

@@ -1,12 +1,19 @@
 /// A merchant's decision policy: the daemon's, with the profile's own lines on top.
 @frozen public struct PolicyProfile: Sendable, Hashable {
-    public var policy: DecisionPolicy
+    public var policy: DecisionPolicy {
+        didSet { shiftedPolicy = shifted.applied(to: policy) }
+    }
     /// Applied on top of `policy` when 3-D Secure shifted liability.
-    public var shifted: PolicyOverrides
+    public var shifted: PolicyOverrides {
+        didSet { shiftedPolicy = shifted.applied(to: policy) }
+    }
+    /// `policy` with `shifted` applied, kept in step with both (as ``Validator``'s).
+    @usableFromInline private(set) var shiftedPolicy: DecisionPolicy
 
     public init(policy: DecisionPolicy = .cardNetworkDefaults, shifted: PolicyOverrides = PolicyOverrides()) {
         self.policy = policy
         self.shifted = shifted
+        self.shiftedPolicy = shifted.applied(to: policy)
     }
 
     /// Reads `REASON = action` and `shifted.REASON = action` lines (`#` comments, blank lines) on top of

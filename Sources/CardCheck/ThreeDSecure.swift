@@ -52,6 +52,33 @@ public enum ThreeDSStatus: UInt8, Sendable, Hashable, CaseIterable {
         }
     }
 
+    /// Whether the status claims an authentication (Y) or an attempt (A), which a value must back.
+    @inlinable var needsValue: Bool { self == .Y || self == .A }
+
+    /// What the status says when its data is consistent.
+    @inlinable var outcome: ThreeDSResult {
+        switch self {
+        case .Y: .authenticated
+        case .A: .attempted
+        case .N: .notAuthenticated
+        case .U: .unavailable
+        case .R: .rejected
+        case .C, .D: .pending
+        case .I: .informational
+        }
+    }
+
+    /// The reason the status raises by itself, as a ``ReasonSet``'s bit (none for Y, A and I).
+    @inlinable var raisedReasonBits: UInt64 {
+        switch self {
+        case .Y, .A, .I: 0
+        case .N: 1 << UInt64(Reason.threeDSNotAuthenticated.rawValue)
+        case .U: 1 << UInt64(Reason.threeDSUnavailable.rawValue)
+        case .R: 1 << UInt64(Reason.threeDSRejected.rawValue)
+        case .C, .D: 1 << UInt64(Reason.threeDSPending.rawValue)
+        }
+    }
+
     /// The Visa CAVV's authentication results code (its first byte) for this status, where one is defined.
     @inlinable var cavvResultsCode: UInt8? {
         switch self {
@@ -233,7 +260,7 @@ public struct ThreeDSData: Sendable, Hashable {
         // decodeBase64. Tested first: read after the vectors, the byte is taken out of the second one
         // through the stack (SSE2 has no byte extract), which costs a stack frame and its guard.
         guard hasZeroPaddingBits(text[26]) else { return false }
-        let base = UnsafeRawPointer(text.baseAddress!)
+        let base = UnsafeRawPointer(text.baseAddress.unsafelyUnwrapped)
         // Characters 0-15 and 11-26: two overlapping loads cover the 27, tested as one vector of 32 so
         // that the constants are loaded once.
         return isBase64Alphabet(
@@ -244,24 +271,37 @@ public struct ThreeDSData: Sendable, Hashable {
         )
     }
 
-    /// The first byte of a value `isWellFormed(utf8:)` accepts (the Visa CAVV's results code).
-    /// Two table loads, no branch on the characters (a CAVV's second character is as good as random).
+    /// The first byte of a value `isWellFormed(utf8:)` accepts (the Visa CAVV's results code), from the
+    /// first two characters' values. Computed, not read from the decoder's tables: reading a global table
+    /// costs a `swift_once` call each time, and Visa is most requests' brand.
     @inlinable @inline(__always) public static func firstByteOfWellFormed(
         utf8 text: UnsafeBufferPointer<UInt8>
     ) -> UInt8 {
-        if text.count == 40 { return hexPointer[Int(text[0])] << 4 | hexPointer[Int(text[1])] }
-        // The first two characters' six bits, in place in their group's 24: the first byte is bits 16-23.
-        let tables = base64Pointer
-        return UInt8(truncatingIfNeeded: (tables[Int(text[0])] | tables[256 &+ Int(text[1])]) >> 16)
+        if text.count == 40 { return firstByteOfHex(text) }
+        return valueOfBase64Digit(text[0]) << 2 | valueOfBase64Digit(text[1]) >> 4
+    }
+
+    /// Hex values are rare: read out of line.
+    @inline(never) @usableFromInline static func firstByteOfHex(_ text: UnsafeBufferPointer<UInt8>) -> UInt8 {
+        hexPointer[Int(text[0])] << 4 | hexPointer[Int(text[1])]
+    }
+
+    /// The value of a byte known to be a base64 digit, without branches or tables: `A-Z` 0-25, `a-z`
+    /// 26-51, `0-9` 52-61, `+ -` 62, `/ _` 63 (of `+ - /`, only `/` has both bits 1 and 2 set).
+    @inlinable @inline(__always) static func valueOfBase64Digit(_ byte: UInt8) -> UInt8 {
+        let sign: UInt8 = byte & 6 == 6 ? 63 : 62
+        let value = byte >= 0x61 ? byte &- 0x47 : byte >= 0x41 ? byte &- 0x41 : byte >= 0x30 ? byte &+ 4 : sign
+        return byte == 0x5F ? 63 : value
     }
 
     /// Whether a base64 digit's two low bits are zero, without branches (the last character of a CAVV is
     /// as good as random, so branches on it would be mispredicted) and without a table (reading a global
     /// table costs a `swift_once` call each time). A digit's value is its byte less 0x41 for `A-Z`, less 0x47
-    /// for `a-z`, plus 4 for `0-9`: its low two bits are zero where the byte's are 1, 3 and 0. `+ - / _`
+    /// for `a-z`, plus 4 for `0-9`: its low two bits are zero where the byte's are 1, 3 and 0, the bytes'
+    /// 32-byte blocks 0x40, 0x60 and 0x20, whose expected bits are two each in a constant (0xD0). `+ - / _`
     /// (62, 63) never qualify, and their bytes' low bits never match; any other byte fails the alphabet test.
     @inlinable @inline(__always) static func hasZeroPaddingBits(_ byte: UInt8) -> Bool {
-        let expected = (byte >= 0x41 ? 1 : 0) | (byte >= 0x61 ? 2 : 0) as UInt8
+        let expected = UInt8(truncatingIfNeeded: 0xD0 as UInt32 >> (UInt32(byte >> 5) &* 2)) & 3
         return (byte ^ expected) & 3 == 0
     }
 
@@ -397,31 +437,50 @@ public struct ThreeDSData: Sendable, Hashable {
 
 /// Checks 3-D Secure data against itself and the card's brand.
 public enum ThreeDSRules {
-    /// What the data says, and the reasons it raises. Throws for a field that is not what its name says
-    /// (an unknown status, an ECI that is not two characters, a malformed version or reason); a missing,
-    /// malformed or inconsistent authentication value is a reason, not an error, as gateways pass on what
-    /// they receive.
+    /// What the data says, and the reasons it raises; `nil` when the request has no 3-D Secure data.
+    /// Throws for a field that is not what its name says (an unknown status, an ECI that is not two
+    /// characters, a malformed version or reason); a missing, malformed or inconsistent authentication
+    /// value is a reason, not an error, as gateways pass on what they receive. A well-formed value of a
+    /// request with a PAN (`panGiven`) is `valueResult` U: no key has checked it yet.
     @inlinable public static func check(
         _ fields: ThreeDSFields,
         card: CardAttributes?,
-        reasons: inout ReasonSet,
-        valueWellFormed: inout Bool
+        panGiven: Bool,
+        reasons: inout ReasonSet
     ) throws(ValidationError) -> ThreeDSCheck? {
         if fields.isEmpty { return nil }
+        return try checkGiven(fields, card: card, panGiven: panGiven, reasons: &reasons)
+    }
+
+    /// `check` of fields known not to be empty (the validator tests that before calling).
+    @inlinable public static func checkGiven(
+        _ fields: ThreeDSFields,
+        card: CardAttributes?,
+        panGiven: Bool,
+        reasons: inout ReasonSet
+    ) throws(ValidationError) -> ThreeDSCheck {
         guard let statusBytes = fields.status else { throw .threeDSStatusMissing }
         guard statusBytes.count == 1, let status = ThreeDSStatus(asciiLetter: statusBytes[0]) else {
             throw .threeDSStatusInvalid
         }
+        let needsValue = status.needsValue
+        // The reasons are gathered here and stored once.
+        var raised = status.raisedReasonBits
         // Where the ECI's digit falls in the status's masks: 0 for Visa's family, 16 for Mastercard's, 32
         // for either (no card).
         let familyShift: UInt64 = card.map { $0.isMastercardOrMaestro ? 16 : 0 } ?? 32
-        var agreement = ECIAgreement.agrees
+        var shiftAllowed = true
         if let bytes = fields.eci {
             guard bytes.count == 2 else { throw .eciInvalid }
-            // Nearly every ECI is `0` and a digit: one bit of the status's masks. Letters (`N0`, `n2`) and
-            // anything malformed are read out of line.
-            let digit = bytes[1] &- UInt8(ascii: "0")
-            if bytes[0] == UInt8(ascii: "0") && digit < 10 {
+            // Nearly every ECI is `0` and a digit, one bit of the status's masks: both bytes less `0`, read
+            // as one word, leave the first zero (no borrow into the second) and the second its digit.
+            // Letters (`N0`, `n2`) and anything malformed are read out of line.
+            let pair =
+                UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped).loadUnaligned(as: UInt16.self)
+                .littleEndian &- 0x3030
+            let digit = pair >> 8
+            var agreement = ECIAgreement.agrees
+            if pair & 0xFF == 0 && digit < 10 {
                 if status.eciDigitMasks >> (familyShift &+ UInt64(digit)) & 1 == 0 { agreement = .disagrees }
             } else {
                 agreement = try ThreeDSRules.letteredECIAgreement(
@@ -431,6 +490,8 @@ public enum ThreeDSRules {
                     familyShift: familyShift
                 )
             }
+            shiftAllowed = agreement == .agrees
+            if agreement == .disagrees { raised |= 1 << UInt64(Reason.threeDSECIMismatch.rawValue) }
         }
         if let version = fields.version, !ThreeDSRules.isVersion(version) { throw .threeDSVersionInvalid }
         if let reason = fields.statusReason {
@@ -438,58 +499,35 @@ public enum ThreeDSRules {
                 throw .threeDSStatusReasonInvalid
             }
         }
-
-        var consistent = true
-        var shiftAllowed = true
-        switch agreement {
-        case .agrees: break
-        case .agreesWithoutShift: shiftAllowed = false
-        case .disagrees:
-            reasons.insert(.threeDSECIMismatch)
-            consistent = false
-        }
         var valueFormed = false
         if let text = fields.authenticationValue {
             valueFormed = AuthenticationValue.isWellFormed(utf8: text)
-            valueWellFormed = valueFormed
-            if !valueFormed {
-                reasons.insert(.threeDSValueInvalid)
-                consistent = false
+            var backsStatus = valueFormed
+            // A Visa CAVV starts with the authentication results code, which must be the status's. A value
+            // that does not is still checked with a key: `valueResult` says whether it is the card's.
+            if valueFormed && card?.isVisa == true, let expected = status.cavvResultsCode {
+                backsStatus = AuthenticationValue.firstByteOfWellFormed(utf8: text) == expected
             }
+            if !backsStatus { raised |= 1 << UInt64(Reason.threeDSValueInvalid.rawValue) }
+        } else if needsValue {
+            raised |= 1 << UInt64(Reason.threeDSValueMissing.rawValue)
         }
-        let needsValue = status == .Y || status == .A
-        if needsValue && fields.authenticationValue == nil {
-            reasons.insert(.threeDSValueMissing)
-            consistent = false
-        }
-        // A Visa CAVV starts with the authentication results code, which must be the status's.
-        if valueFormed, card?.isVisa == true, let expected = status.cavvResultsCode,
-            let text = fields.authenticationValue,
-            AuthenticationValue.firstByteOfWellFormed(utf8: text) != expected
-        {
-            reasons.insert(.threeDSValueInvalid)
-            consistent = false
-        }
+        reasons.bits |= raised
+        // Inconsistent: an ECI that disagrees, a value missing or malformed. Only Y and A are then invalid.
+        let inconsistent = raised & ThreeDSRules.inconsistencyBits != 0
+        let invalid = needsValue && inconsistent
+        return ThreeDSCheck(
+            result: invalid ? .invalid : status.outcome,
+            liabilityShift: needsValue && !inconsistent && shiftAllowed,
+            valueResult: valueFormed && panGiven ? .U : nil
+        )
+    }
 
-        switch status {
-        case .Y, .A:
-            guard consistent else { return ThreeDSCheck(result: .invalid, liabilityShift: false) }
-            return ThreeDSCheck(result: status == .Y ? .authenticated : .attempted, liabilityShift: shiftAllowed)
-        case .N:
-            reasons.insert(.threeDSNotAuthenticated)
-            return ThreeDSCheck(result: .notAuthenticated, liabilityShift: false)
-        case .U:
-            reasons.insert(.threeDSUnavailable)
-            return ThreeDSCheck(result: .unavailable, liabilityShift: false)
-        case .R:
-            reasons.insert(.threeDSRejected)
-            return ThreeDSCheck(result: .rejected, liabilityShift: false)
-        case .C, .D:
-            reasons.insert(.threeDSPending)
-            return ThreeDSCheck(result: .pending, liabilityShift: false)
-        case .I:
-            return ThreeDSCheck(result: .informational, liabilityShift: false)
-        }
+    /// The reasons that make an authenticated or attempted outcome invalid.
+    /// Computed where used, where it folds to a constant (a stored global is read through `swift_once`).
+    @inlinable static var inconsistencyBits: UInt64 {
+        1 << UInt64(Reason.threeDSECIMismatch.rawValue) | 1 << UInt64(Reason.threeDSValueMissing.rawValue)
+            | 1 << UInt64(Reason.threeDSValueInvalid.rawValue)
     }
 
     @usableFromInline enum ECIAgreement {

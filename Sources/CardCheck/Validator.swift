@@ -4,9 +4,16 @@
 /// Every asked-for check is reported even when an earlier one failed, so the caller sees the whole
 /// picture; the action is the most severe one. Pure: no I/O, no clock (pass `today`), no allocation.
 public struct Validator: Sendable {
-    public var policy: DecisionPolicy
+    public var policy: DecisionPolicy {
+        didSet { shiftedPolicy = shiftedOverrides.applied(to: policy) }
+    }
     /// What changes in the policy when 3-D Secure shifted liability to the issuer.
-    public var shiftedOverrides: PolicyOverrides
+    public var shiftedOverrides: PolicyOverrides {
+        didSet { shiftedPolicy = shiftedOverrides.applied(to: policy) }
+    }
+    /// `policy` with `shiftedOverrides` applied, kept in step with both: a request whose liability shifted
+    /// picks it instead of `policy`, rather than applying the overrides each time.
+    @usableFromInline private(set) var shiftedPolicy: DecisionPolicy
     /// Merchants' policies, chosen by a request's `profile`; without them a request naming one is refused.
     public var profiles: PolicyProfiles?
     public var addressMatcher: AddressMatcher
@@ -41,6 +48,7 @@ public struct Validator: Sendable {
     ) {
         self.policy = policy
         self.shiftedOverrides = shiftedOverrides
+        self.shiftedPolicy = shiftedOverrides.applied(to: policy)
         self.addressMatcher = AddressMatcher(options: avsOptions)
         self.cards = cards
     }
@@ -143,29 +151,25 @@ public struct Validator: Sendable {
         let avsCheck = addressMatcher.check(entered: request.address, onFile: request.onFileAddress)
         if let avsCheck { noted.insert(Reason(avsCheck.code)) }
 
-        var valueWellFormed = false
         var threeDSCheck: ThreeDSCheck?
         // Tested here so that a request without 3-D Secure data does not pay for the call (26 instructions).
         if !request.threeDS.isEmpty {
-            threeDSCheck = try ThreeDSRules.check(
+            threeDSCheck = try ThreeDSRules.checkGiven(
                 request.threeDS,
                 card: panCheck?.card,
-                reasons: &noted,
-                valueWellFormed: &valueWellFormed
+                panGiven: parsedPAN != nil,
+                reasons: &noted
             )
         }
-        // A well-formed value of a card: checked with the issuer's key where one covers it.
+        // A well-formed value of a card (`valueResult` U): checked with the issuer's key where one covers it.
         // Decoded only here, where a key is to verify it: the check needed no more than its first byte.
-        if valueWellFormed, let pan = parsedPAN {
-            var verified: Bool?
-            if hasAuthenticationValues, let verifier = authenticationValues,
-                let text = request.threeDS.authenticationValue,
-                let value = AuthenticationValue(utf8: text)
-            {
-                verified = verifier.verifyAuthenticationValue(value, pan: pan, card: panCheck?.card)
-            }
-            threeDSCheck?.valueResult = verified.map { $0 ? .M : .N } ?? .U
-            if verified == false {
+        if hasAuthenticationValues, threeDSCheck?.valueResult != nil, let pan = parsedPAN,
+            let verifier = authenticationValues, let text = request.threeDS.authenticationValue,
+            let value = AuthenticationValue(utf8: text),
+            let verified = verifier.verifyAuthenticationValue(value, pan: pan, card: panCheck?.card)
+        {
+            threeDSCheck?.valueResult = verified ? .M : .N
+            if !verified {
                 noted.insert(.threeDSValueMismatch)
                 threeDSCheck?.liabilityShift = false
                 if threeDSCheck?.result == .authenticated || threeDSCheck?.result == .attempted {
@@ -183,10 +187,8 @@ public struct Validator: Sendable {
         }
         var deciding = profile?.policy ?? policy
         if let threeDSCheck {
-            // Whether liability shifted follows the card's brand and the 3-D Secure data, which a branch
-            // predictor cannot foresee: the shifted policy is selected with masks.
-            let shifted = profile?.shifted ?? shiftedOverrides
-            deciding = shifted.applied(to: deciding, when: threeDSCheck.liabilityShift)
+            let shifted = profile?.shiftedPolicy ?? shiftedPolicy
+            deciding = DecisionPolicy.selecting(shifted, over: deciding, when: threeDSCheck.liabilityShift)
         }
         let decision = Validator.decide(noted, under: deciding)
         return ValidationResult(
