@@ -43,8 +43,8 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(digest)
     }
 
-    // The same requests carrying a 3-D Secure outcome (Y, ECI 05, a 28-character base64 CAVV): what the
-    // 3-D Secure check adds to a full validation (issue 16's limit: 10%).
+    // The same requests carrying a 3-D Secure outcome (Y, the brand's ECI for it, a 28-character base64
+    // CAVV): what the 3-D Secure check adds to a full validation (issue 16's limit: 10%).
     let fieldsWithThreeDS = Inputs.fieldsWithThreeDS
     Benchmark("Full validation with 3-D Secure: Y, ECI, CAVV (bytes)") { benchmark in
         var digest = 0

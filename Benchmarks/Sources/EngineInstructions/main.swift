@@ -9,7 +9,7 @@
 //                                             round's ratio
 //
 // The requests are the benchmark's own (EngineInputs): 1,024 full requests over twelve brands, and the
-// same with a 3-D Secure outcome (Y, ECI 05, a base64 CAVV of its own).
+// same with a 3-D Secure outcome (Y, the brand's ECI for it, a base64 CAVV of its own).
 import CardCheck
 import EngineInputs
 import Foundation
@@ -53,6 +53,16 @@ case "time":
             if isFull { full.append(ns) } else { threeDS.append(ns) }
         }
     }
+    // What the 3-D Secure requests come to, so that a change of inputs that made them fail early would show.
+    var outcomes: [String: Int] = [:]
+    for request in sets.threeDS {
+        let result = try validator.validate(request, today: YearMonth(year: 2026, month: 11)!)
+        outcomes["\(result.threeDS?.result.name ?? "none") \(result.action.name)", default: 0] += 1
+    }
+    print(
+        "3-D Secure requests: "
+            + outcomes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+    )
     // Each round's ratio: the two sets ran back to back, so the machine's drift (this VM's figures move
     // by tens of percent between runs) falls on both. Its median repeats within a few percent from run to run.
     let ratios = zip(full, threeDS).map { $1 / $0 }.sorted()
