@@ -449,16 +449,18 @@ public enum ThreeDSRules {
         reasons: inout ReasonSet
     ) throws(ValidationError) -> ThreeDSCheck? {
         if fields.isEmpty { return nil }
-        return try checkGiven(fields, card: card, panGiven: panGiven, reasons: &reasons)
+        let (check, raised) = try checkGiven(fields, card: card, panGiven: panGiven)
+        reasons.bits |= raised.bits
+        return check
     }
 
-    /// `check` of fields known not to be empty (the validator tests that before calling).
+    /// `check` of fields known not to be empty (the validator tests that before calling), with the reasons
+    /// it raises returned beside it: a register, where an `inout` set is written through memory.
     @inlinable public static func checkGiven(
         _ fields: ThreeDSFields,
         card: CardAttributes?,
-        panGiven: Bool,
-        reasons: inout ReasonSet
-    ) throws(ValidationError) -> ThreeDSCheck {
+        panGiven: Bool
+    ) throws(ValidationError) -> (check: ThreeDSCheck, reasons: ReasonSet) {
         guard let statusBytes = fields.status else { throw .threeDSStatusMissing }
         guard statusBytes.count == 1, let status = ThreeDSStatus(asciiLetter: statusBytes[0]) else {
             throw .threeDSStatusInvalid
@@ -512,15 +514,15 @@ public enum ThreeDSRules {
         } else if needsValue {
             raised |= 1 << UInt64(Reason.threeDSValueMissing.rawValue)
         }
-        reasons.bits |= raised
         // Inconsistent: an ECI that disagrees, a value missing or malformed. Only Y and A are then invalid.
         let inconsistent = raised & ThreeDSRules.inconsistencyBits != 0
         let invalid = needsValue && inconsistent
-        return ThreeDSCheck(
+        let check = ThreeDSCheck(
             result: invalid ? .invalid : status.outcome,
             liabilityShift: needsValue && !inconsistent && shiftAllowed,
             valueResult: valueFormed && panGiven ? .U : nil
         )
+        return (check, ReasonSet(bits: raised))
     }
 
     /// The reasons that make an authenticated or attempted outcome invalid.

@@ -154,12 +154,13 @@ public struct Validator: Sendable {
         var threeDSCheck: ThreeDSCheck?
         // Tested here so that a request without 3-D Secure data does not pay for the call (26 instructions).
         if !request.threeDS.isEmpty {
-            threeDSCheck = try ThreeDSRules.checkGiven(
+            let (check, raised) = try ThreeDSRules.checkGiven(
                 request.threeDS,
                 card: panCheck?.card,
-                panGiven: parsedPAN != nil,
-                reasons: &noted
+                panGiven: parsedPAN != nil
             )
+            threeDSCheck = check
+            noted.bits |= raised.bits
         }
         // A well-formed value of a card (`valueResult` U): checked with the issuer's key where one covers it.
         // Decoded only here, where a key is to verify it: the check needed no more than its first byte.
