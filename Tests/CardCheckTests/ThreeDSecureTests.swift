@@ -215,6 +215,43 @@ struct ThreeDSecureTests {
         #expect(Array(plain.reasons) == [.avsN])
     }
 
+    /// The validator and a profile keep the shifted policy ready (the policy with the overrides applied);
+    /// changing either the policy or the overrides afterwards must change what a shifted request gets.
+    @Test("the shifted policy kept ready follows later changes of the policy and of the overrides")
+    func shiftedPolicyFollowsChanges() throws {
+        let request = ValidationRequest(
+            pan: Self.visa,
+            address: Address(street: "1 Main St", postalCode: "11111"),
+            onFileAddress: Address(street: "2 Other St", postalCode: "22222"),
+            threeDS: ThreeDSData(status: "Y", eci: "05", authenticationValue: Self.authenticatedCAVV64)
+        )
+        let today = YearMonth(year: 2026, month: 12)!
+        var validator = Validator()
+        #expect(try validator.validate(request, today: today).action == .review)
+        validator.shiftedOverrides[.avsN] = .accept
+        #expect(try validator.validate(request, today: today).action == .accept)
+        // An override set on the policy after the overrides: the shifted one still wins for AVS N, and the
+        // policy's other change shows through it.
+        validator.policy[.avsN] = .decline
+        #expect(try validator.validate(request, today: today).action == .accept)
+        validator.shiftedOverrides[.avsN] = nil
+        #expect(try validator.validate(request, today: today).action == .decline)
+
+        // A profile: its own lines, then a shifted line read on top.
+        var profile = try PolicyProfile().applying("avs_N = retry")
+        validator.profiles = try PolicyProfiles.compile(files: [("merchant.conf", "")], base: profile)
+        var named = request
+        named.profile = "merchant"
+        #expect(try validator.validate(named, today: today).action == .retry)
+        profile = try profile.applying("shifted.avs_N = accept")
+        validator.profiles = try PolicyProfiles.compile(files: [("merchant.conf", "")], base: profile)
+        #expect(try validator.validate(named, today: today).action == .accept)
+        profile.policy[.avsN] = .decline
+        profile.shifted[.avsN] = nil
+        validator.profiles = try PolicyProfiles.compile(files: [("merchant.conf", "")], base: profile)
+        #expect(try validator.validate(named, today: today).action == .decline)
+    }
+
     @Test("authentication values: 40 hex digits or base64 of 20 bytes, padded or not, standard or URL alphabet")
     func values() {
         func decode(_ text: String) -> AuthenticationValue? {
