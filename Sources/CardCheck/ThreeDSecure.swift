@@ -287,7 +287,8 @@ public struct ThreeDSData: Sendable, Hashable {
     }
 
     /// The value of a byte known to be a base64 digit, without branches or tables: `A-Z` 0-25, `a-z`
-    /// 26-51, `0-9` 52-61, `+ -` 62, `/ _` 63 (of `+ - /`, only `/` has both bits 1 and 2 set).
+    /// 26-51, `0-9` 52-61, `+ -` 62, `/ _` 63 (of `+ - /`, only `/` has both bits 1 and 2 set). The
+    /// decoder's tables are built from it.
     @inlinable @inline(__always) static func valueOfBase64Digit(_ byte: UInt8) -> UInt8 {
         let sign: UInt8 = byte & 6 == 6 ? 63 : 62
         let value = byte >= 0x61 ? byte &- 0x47 : byte >= 0x41 ? byte &- 0x41 : byte >= 0x30 ? byte &+ 4 : sign
@@ -303,15 +304,6 @@ public struct ThreeDSData: Sendable, Hashable {
     @inlinable @inline(__always) static func hasZeroPaddingBits(_ byte: UInt8) -> Bool {
         let expected = UInt8(truncatingIfNeeded: 0xD0 as UInt32 >> (UInt32(byte >> 5) &* 2)) & 3
         return (byte ^ expected) & 3 == 0
-    }
-
-    /// The value of a byte known to be a base64 digit (the decoder's tables are built from it).
-    static func digitOfBase64Digit(_ byte: UInt8) -> UInt8 {
-        if byte >= 0x61 { return byte &- 0x61 &+ 26 }  // a-z
-        if byte == 0x5F { return 63 }  // _
-        if byte >= 0x41 { return byte &- 0x41 }  // A-Z
-        if byte >= 0x30 { return byte &+ 4 }  // 0-9: 52...61
-        return byte == 0x2F ? 63 : 62  // / and + -
     }
 
     /// Hex values are rare: decoded whole, out of line.
@@ -387,7 +379,7 @@ public struct ThreeDSData: Sendable, Hashable {
             (0...255 as ClosedRange<UInt8>).map { byte -> UInt32 in
                 switch byte {
                 case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2B, 0x2D, 0x2F, 0x5F:
-                    return UInt32(digitOfBase64Digit(byte)) << UInt32(18 - 6 * position)
+                    return UInt32(valueOfBase64Digit(byte)) << UInt32(18 - 6 * position)
                 default: return invalidBase64
                 }
             }
