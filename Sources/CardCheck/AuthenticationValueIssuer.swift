@@ -44,7 +44,7 @@ public struct AuthenticationValueOrder: Sendable, Hashable {
 
     /// What is wrong with the order for a card of `card`'s brand; nil when it can be made.
     public func problem(visa: Bool) -> AuthenticationValueIssueError? {
-        guard status == .Y || status == .A else { return .statusNotAuthenticated }
+        guard status.needsValue else { return .statusNotAuthenticated }
         if visa {
             if let keyIndicator, !(1...99).contains(keyIndicator) { return .keyIndicatorOutOfRange }
             if let transactionNumber, transactionNumber > Self.maximumTrackingNumber {

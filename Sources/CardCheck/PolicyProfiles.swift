@@ -7,7 +7,8 @@
     public var shifted: PolicyOverrides {
         didSet { shiftedPolicy = shifted.applied(to: policy) }
     }
-    /// `policy` with `shifted` applied, kept in step with both (as ``Validator``'s).
+    /// `policy` with `shifted` applied, kept in step with both: a request whose liability shifted picks it
+    /// instead of `policy`, rather than applying the overrides each time.
     @usableFromInline private(set) var shiftedPolicy: DecisionPolicy
 
     public init(policy: DecisionPolicy = .cardNetworkDefaults, shifted: PolicyOverrides = PolicyOverrides()) {

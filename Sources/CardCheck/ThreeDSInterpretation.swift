@@ -12,42 +12,42 @@ public struct ThreeDSCodeInterpretation: Sendable, Hashable {
 extension Interpretation {
     /// A transStatus letter; the action is the default policy's for the reason the status raises.
     public static func threeDSStatus(_ status: ThreeDSStatus) -> ThreeDSCodeInterpretation {
-        let (meaning, shift, reason, advice): (String, Bool?, Reason?, String) =
+        let (meaning, shift, advice): (String, Bool?, String) =
             switch status {
-            case .Y: ("authenticated: account verified", true, nil, "authorise with the ECI and authentication value")
+            case .Y: ("authenticated: account verified", true, "authorise with the ECI and authentication value")
             case .A:
                 (
-                    "attempts processing: not authenticated, but proof of the attempt given", true, nil,
+                    "attempts processing: not authenticated, but proof of the attempt given", true,
                     "authorise with the ECI and authentication value (some providers: Mastercard attempts sometimes shift)"
                 )
             case .N:
                 (
-                    "not authenticated; transaction denied", false, .threeDSNotAuthenticated,
+                    "not authenticated; transaction denied", false,
                     "do not authorise; ask for another payment method"
                 )
             case .U:
                 (
-                    "authentication could not be performed (technical or other problem)", false, .threeDSUnavailable,
+                    "authentication could not be performed (technical or other problem)", false,
                     "retry authentication, or authorise without liability shift"
                 )
             case .R:
                 (
-                    "rejected: the issuer asks that authorisation not be attempted", false, .threeDSRejected,
+                    "rejected: the issuer asks that authorisation not be attempted", false,
                     "do not authorise"
                 )
-            case .C: ("challenge required (interim)", nil, .threeDSPending, "wait for the challenge's result")
+            case .C: ("challenge required (interim)", nil, "wait for the challenge's result")
             case .D:
                 (
-                    "challenge required, decoupled authentication confirmed (interim)", nil, .threeDSPending,
+                    "challenge required, decoupled authentication confirmed (interim)", nil,
                     "wait for the challenge's result"
                 )
             case .I:
                 (
-                    "informational only: the requestor's challenge preference acknowledged (an exemption)", false, nil,
+                    "informational only: the requestor's challenge preference acknowledged (an exemption)", false,
                     "authorise without liability shift"
                 )
             }
-        let action = reason.map { DecisionPolicy.cardNetworkDefaults[$0] } ?? .accept
+        let action = status.raisedReason.map { DecisionPolicy.cardNetworkDefaults[$0] } ?? .accept
         return ThreeDSCodeInterpretation(
             code: String(status.letter),
             meaning: meaning,

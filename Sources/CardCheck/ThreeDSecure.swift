@@ -68,14 +68,14 @@ public enum ThreeDSStatus: UInt8, Sendable, Hashable, CaseIterable {
         }
     }
 
-    /// The reason the status raises by itself, as a ``ReasonSet``'s bit (none for Y, A and I).
-    @inlinable var raisedReasonBits: UInt64 {
+    /// The reason the status raises by itself (none for Y, A and I).
+    @inlinable var raisedReason: Reason? {
         switch self {
-        case .Y, .A, .I: 0
-        case .N: 1 << UInt64(Reason.threeDSNotAuthenticated.rawValue)
-        case .U: 1 << UInt64(Reason.threeDSUnavailable.rawValue)
-        case .R: 1 << UInt64(Reason.threeDSRejected.rawValue)
-        case .C, .D: 1 << UInt64(Reason.threeDSPending.rawValue)
+        case .Y, .A, .I: nil
+        case .N: .threeDSNotAuthenticated
+        case .U: .threeDSUnavailable
+        case .R: .threeDSRejected
+        case .C, .D: .threeDSPending
         }
     }
 
@@ -429,26 +429,14 @@ public struct ThreeDSData: Sendable, Hashable {
 
 /// Checks 3-D Secure data against itself and the card's brand.
 public enum ThreeDSRules {
-    /// What the data says, and the reasons it raises; `nil` when the request has no 3-D Secure data.
-    /// Throws for a field that is not what its name says (an unknown status, an ECI that is not two
-    /// characters, a malformed version or reason); a missing, malformed or inconsistent authentication
-    /// value is a reason, not an error, as gateways pass on what they receive. A well-formed value of a
-    /// request with a PAN (`panGiven`) is `valueResult` U: no key has checked it yet.
+    /// What the data says, and the reasons it raises (returned beside it: a register, where an `inout`
+    /// set is written through memory). For fields that are not all empty: the validator tests `isEmpty`
+    /// first, and a request without a status is `threeDSStatusMissing`. Throws for a field that is not what
+    /// its name says (an unknown status, an ECI that is not two characters, a malformed version or reason);
+    /// a missing, malformed or inconsistent authentication value is a reason, not an error, as gateways pass
+    /// on what they receive. A well-formed value of a request with a PAN (`panGiven`) is `valueResult` U: no
+    /// key has checked it yet.
     @inlinable public static func check(
-        _ fields: ThreeDSFields,
-        card: CardAttributes?,
-        panGiven: Bool,
-        reasons: inout ReasonSet
-    ) throws(ValidationError) -> ThreeDSCheck? {
-        if fields.isEmpty { return nil }
-        let (check, raised) = try checkGiven(fields, card: card, panGiven: panGiven)
-        reasons.bits |= raised.bits
-        return check
-    }
-
-    /// `check` of fields known not to be empty (the validator tests that before calling), with the reasons
-    /// it raises returned beside it: a register, where an `inout` set is written through memory.
-    @inlinable public static func checkGiven(
         _ fields: ThreeDSFields,
         card: CardAttributes?,
         panGiven: Bool
@@ -459,7 +447,7 @@ public enum ThreeDSRules {
         }
         let needsValue = status.needsValue
         // The reasons are gathered here and stored once.
-        var raised = status.raisedReasonBits
+        var raised: UInt64 = status.raisedReason.map { 1 << UInt64($0.rawValue) } ?? 0
         // Where the ECI's digit falls in the status's masks: 0 for Visa's family, 16 for Mastercard's, 32
         // for either (no card).
         let familyShift: UInt64 = card.map { $0.isMastercardOrMaestro ? 16 : 0 } ?? 32

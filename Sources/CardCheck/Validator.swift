@@ -4,16 +4,18 @@
 /// Every asked-for check is reported even when an earlier one failed, so the caller sees the whole
 /// picture; the action is the most severe one. Pure: no I/O, no clock (pass `today`), no allocation.
 public struct Validator: Sendable {
+    /// The daemon's own policy and its shifted overrides: the profile of a request that names none (which
+    /// keeps the shifted policy ready, as every profile does).
+    @usableFromInline var ownProfile: PolicyProfile
     public var policy: DecisionPolicy {
-        didSet { shiftedPolicy = shiftedOverrides.applied(to: policy) }
+        get { ownProfile.policy }
+        set { ownProfile.policy = newValue }
     }
     /// What changes in the policy when 3-D Secure shifted liability to the issuer.
     public var shiftedOverrides: PolicyOverrides {
-        didSet { shiftedPolicy = shiftedOverrides.applied(to: policy) }
+        get { ownProfile.shifted }
+        set { ownProfile.shifted = newValue }
     }
-    /// `policy` with `shiftedOverrides` applied, kept in step with both: a request whose liability shifted
-    /// picks it instead of `policy`, rather than applying the overrides each time.
-    @usableFromInline private(set) var shiftedPolicy: DecisionPolicy
     /// Merchants' policies, chosen by a request's `profile`; without them a request naming one is refused.
     public var profiles: PolicyProfiles?
     public var addressMatcher: AddressMatcher
@@ -46,9 +48,7 @@ public struct Validator: Sendable {
         avsOptions: AVSOptions = AVSOptions(),
         cards: CardDirectory = .standard
     ) {
-        self.policy = policy
-        self.shiftedOverrides = shiftedOverrides
-        self.shiftedPolicy = shiftedOverrides.applied(to: policy)
+        self.ownProfile = PolicyProfile(policy: policy, shifted: shiftedOverrides)
         self.addressMatcher = AddressMatcher(options: avsOptions)
         self.cards = cards
     }
@@ -154,7 +154,7 @@ public struct Validator: Sendable {
         var threeDSCheck: ThreeDSCheck?
         // Tested here so that a request without 3-D Secure data does not pay for the call (26 instructions).
         if !request.threeDS.isEmpty {
-            let (check, raised) = try ThreeDSRules.checkGiven(
+            let (check, raised) = try ThreeDSRules.check(
                 request.threeDS,
                 card: panCheck?.card,
                 panGiven: parsedPAN != nil
@@ -186,9 +186,9 @@ public struct Validator: Sendable {
             let failures = VelocityFailures(csc: cscCheck?.result, expiry: expiryStatus, avs: avsCheck?.code)
             if !failures.isEmpty { velocity.record(failures, for: ticket) }
         }
-        var deciding = profile?.policy ?? policy
+        var deciding = profile?.policy ?? ownProfile.policy
         if let threeDSCheck {
-            let shifted = profile?.shiftedPolicy ?? shiftedPolicy
+            let shifted = profile?.shiftedPolicy ?? ownProfile.shiftedPolicy
             deciding = DecisionPolicy.selecting(shifted, over: deciding, when: threeDSCheck.liabilityShift)
         }
         let decision = Validator.decide(noted, under: deciding)
