@@ -166,6 +166,9 @@ type connection struct {
 	mu      sync.Mutex
 	pending map[uint32]pendingRequest
 	closed  bool
+	// failure is why the connection closed. A request submitted after the close gets the server's refusal
+	// (which can arrive before the first write) and is sent again on a new connection after anything else.
+	failure error
 }
 
 type pendingRequest struct {
@@ -177,7 +180,11 @@ func (c *connection) submit(id uint32, opcode uint8, data []byte) (chan answer, 
 	reply := make(chan answer, 1)
 	c.mu.Lock()
 	if c.closed {
+		failure := c.failure
 		c.mu.Unlock()
+		if _, refused := failure.(*ServerError); refused {
+			return nil, failure
+		}
 		return nil, errConnectionLost
 	}
 	c.pending[id] = pendingRequest{opcode, reply}
@@ -244,7 +251,10 @@ func (c *connection) fail(err error) {
 	c.mu.Lock()
 	waiting := c.pending
 	c.pending = map[uint32]pendingRequest{}
-	c.closed = true
+	if !c.closed {
+		c.closed = true
+		c.failure = err
+	}
 	c.mu.Unlock()
 	for _, request := range waiting {
 		request.reply <- answer{err: err}
@@ -325,8 +335,11 @@ func (c *Client) call(ctx context.Context, opcode uint8, encode func(uint32) ([]
 			return err
 		}
 		reply, err := conn.submit(id, opcode, data)
-		if err != nil {
+		if err == errConnectionLost {
 			continue
+		}
+		if err != nil {
+			return err
 		}
 		select {
 		case <-ctx.Done():

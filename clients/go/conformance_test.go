@@ -683,6 +683,19 @@ func errorKinds(c *conformance, socket string) {
 	_, err = New(refusing, Options{Timeout: 2 * time.Second}).Validate(ctx, ValidateRequest{PAN: String(secretPAN)})
 	refusal, ok := err.(*ServerError)
 	c.check(ok && refusal.Kind == KindNotPermitted && refusal.ClosesConnection(), "refusal: %v", err)
+	// The refusal and the close read before the first write (the order a busy client sees): the request
+	// gets the refusal, not a resend that the next connection refuses too.
+	refused := New(refusing, Options{Timeout: 2 * time.Second})
+	conn, err := refused.connect(ctx)
+	for waited := 0; err == nil && !conn.isClosed() && waited < 200; waited++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err == nil {
+		_, err = conn.submit(1, opPing, encodePing(1, nil))
+	}
+	refusal, ok = err.(*ServerError)
+	c.check(ok && refusal.Kind == KindNotPermitted, "refusal read before the write: %v", err)
+	refused.Close()
 
 	started = time.Now()
 	_, err = New("/nonexistent/cardcheck.sock", Options{Timeout: 500 * time.Millisecond}).Ping(ctx, nil)

@@ -7,7 +7,7 @@ from . import _wire
 from ._wire import Frame, FrameReader
 from .client import DEFAULT_SOCKET
 from .types import (
-    CardCheckError, ConnectionFailed, ProtocolError, Timeout, ValidateRequest, ValidateResult, Hello,
+    CardCheckError, ConnectionFailed, ProtocolError, ServerError, Timeout, ValidateRequest, ValidateResult, Hello,
     Interpretation, Stats, GeneratedCode, GeneratedAuthenticationValue, Verification,
 )
 
@@ -21,11 +21,13 @@ class _Connection:
         self.reader, self.writer = reader, writer
         self.pending: Dict[int, "tuple[int, asyncio.Future]"] = {}
         self.closed = False
+        # Why the connection closed; a request submitted after the close gets the server's refusal, as in client.py.
+        self.failure: Exception = _ConnectionLost()
         self.task = asyncio.ensure_future(self._read())
 
     def submit(self, request_id: int, opcode: int, data: bytes) -> asyncio.Future:
         if self.closed:
-            raise _ConnectionLost()
+            raise self.failure if isinstance(self.failure, ServerError) else _ConnectionLost()
         future = asyncio.get_running_loop().create_future()
         self.pending[request_id] = (opcode, future)
         try:
@@ -63,7 +65,8 @@ class _Connection:
         self._fail(failure)
 
     def _fail(self, error: Exception) -> None:
-        self.closed = True
+        if not self.closed:
+            self.closed, self.failure = True, error
         waiting, self.pending = self.pending, {}
         for _, future in waiting.values():
             if not future.done():

@@ -42,6 +42,9 @@ class _Connection:
         self.lock = threading.Lock()
         self.write_lock = threading.Lock()
         self.closed = False
+        # Why the connection closed. A request submitted after the close gets the server's refusal (which can
+        # arrive before the first write); after anything else it is sent again on a new connection.
+        self.failure: Exception = _ConnectionLost()
         self.reader = threading.Thread(target=self._read, name="cardcheck-reader", daemon=True)
         self.reader.start()
 
@@ -49,7 +52,7 @@ class _Connection:
         pending = _Pending(opcode)
         with self.lock:
             if self.closed:
-                raise _ConnectionLost()
+                raise self.failure if isinstance(self.failure, ServerError) else _ConnectionLost()
             self.pending[request_id] = pending
         try:
             with self.write_lock:
@@ -95,7 +98,8 @@ class _Connection:
 
     def _fail(self, error: Exception) -> None:
         with self.lock:
-            self.closed = True
+            if not self.closed:
+                self.closed, self.failure = True, error
             waiting, self.pending = self.pending, {}
         for pending in waiting.values():
             pending.error = error

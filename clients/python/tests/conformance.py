@@ -443,6 +443,26 @@ def error_kinds(path):
             check(False, "refusal: an answer")
         except cardcheck.ServerError as error:
             check(error.kind == cardcheck.ErrorKind.NOT_PERMITTED and error.closes_connection, f"refusal: {error}")
+    # The same with the refusal and the close read before the first write (the order a busy client sees):
+    # the refusal still, not "the connection broke" after three reconnections.
+    opened = cardcheck.client._Connection.__init__
+
+    def opened_and_refused(connection, *arguments):
+        opened(connection, *arguments)
+        connection.reader.join(2)
+    cardcheck.client._Connection.__init__ = opened_and_refused
+    try:
+        with cardcheck.Client(refusing.path, timeout=2) as client:
+            try:
+                client.validate(pan="4111111111111111")
+                check(False, "refusal read before the write: an answer")
+            except cardcheck.ServerError as error:
+                check(error.kind == cardcheck.ErrorKind.NOT_PERMITTED and len(refusing.connections) == 2,
+                      f"refusal read before the write: {error}, {len(refusing.connections)} connections")
+            except cardcheck.CardCheckError as error:
+                check(False, f"refusal read before the write: {type(error).__name__} {error}")
+    finally:
+        cardcheck.client._Connection.__init__ = opened
     refusing.close()
 
     # The same faults through AsyncClient: a timeout, a ProtocolError, a refusal; never a hang.

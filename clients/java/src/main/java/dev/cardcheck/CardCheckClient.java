@@ -134,11 +134,17 @@ public final class CardCheckClient implements AutoCloseable {
 
     private record Pending(int opcode, CompletableFuture<Wire.Frame> answer) {}
 
-    private static final class Connection {
+    // Package-private, with connect, for the conformance test's refusal-before-the-first-write case.
+    static final class Connection {
         final SocketChannel channel;
         final Map<Long, Pending> pending = new ConcurrentHashMap<>();
         final Object writeLock = new Object();
         volatile boolean closed;
+        /**
+         * Why the connection closed, written before {@code closed}. A request submitted after the close gets the
+         * server's refusal (which can arrive before the first write); after anything else it is sent again.
+         */
+        volatile CardCheckException failure = LOST;
 
         Connection(SocketChannel channel) {
             this.channel = channel;
@@ -152,7 +158,7 @@ public final class CardCheckClient implements AutoCloseable {
             pending.put(id, new Pending(opcode, answer));
             if (closed) {
                 pending.remove(id);
-                answer.completeExceptionally(LOST);
+                answer.completeExceptionally(failure instanceof ServerErrorException refusal ? refusal : LOST);
                 return answer;
             }
             try {
@@ -195,7 +201,10 @@ public final class CardCheckClient implements AutoCloseable {
         }
 
         void fail(CardCheckException error) {
-            closed = true;
+            if (!closed) {
+                failure = error;
+                closed = true;
+            }
             try {
                 channel.close();
             } catch (IOException ignored) {
@@ -207,7 +216,7 @@ public final class CardCheckClient implements AutoCloseable {
         }
     }
 
-    private Connection connect(long deadline) {
+    Connection connect(long deadline) {
         long delay = 20;
         while (true) {
             IOException last;

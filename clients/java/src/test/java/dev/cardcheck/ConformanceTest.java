@@ -22,9 +22,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -541,6 +543,26 @@ class ConformanceTest {
             check(false, "refusal: an answer");
         } catch (ServerErrorException e) {
             check(e.kind() == ErrorKind.NOT_PERMITTED && e.closesConnection(), "refusal: " + e);
+        }
+        // The refusal and the close read before the first write (the order a busy client sees): the request
+        // gets the refusal, not a resend that the next connection refuses too.
+        try (FakeServer refusing = new FakeServer(connection -> {
+            try {
+                byte[] body = new Wire.Body().field(1, new byte[] {8}).text(2, "not_permitted").text(4, "peer not allowed").bytes();
+                connection.write(ByteBuffer.wrap(Wire.frame(Wire.ERROR, 0, 0, body)));
+                connection.close();
+            } catch (IOException ignored) { }
+        }); CardCheckClient client = new CardCheckClient(refusing.path, Duration.ofSeconds(2), 3)) {
+            CardCheckClient.Connection connection = client.connect(System.nanoTime() + 2_000_000_000L);
+            for (int waited = 0; !connection.closed && waited < 200; waited++) Thread.sleep(10);
+            Throwable failure = null;
+            try {
+                connection.submit(1, Wire.PING, Wire.frame(Wire.PING, 1, 0, new byte[0])).get(2, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                failure = e.getCause();
+            }
+            check(failure instanceof ServerErrorException refusal && refusal.kind() == ErrorKind.NOT_PERMITTED,
+                "refusal read before the write: " + failure);
         }
 
         long started = System.nanoTime();
