@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Finds what is known about a PAN (brand, lengths, issuer data) from its first eleven digits, compiled once
 /// from the built-in ranges and an optional range file.
 ///
@@ -9,7 +11,7 @@
 /// digits in two levels (4 digits, then the last two where a 4-digit block is mixed): a block inside one
 /// segment, as nearly every block is without a large file, is answered from the first level's entry; a
 /// mixed 6-digit block by halving only its own segments down to ``scanWidth`` and counting the rest.
-/// Lookups never allocate; a batch's lookups can be fetched ahead (``prefetch(prefixes:)``).
+/// Lookups never allocate; a batch's lookups can be done ahead (``lookAhead(prefixes:found:)``).
 // @unchecked: everything is written once in init and only read afterwards, from any thread.
 public final class CardDirectory: @unchecked Sendable {
     /// The built-in brands and ranges alone.
@@ -75,15 +77,23 @@ public final class CardDirectory: @unchecked Sendable {
     @usableFromInline let blocks: UnsafeMutablePointer<UInt32>
     @usableFromInline let bucketTables: UnsafeMutablePointer<UInt32>
     /// Whether a lookup's tables outgrow the caches, so that a batch's lookups are best fetched ahead
-    /// (``prefetch(prefixes:)``): more than 1 MiB of bucket tables, segments and records (about a core's L2).
+    /// (``lookAhead(prefixes:found:)``): more than 1 MiB of bucket tables, segments and records (about a core's L2).
     public let fetchesAhead: Bool
     /// The records, as a pointer so that a lookup has no bounds check: 16 bytes each, four to a cache line
     /// in a table aligned to them, so that none straddles two.
     @usableFromInline let records: UnsafeMutablePointer<CardRecord>
+    /// This directory's serial number, above a finding's prefix bits (``Found``): the directories a process
+    /// compiles (one per reload) are numbered in turn, so that a finding names the one that made it.
+    @usableFromInline let findingKey: UInt64
+    private static let serials = Atomic<UInt64>(0)
 
     /// Compiles `builtIn` and `file` (whose ranges win over built-in ones as specific as theirs).
     public init(brands: BrandCatalog, builtIn: RangeFile, file: RangeFile?) throws(CardDataError) {
         self.brands = brands
+        // 27 bits of serial: a finding outlives no more than a batch, not 2^27 reloads.
+        findingKey =
+            (CardDirectory.serials.wrappingAdd(1, ordering: .relaxed).newValue & (1 << 27 - 1))
+            << CardDirectory.findingPrefixBits
         builtInRangeCount = builtIn.ranges.count
         fileRangeCount = file?.ranges.count ?? 0
         let sweep = try Sweep(sources: [builtIn] + (file.map { [$0] } ?? []))

@@ -1,24 +1,61 @@
 import CCacheHints
 
-/// A batch's lookups, fetched ahead. A lookup reads up to three cache lines one after another (bucket,
-/// segments, record), each address known only from the line before, and the answer then reads a fourth
-/// (the card's texts). With a large range file they are rarely cached under load: 2,000,000 ranges make
-/// 820 KB of bucket tables and tens of megabytes of segments and records. Looked up one request at a
-/// time, each miss is waited for in turn (perf put the lookup at 16% of the daemon's CPU time with
-/// 2,000,000 ranges, before this and the two-level bucket index).
-/// ``prefetch(prefixes:)`` walks a batch's PANs a level at a time instead: all buckets requested, then
-/// all segments, then all records, so that a level's misses overlap and the lookups that follow find
-/// their lines cached; the lookup itself requests the texts (``CardAttributes/prefetchTexts()``).
+/// A batch's lookups, done ahead a level at a time. A lookup reads up to three cache lines one after
+/// another (bucket, segments, record), each address known only from the line before, and the answer then
+/// reads a fourth (the card's texts). With a large range file they are rarely cached under load: 2,000,000
+/// ranges make 820 KB of bucket tables and tens of megabytes of segments and records. Looked up one
+/// request at a time, each miss is waited for in turn (perf put the lookup at 16% of the daemon's CPU time
+/// with 2,000,000 ranges, before this and the two-level bucket index).
+/// ``lookAhead(prefixes:found:)`` walks a batch's PANs a level at a time instead: all buckets requested,
+/// then all segments, then all records, so that a level's misses overlap. Its last level is the search
+/// itself: each PAN's segment is kept (``Found``), and the validation takes it
+/// (``attributes(of:lookedUp:)``) instead of searching again (scripts/profile-daemon: the search was
+/// done twice, about 90 instructions a request); the lookup requests the texts
+/// (``CardAttributes/prefetchTexts()``).
 extension CardDirectory {
-    /// The most PANs one ``prefetch(prefixes:)`` takes: about what a cache's outstanding misses allow, and a
-    /// bound on the stack it uses.
-    public static let lookaheadWidth = 32
+    /// The most PANs one ``lookAhead(prefixes:found:)`` takes: about what a cache's outstanding misses allow,
+    /// and a bound on the stack it uses. Computed: read per frame, and a stored one costs a `swift_once` call.
+    @inlinable public static var lookaheadWidth: Int { 32 }
 
-    /// Starts fetching what looking up each of `prefixes` (PANs' first eleven digits, as a number, as
-    /// ``prefix11(digits:)`` gives them) will read; beyond ``lookaheadWidth``, none. A hint: nothing is
-    /// returned, nothing changes.
-    public func prefetch(prefixes: UnsafeBufferPointer<UInt64>) {
+    /// Where ``lookAhead(prefixes:found:)`` found a PAN's first eleven digits in one directory: what
+    /// ``attributes(of:lookedUp:)`` takes for that PAN instead of searching, and ignores for any other PAN
+    /// or directory (a finding cannot give a wrong answer, only save a search). 16 bytes, passed in two
+    /// registers: with the directory's identity as a third word, passing it on from the batch to the
+    /// lookup cost more than the search it saved (scripts/profile-daemon).
+    @frozen public struct Found: Sendable, Hashable {
+        /// The directory's ``CardDirectory/findingKey`` and the prefix: equal to a lookup's key only in
+        /// the same directory for the same prefix.
+        @usableFromInline let key: UInt64
+        @usableFromInline let segment: UInt32
+
+        /// Nothing found: matches no PAN (its prefix bits, all ones, exceed every 11-digit prefix). Computed,
+        /// where it folds to constants: a stored one would be read through `swift_once` on every request.
+        @inlinable public static var nothing: Found { Found(key: .max, segment: 0) }
+
+        @usableFromInline init(key: UInt64, segment: UInt32) {
+            self.key = key
+            self.segment = segment
+        }
+    }
+
+    /// The low bits of a finding's key: the prefix, below 10^11 < 2^37.
+    @inlinable static var findingPrefixBits: UInt64 { 37 }
+
+    /// What the most specific range says about `pan`, taken from `lookedUp` when it is this directory's
+    /// finding for this PAN's first eleven digits: the same answer as ``attributes(of:)``.
+    @inlinable @inline(__always) public func attributes(of pan: PAN, lookedUp: Found) -> CardAttributes? {
+        if lookedUp.key == findingKey | CardDirectory.prefix11(pan) { return record(at: Int(lookedUp.segment)) }
+        return attributes(of: pan)
+    }
+
+    /// Finds the segment of each of `prefixes` (PANs' first eleven digits, as a number, as
+    /// ``prefix11(digits:)`` gives them; beyond ``lookaheadWidth``, none) into the same position of
+    /// `found`, a level at a time, and starts fetching each one's record. Nothing else changes; a prefix
+    /// out of range (a frame without a plain PAN may be given as `UInt64.max`) is a wasted hint whose
+    /// finding matches no PAN.
+    public func lookAhead(prefixes: UnsafeBufferPointer<UInt64>, found: UnsafeMutablePointer<Found>) {
         let count = min(prefixes.count, CardDirectory.lookaheadWidth)
+        let prefixMask: UInt64 = 1 << CardDirectory.findingPrefixBits - 1
         // Per PAN, its bucket, then its segments: the first and (for a mixed block) the end.
         withUnsafeTemporaryAllocation(of: (bucket: Int, first: Int, end: Int).self, capacity: count) { lookups in
             // 1. The buckets of mixed 4-digit blocks (a uniform one's entry is its bucket, and the 40 KB of
@@ -49,30 +86,34 @@ extension CardDirectory {
                     }
                 }
             }
-            // 3. The records. Not their texts, whose position is in the record: the lookup starts fetching
-            // those (``CardAttributes/prefetchTexts()``), and the rest of the validation runs meanwhile.
+            // 3. The segments found, and their records requested. Not the texts, whose position is in the
+            // record: the lookup starts fetching those (``CardAttributes/prefetchTexts()``), and the rest of
+            // the validation runs meanwhile.
             for index in 0..<count {
                 let lookup = lookups[index]
-                var found = lookup.first
+                var segment = lookup.first
                 if lookup.end != 0 {
                     // By halving, without branches: the window's lines were requested in step 2, so here a
                     // probe waits for none, and five probes cost less than counting twenty segments.
                     let offset = min(prefixes[index], CardDirectory.prefixSpace - 1) % CardDirectory.bucketWidth
                     let beyond = (offset + 1) << 32
-                    var candidates = lookup.end - found
+                    var candidates = lookup.end - segment
                     while candidates > 1 {
                         let half = candidates / 2
-                        found = segments[found + half] < beyond ? found + half : found
+                        segment = segments[segment + half] < beyond ? segment + half : segment
                         candidates -= half
                     }
                 }
-                let record = UInt32(truncatingIfNeeded: segments[found])
+                let record = UInt32(truncatingIfNeeded: segments[segment])
                 if record != CardDirectory.noAttributes { cardcheck_prefetch(records + Int(record)) }
+                // A prefix out of range keeps its prefix bits all ones: its finding matches no PAN.
+                let key = findingKey | min(prefixes[index], prefixMask)
+                (found + index).initialize(to: Found(key: key, segment: UInt32(truncatingIfNeeded: segment)))
             }
         }
     }
 
-    /// The first eleven digits of a PAN's ASCII digits as one number, as ``prefetch(prefixes:)`` takes
+    /// The first eleven digits of a PAN's ASCII digits as one number, as ``lookAhead(prefixes:found:)`` takes
     /// them; nil unless `digits` is a PAN's length of digits (a PAN with separators is not fetched ahead).
     /// Eight digits at a time in one word (simdjson's test and conversion), then three: 63 instructions
     /// against 96 digit by digit, on every request of a batch.

@@ -80,7 +80,7 @@ public struct Validator: Sendable {
         if let bytes = request.pan {
             let parsed = try PAN(utf8: bytes)
             parsedPAN = parsed
-            let pan = check(parsed)
+            let pan = check(parsed, lookedUp: request.lookedUp)
             if !pan.luhnValid { noted.insert(Validator.luhnReason(pan.card?.brand)) }
             if let card = pan.card {
                 codeLength = card.securityCodeLength
@@ -203,9 +203,10 @@ public struct Validator: Sendable {
         )
     }
 
-    /// Luhn, brand and length: the cheapest useful check, and all a PAN-only request needs.
-    @inlinable public func check(_ pan: PAN) -> PANCheck {
-        let card = cards.attributes(of: pan)
+    /// Luhn, brand and length: the cheapest useful check, and all a PAN-only request needs. `lookedUp`: where
+    /// a batch's lookahead found the PAN, if it did (``RequestFields/lookedUp``).
+    @inlinable public func check(_ pan: PAN, lookedUp: CardDirectory.Found = .nothing) -> PANCheck {
+        let card = cards.attributes(of: pan, lookedUp: lookedUp)
         card?.prefetchTexts()
         let lengthValid = card?.lengths.contains(pan.length) ?? true
         return PANCheck(masked: pan.masked, luhnValid: pan.luhnValid, card: card, lengthValid: lengthValid)

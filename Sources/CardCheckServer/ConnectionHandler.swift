@@ -341,12 +341,20 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 statistics.rateLimited.wrappingIncrement(by: tally.rateLimited, ordering: .relaxed)
             }
         } else {
-            for (position, frame) in batch.enumerated() {
-                lookAhead(batch, at: position, serving: serving)
-                let outcome = respond(to: frame, serving: serving, today: today, tally: &tally, into: &output)
-                if outcome.closesConnection {
-                    closeError = outcome.error
-                    break
+            BatchLookahead.with { lookahead in
+                for (position, frame) in batch.enumerated() {
+                    let outcome = respond(
+                        to: frame,
+                        serving: serving,
+                        today: today,
+                        lookedUp: lookahead.finding(at: position, in: batch[...], serving: serving),
+                        tally: &tally,
+                        into: &output
+                    )
+                    if outcome.closesConnection {
+                        closeError = outcome.error
+                        break
+                    }
                 }
             }
         }
@@ -354,12 +362,37 @@ final class ConnectionHandler: ChannelDuplexHandler {
         return closeError
     }
 
-    /// At every ``CardDirectory/lookaheadWidth``-th frame of a batch of several, the card data of the
-    /// frames from there on is fetched ahead (``Responder/prefetchCards(for:)``); under rate limits, the
-    /// refused ones too (a hint wasted on them costs less than counting them out).
-    @inline(__always) private static func lookAhead(_ batch: [Frame], at position: Int, serving: Serving) {
-        if position % CardDirectory.lookaheadWidth == 0 && batch.count > 1 {
-            serving.responder.prefetchCards(for: batch[position...])
+    /// A batch's card lookups done ahead, ``CardDirectory/lookaheadWidth`` frames at a time
+    /// (``Responder/lookUpCards(for:into:)``), and each frame's finding for its validation. A batch of one
+    /// frame is looked up as it is answered: ahead, it would only add work.
+    private struct BatchLookahead: ~Copyable {
+        /// Room for a window's findings, on the stack.
+        let found: UnsafeMutablePointer<CardDirectory.Found>
+        /// Findings written for the current window.
+        var covered = 0
+
+        /// Runs `body` with room for a window's findings. Only the room is kept: the batch and the serving
+        /// state are passed to each ``finding(at:in:serving:)`` (kept here, they were copied and retained).
+        static func with<R>(_ body: (inout BatchLookahead) -> R) -> R {
+            withUnsafeTemporaryAllocation(of: CardDirectory.Found.self, capacity: CardDirectory.lookaheadWidth) {
+                var lookahead = BatchLookahead(found: $0.baseAddress!)
+                return body(&lookahead)
+            }
+        }
+
+        /// The finding for frame `position` of `frames` (taken in order: under rate limits, the admitted
+        /// ones), looking its window up first when `position` starts one; ``CardDirectory/Found/nothing``
+        /// where there is none.
+        @inline(__always) mutating func finding(
+            at position: Int,
+            in frames: ArraySlice<Frame>,
+            serving: Serving
+        ) -> CardDirectory.Found {
+            let offset = position % CardDirectory.lookaheadWidth
+            if offset == 0 && frames.count > 1 && position < frames.count {
+                covered = serving.responder.lookUpCards(for: frames[(frames.startIndex + position)...], into: found)
+            }
+            return offset < covered ? found[offset] : .nothing
         }
     }
 
@@ -368,6 +401,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         to frame: Frame,
         serving: Serving,
         today: YearMonth,
+        lookedUp: CardDirectory.Found,
         tally: inout BatchTally,
         into output: inout ByteBuffer
     ) -> Responder.Outcome {
@@ -375,6 +409,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             to: frame,
             today: today,
             permissions: serving.permissions,
+            lookedUp: lookedUp,
             into: &output
         )
         tally.add(outcome)
@@ -402,30 +437,41 @@ final class ConnectionHandler: ChannelDuplexHandler {
             )
         }
         var failures = 0
-        for (position, frame) in batch.enumerated() {
-            if position >= admitted, let refusal {
-                if frame.isJSONLine {
-                    frame.fields.withUnsafeReadableBytes { SecretBytes.zero($0.assumingMemoryBound(to: UInt8.self)) }
-                    // A JSON Lines connection gets its refusal as an error line, like any other.
-                    output.writeString(
-                        JSONLineResult.render(errorCode: refusal.code, field: nil, message: refusal.message) + "\n"
-                    )
-                } else {
-                    frame.wipeSecurityCodes()
-                    Responder.write(refusal, requestID: frame.requestID, into: &output)
+        // Only the admitted frames are looked up ahead: the refused ones follow them.
+        BatchLookahead.with { lookahead in
+            for (position, frame) in batch.enumerated() {
+                if position >= admitted, let refusal {
+                    if frame.isJSONLine {
+                        frame.fields.withUnsafeReadableBytes {
+                            SecretBytes.zero($0.assumingMemoryBound(to: UInt8.self))
+                        }
+                        // A JSON Lines connection gets its refusal as an error line, like any other.
+                        output.writeString(
+                            JSONLineResult.render(errorCode: refusal.code, field: nil, message: refusal.message) + "\n"
+                        )
+                    } else {
+                        frame.wipeSecurityCodes()
+                        Responder.write(refusal, requestID: frame.requestID, into: &output)
+                    }
+                    var outcome = Responder.Outcome(opcode: Opcode(rawValue: frame.opcode), error: refusal)
+                    outcome.isJSONLine = frame.isJSONLine
+                    tally.add(outcome)
+                    tally.rateLimited += 1
+                    continue
                 }
-                var outcome = Responder.Outcome(opcode: Opcode(rawValue: frame.opcode), error: refusal)
-                outcome.isJSONLine = frame.isJSONLine
-                tally.add(outcome)
-                tally.rateLimited += 1
-                continue
-            }
-            lookAhead(batch, at: position, serving: serving)
-            let outcome = respond(to: frame, serving: serving, today: today, tally: &tally, into: &output)
-            if outcome.failed { failures += 1 }
-            if outcome.closesConnection {
-                closeError = outcome.error
-                break
+                let outcome = respond(
+                    to: frame,
+                    serving: serving,
+                    today: today,
+                    lookedUp: lookahead.finding(at: position, in: batch[..<admitted], serving: serving),
+                    tally: &tally,
+                    into: &output
+                )
+                if outcome.failed { failures += 1 }
+                if outcome.closesConnection {
+                    closeError = outcome.error
+                    break
+                }
             }
         }
         limiter.failed(failures, uid: serving.uid)

@@ -54,28 +54,31 @@ public struct Responder: Sendable {
 
     public var policy: DecisionPolicy { validators.configured.policy }
 
-    /// Starts fetching the card data that answering `batch`'s `VALIDATE` frames will look up (see
-    /// ``CardDirectory/prefetch(prefixes:)``): a batch's lookups then wait for memory once between them,
-    /// not once each. Nothing else is read or changed; frames without a plain PAN are skipped, and so is
-    /// a directory small enough to stay cached (``CardDirectory/fetchesAhead``).
-    public func prefetchCards(for batch: ArraySlice<Frame>) {
+    /// Looks up the cards of `batch`'s first ``CardDirectory/lookaheadWidth`` frames ahead (see
+    /// ``CardDirectory/lookAhead(prefixes:found:)``): a batch's lookups then wait for memory once between
+    /// them, not once each. Writes each frame's finding into `found`, at the frame's position in `batch`
+    /// (``CardDirectory/Found/nothing`` for a frame that is no `VALIDATE` with a plain PAN), for
+    /// ``respond(to:today:permissions:lookedUp:into:)`` to take, and returns how many it wrote: none for a
+    /// directory small enough to stay cached (``CardDirectory/fetchesAhead``). Nothing else changes.
+    public func lookUpCards(for batch: ArraySlice<Frame>, into found: UnsafeMutablePointer<CardDirectory.Found>) -> Int
+    {
         // Without a large range file the lookup's tables stay cached: fetching ahead would only add work.
-        guard validators.configured.cards.fetchesAhead else { return }
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: CardDirectory.lookaheadWidth) { prefixes in
-            var count = 0
-            for index in batch.indices.prefix(CardDirectory.lookaheadWidth)
-            where batch[index].opcode == Opcode.validate.rawValue && batch[index].version == WireFormat.versionByte {
-                let prefix = batch[index].fields.withUnsafeReadableBytes { fields in
-                    ValidateCodec.panField(in: fields).flatMap(CardDirectory.prefix11(digits:))
+        let cards = validators.configured.cards
+        guard cards.fetchesAhead else { return 0 }
+        let count = min(batch.count, CardDirectory.lookaheadWidth)
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { prefixes in
+            for (position, index) in batch.indices.prefix(count).enumerated() {
+                var prefix: UInt64?
+                if batch[index].opcode == Opcode.validate.rawValue && batch[index].version == WireFormat.versionByte {
+                    prefix = batch[index].fields.withUnsafeReadableBytes { fields in
+                        ValidateCodec.panField(in: fields).flatMap(CardDirectory.prefix11(digits:))
+                    }
                 }
-                if let prefix {
-                    prefixes[count] = prefix
-                    count += 1
-                }
+                // Out of range: a wasted hint whose finding matches no PAN.
+                prefixes[position] = prefix ?? .max
             }
-            if count > 0 {
-                validators.configured.cards.prefetch(prefixes: UnsafeBufferPointer(rebasing: prefixes[..<count]))
-            }
+            cards.lookAhead(prefixes: UnsafeBufferPointer(prefixes), found: found)
+            return count
         }
     }
 
@@ -95,15 +98,16 @@ public struct Responder: Sendable {
     }
 
     /// Appends the response to `frame` to `output`, and leaves no security code in the frame's memory.
-    /// `permissions` are the sending peer's.
+    /// `permissions` are the sending peer's; `lookedUp`, where ``lookUpCards(for:into:)`` found its card.
     public func respond(
         to frame: Frame,
         today: YearMonth,
         permissions: PeerPermissions = [],
+        lookedUp: CardDirectory.Found = .nothing,
         into output: inout ByteBuffer
     ) -> Outcome {
         if frame.isJSONLine { return answerJSONLine(frame, today: today, into: &output) }
-        let outcome = answer(frame, today: today, permissions: permissions, into: &output)
+        let outcome = answer(frame, today: today, permissions: permissions, lookedUp: lookedUp, into: &output)
         // An answered VALIDATE zeroed its code where it parsed it (no second walk of the fields on the
         // hot path); every other path walks the fields once more here.
         if outcome.opcode != .validate || outcome.error != nil { frame.wipeSecurityCodes() }
@@ -149,6 +153,7 @@ public struct Responder: Sendable {
         _ frame: Frame,
         today: YearMonth,
         permissions: PeerPermissions,
+        lookedUp: CardDirectory.Found,
         into output: inout ByteBuffer
     ) -> Outcome {
         guard frame.version == WireFormat.versionByte else {
@@ -170,7 +175,14 @@ public struct Responder: Sendable {
         }
         let start = output.writerIndex
         do {
-            let answered = try answer(opcode, frame: frame, today: today, permissions: permissions, into: &output)
+            let answered = try answer(
+                opcode,
+                frame: frame,
+                today: today,
+                permissions: permissions,
+                lookedUp: lookedUp,
+                into: &output
+            )
             return Outcome(opcode: opcode, error: nil, action: answered.action, failed: answered.failed)
         } catch {
             output.moveWriterIndex(to: start)  // drop a half-written response
@@ -185,6 +197,7 @@ public struct Responder: Sendable {
         frame: Frame,
         today: YearMonth,
         permissions: PeerPermissions,
+        lookedUp: CardDirectory.Found,
         into output: inout ByteBuffer
     ) throws(WireError) -> (action: Action?, failed: Bool) {
         let id = frame.requestID
@@ -216,7 +229,8 @@ public struct Responder: Sendable {
             }
         case .validate:
             let validators = self.validators
-            let result = try ValidateCodec.withRequestFields(in: frame.fields) { fields throws(WireError) in
+            let result = try ValidateCodec.withRequestFields(in: frame.fields, lookedUp: lookedUp) {
+                fields throws(WireError) in
                 // Checked, then zeroed in the frame's own memory at once: no second walk of the fields.
                 defer { SecretBytes.zero(fields.csc) }
                 do throws(ValidationError) {

@@ -152,6 +152,62 @@ struct CardDataDaemonTests {
         #expect(daemon.log.contains("card data loaded"))
         #expect(!daemon.logShows(Self.pan))
     }
+
+    @Test(
+        "a range file large enough to be looked up ahead: pipelined requests over its ranges get the card data the engine gives"
+    )
+    func lookaheadAnswersAsTheEngine() async throws {
+        let temporary = try TemporaryDirectory("ccl")
+        let ranges = temporary.url.appendingPathComponent("ranges.csv").path
+        try Self.rangeFile(ranges, country: "US", funding: "credit", generated: 100_000)
+        let text = try String(contentsOfFile: ranges, encoding: .utf8)
+        let local = try CardDirectory.compile(brandsFile: nil, rangesFile: (ranges, Array(text.utf8)))
+        #expect(local.fetchesAhead, "the daemon looks this file's cards up ahead")
+        // Every 50th row: a card at its low end, one at its high end, and one just past it (often another
+        // range's, or a gap), so that mixed blocks are searched at their segments' edges.
+        var pans: [String] = []
+        for (index, line) in text.split(separator: "\n").enumerated() where index % 50 == 7 {
+            let columns = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard columns.count > 2, let low = UInt64(columns[0]), let high = UInt64(columns[1]) else { continue }
+            for prefix in [low, high, high + 1] {
+                var digits = String(prefix)
+                digits = String(repeating: "0", count: max(0, columns[0].count - digits.count)) + digits
+                digits += String(repeating: "7", count: max(0, 15 - digits.count))
+                pans.append(digits + String(Luhn.checkDigit(for: digits)))
+            }
+        }
+        #expect(pans.count > 5_000)
+        let daemon = try DaemonProcess(configuration: ["ranges = \(ranges)", "velocity = false"])
+        // One connection, every request in flight at once: the daemon reads them in batches of many frames.
+        let client = CardCheckClient(socketPath: daemon.socketPath, timeout: .seconds(120))
+        let answers = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for (index, pan) in pans.enumerated() {
+                group.addTask {
+                    let card = try await client.validate(ValidationRequest(pan: pan)).pan?.card
+                    return (index, card.map(String.init(describing:)) ?? "none")
+                }
+            }
+            var answers = [String](repeating: "", count: pans.count)
+            for try await (index, answer) in group { answers[index] = answer }
+            return answers
+        }
+        var wrong = 0
+        for (pan, answer) in zip(pans, answers) {
+            let expected = local.attributes(of: try PAN(pan)).map(String.init(describing:)) ?? "none"
+            if answer != expected {
+                wrong += 1
+                if wrong <= 5 {
+                    Issue.record(
+                        "\((try? PAN(pan))?.masked.description ?? "?"): the daemon answered \(answer), the engine \(expected)"
+                    )
+                }
+            }
+        }
+        #expect(wrong == 0, "\(wrong) of \(pans.count) answers differ from the engine's")
+        #expect(Set(answers).count > 100, "the cards span many ranges' data")
+        await client.close()
+        #expect(daemon.stop() == 0)
+    }
 }
 
 /// Runs a blocking wait on a Dispatch thread, so that it does not hold one of the few threads the test's

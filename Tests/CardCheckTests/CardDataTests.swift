@@ -271,8 +271,10 @@ struct CardDataTests {
         }
     }
 
-    @Test("a batch's lookahead only fetches: lookups after it answer the same, at the table's ends too")
-    func lookaheadChangesNothing() throws {
+    @Test(
+        "a batch's lookahead finds what the lookup finds, at the table's ends too; a finding for another PAN or directory is ignored"
+    )
+    func lookaheadFindsWhatLookupFinds() throws {
         // Mixed blocks of every width (one wider than the lookahead's window), uniform ones, and the ends.
         var text = Self.header + "\n0000000000,0000000009,visa,,US,,,,\n9999999990,9999999999,visa,,GB,,,,\n"
         for index in 0..<40 {
@@ -280,26 +282,61 @@ struct CardDataTests {
                 "41111100\(String(format: "%03d", index * 2)),41111100\(String(format: "%03d", index * 2)),visa,,FR,,,,\n"
         }
         for index in 0..<5 { text += "5555550\(index),5555550\(index),mastercard,,DE,debit,gold,Issuer,\n" }
+        // The last 6-digit block of a 4-digit one (its next is in the next 4-digit block), mixed.
+        for index in 0..<3 { text += "4111990000\(index * 3),4111990000\(index * 3),visa,,IT,,,,\n" }
         let cards = try Self.directory(ranges: text)
         var generator = SeededGenerator(seed: 0x100C)
         var prefixes: [UInt64] = [0, 9_999_999, 99_999_999_999, 100_000_000_000, .max, 41_111_100_000, 41_111_100_079]
-        while prefixes.count < 3 * CardDirectory.lookaheadWidth {
+        while prefixes.count < 4 * CardDirectory.lookaheadWidth {
             prefixes.append(
-                [41_111_100_000, 55_555_500_000, 0][prefixes.count % 3] + UInt64.random(in: 0..<100, using: &generator)
+                [41_111_100_000, 55_555_500_000, 0, 41_119_900_000][prefixes.count % 4]
+                    + UInt64.random(in: 0..<100, using: &generator)
             )
         }
-        let pans = prefixes.filter { $0 < 100_000_000_000 }.map {
-            try! PAN(Oracle.pan(prefix: String(format: "%011llu", $0), length: 16, fill: "0"))
+        func pan(_ prefix: UInt64) -> PAN {
+            try! PAN(Oracle.pan(prefix: String(format: "%011llu", prefix), length: 16, fill: "0"))
         }
-        let before = pans.map { cards.attributes(of: $0) }
+        var found = [CardDirectory.Found](repeating: .nothing, count: prefixes.count)
         for start in stride(from: 0, to: prefixes.count, by: CardDirectory.lookaheadWidth) {
-            prefixes[start..<min(prefixes.count, start + CardDirectory.lookaheadWidth)].withUnsafeBufferPointer {
-                cards.prefetch(prefixes: $0)
+            let end = min(prefixes.count, start + CardDirectory.lookaheadWidth)
+            prefixes[start..<end].withUnsafeBufferPointer { window in
+                found.withUnsafeMutableBufferPointer {
+                    cards.lookAhead(prefixes: window, found: $0.baseAddress! + start)
+                }
             }
         }
-        prefixes.withUnsafeBufferPointer { cards.prefetch(prefixes: $0) }  // more than the width: the first ones
-        #expect(pans.map { cards.attributes(of: $0) } == before)
-        #expect(before.contains { $0?.issuerCountry == "FR" } && before.contains { $0?.issuer == "Issuer" })
+        var compared = 0
+        for (prefix, finding) in zip(prefixes, found) where prefix < 100_000_000_000 {
+            let card = pan(prefix)
+            #expect(cards.attributes(of: card, lookedUp: finding) == cards.attributes(of: card), "\(prefix)")
+            compared += 1
+        }
+        #expect(compared > 3 * CardDirectory.lookaheadWidth)
+        // Beyond the width, none: what the window holds is untouched.
+        var beyond = [CardDirectory.Found](repeating: .nothing, count: prefixes.count)
+        prefixes.withUnsafeBufferPointer { all in
+            beyond.withUnsafeMutableBufferPointer { cards.lookAhead(prefixes: all, found: $0.baseAddress!) }
+        }
+        #expect(beyond[..<CardDirectory.lookaheadWidth] == found[..<CardDirectory.lookaheadWidth])
+        #expect(beyond[CardDirectory.lookaheadWidth...].allSatisfy { $0 == .nothing })
+
+        // A finding is taken only for its own PAN's eleven digits and its own directory. Both directories
+        // have 41111100000 in a mixed block, at different segments, with different data.
+        let fr = found[5]  // 41_111_100_000
+        let other = try Self.directory(
+            ranges: Self.header + "\n4111110000,4111110000,visa,,GB,,,,\n41111100001,41111100002,visa,,US,,,,\n"
+        )
+        #expect(other.attributes(of: pan(41_111_100_000), lookedUp: fr)?.issuerCountry == "GB")
+        #expect(cards.attributes(of: pan(41_111_100_000), lookedUp: fr)?.issuerCountry == "FR")
+        #expect(cards.attributes(of: pan(41_111_100_001), lookedUp: fr) == cards.attributes(of: pan(41_111_100_001)))
+        #expect(cards.attributes(of: pan(41_111_100_001))?.issuerCountry == nil)
+        #expect(found.contains { $0 == .nothing } == false)
+        #expect(
+            zip(prefixes, found).contains { prefix, finding in
+                prefix / 1_000_000 == 41_119
+                    && cards.attributes(of: pan(prefix), lookedUp: finding)?.issuerCountry == "IT"
+            }
+        )
     }
 
     @Test("only a directory that outgrows the caches is fetched ahead: the built-in one is not, 40,000 ranges are")
