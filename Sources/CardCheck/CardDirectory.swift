@@ -227,8 +227,12 @@ public final class CardDirectory: @unchecked Sendable {
     /// One past the last segment that starts inside block `bucket`: the segment holding the next block's
     /// first prefix, or the one after it when that one starts exactly there.
     @inlinable @inline(__always) func blockEnd(after bucket: Int) -> Int {
-        let next = self.bucket(bucket + 1)
-        return Int(next & CardDirectory.segmentIndexMask) + (next & CardDirectory.segmentStartsBlock == 0 ? 1 : 0)
+        CardDirectory.blockEnd(nextBucket: self.bucket(bucket + 1))
+    }
+
+    /// ``blockEnd(after:)`` from the next bucket's value.
+    @inlinable @inline(__always) static func blockEnd(nextBucket next: UInt32) -> Int {
+        Int(next & CardDirectory.segmentIndexMask) &+ (next & CardDirectory.segmentStartsBlock == 0 ? 1 : 0)
     }
 
     /// The brand of `pan`, if any range covers it.

@@ -56,26 +56,41 @@ extension CardDirectory {
     public func lookAhead(prefixes: UnsafeBufferPointer<UInt64>, found: UnsafeMutablePointer<Found>) {
         let count = min(prefixes.count, CardDirectory.lookaheadWidth)
         let prefixMask: UInt64 = 1 << CardDirectory.findingPrefixBits - 1
-        // Per PAN, its bucket, then its segments: the first and (for a mixed block) the end.
-        withUnsafeTemporaryAllocation(of: (bucket: Int, first: Int, end: Int).self, capacity: count) { lookups in
+        // Per PAN, its bucket and the bucket's slot in a mixed block's table (nil in a uniform block), then
+        // its segments: the first and (for a mixed bucket) the end.
+        typealias Lookup = (bucket: Int, slot: UnsafeMutablePointer<UInt32>?, first: Int, end: Int)
+        withUnsafeTemporaryAllocation(of: Lookup.self, capacity: count) { lookups in
             // 1. The buckets of mixed 4-digit blocks (a uniform one's entry is its bucket, and the 40 KB of
             // entries stay cached). A prefix out of range is clamped: a wasted hint, never a wild address.
             for index in 0..<count {
                 let bucket = Int(min(prefixes[index], CardDirectory.prefixSpace - 1) / CardDirectory.bucketWidth)
+                let (entry, _, stored) = bucketSlot(bucket)
                 lookups[index].bucket = bucket
-                if let stored = bucketSlot(bucket).stored { cardcheck_prefetch(stored) }
+                lookups[index].slot = stored
+                // A uniform block's buckets are uniform, with the entry's segment.
+                lookups[index].first = Int(entry & CardDirectory.segmentIndexMask)
+                if let stored { cardcheck_prefetch(stored) }
             }
-            // 2. The segments: a uniform block's one, a mixed block's window (a block wider than the window
-            // is searched by halving first; those probes are left to the search).
+            // 2. The segments: a uniform bucket's one, a mixed bucket's window (a block wider than the window
+            // is searched by halving first; those probes are left to the search). The bucket is read from
+            // the slot step 1 found, and the next one (where a mixed bucket's segments end) beside it, but
+            // for the last bucket of a 4-digit block.
             for index in 0..<count {
-                let bucket = lookups[index].bucket
-                let entry = self.bucket(bucket)
+                lookups[index].end = 0
+                guard let slot = lookups[index].slot else {
+                    cardcheck_prefetch(segments + lookups[index].first)
+                    continue
+                }
+                let entry = slot.pointee
                 let first = Int(entry & CardDirectory.segmentIndexMask)
                 lookups[index].first = first
-                lookups[index].end = 0
                 cardcheck_prefetch(segments + first)
                 if entry & CardDirectory.uniformBucket == 0 {
-                    let end = blockEnd(after: bucket)
+                    let bucket = lookups[index].bucket
+                    let next =
+                        (bucket &+ 1) % CardDirectory.bucketsPerBlock == 0
+                        ? self.bucket(bucket &+ 1) : (slot + 1).pointee
+                    let end = CardDirectory.blockEnd(nextBucket: next)
                     lookups[index].end = end
                     // The lines after the first one, up to the window's end.
                     let windowEnd = UInt(bitPattern: segments + min(end, first + CardDirectory.scanWidth + 1))
