@@ -44,7 +44,13 @@ extension CardDirectory {
     /// What the most specific range says about `pan`, taken from `lookedUp` when it is this directory's
     /// finding for this PAN's first eleven digits: the same answer as ``attributes(of:)``.
     @inlinable @inline(__always) public func attributes(of pan: PAN, lookedUp: Found) -> CardAttributes? {
-        if lookedUp.key == findingKey | CardDirectory.prefix11(pan) { return record(at: Int(lookedUp.segment)) }
+        // The serial first: without a finding (a batch of one, a small directory) the PAN's prefix is not
+        // computed, as a uniform block's lookup needs none.
+        if lookedUp.key >> CardDirectory.findingPrefixBits == findingKey >> CardDirectory.findingPrefixBits,
+            lookedUp.key == findingKey | CardDirectory.prefix11(pan)
+        {
+            return record(at: Int(lookedUp.segment))
+        }
         return attributes(of: pan)
     }
 

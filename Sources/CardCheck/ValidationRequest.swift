@@ -126,9 +126,6 @@ extension ValidationRequest {
     public var threeDS: ThreeDSFields
     /// The policy profile's name; `nil` for the validator's own policy.
     public var profile: UTF8Field
-    /// Where a batch's lookahead found the PAN (``CardDirectory/lookAhead(prefixes:found:)``): the
-    /// validator takes it instead of searching again when it is its directory's finding for this PAN.
-    public var lookedUp: CardDirectory.Found
 
     @inlinable public init(
         pan: UTF8Field = nil,
@@ -138,11 +135,9 @@ extension ValidationRequest {
         address: AddressFields = AddressFields(),
         onFileAddress: AddressFields = AddressFields(),
         threeDS: ThreeDSFields = ThreeDSFields(),
-        profile: UTF8Field = nil,
-        lookedUp: CardDirectory.Found = .nothing
+        profile: UTF8Field = nil
     ) {
         self.profile = profile
-        self.lookedUp = lookedUp
         self.pan = pan
         self.expiry = expiry
         self.csc = csc

@@ -60,10 +60,12 @@ public struct Validator: Sendable {
         }.get()
     }
 
-    /// Checks a request given as borrowed bytes, as of the calendar month `today`.
+    /// Checks a request given as borrowed bytes, as of the calendar month `today`. `lookedUp`: where a
+    /// batch's lookahead found its PAN (``CardDirectory/lookAhead(prefixes:found:)``), if it did.
     @inlinable public func validate(
         _ request: RequestFields,
-        today: YearMonth
+        today: YearMonth,
+        lookedUp: CardDirectory.Found = .nothing
     ) throws(ValidationError) -> ValidationResult {
         // Every reason the checks raise; the policy (which depends on 3-D Secure's liability shift)
         // decides at the end which of them act.
@@ -80,7 +82,7 @@ public struct Validator: Sendable {
         if let bytes = request.pan {
             let parsed = try PAN(utf8: bytes)
             parsedPAN = parsed
-            let pan = check(parsed, lookedUp: request.lookedUp)
+            let pan = check(parsed, lookedUp: lookedUp)
             if !pan.luhnValid { noted.insert(Validator.luhnReason(pan.card?.brand)) }
             if let card = pan.card {
                 codeLength = card.securityCodeLength
@@ -204,7 +206,7 @@ public struct Validator: Sendable {
     }
 
     /// Luhn, brand and length: the cheapest useful check, and all a PAN-only request needs. `lookedUp`: where
-    /// a batch's lookahead found the PAN, if it did (``RequestFields/lookedUp``).
+    /// a batch's lookahead found the PAN, if it did.
     @inlinable public func check(_ pan: PAN, lookedUp: CardDirectory.Found = .nothing) -> PANCheck {
         let card = cards.attributes(of: pan, lookedUp: lookedUp)
         card?.prefetchTexts()

@@ -229,12 +229,16 @@ public struct Responder: Sendable {
             }
         case .validate:
             let validators = self.validators
-            let result = try ValidateCodec.withRequestFields(in: frame.fields, lookedUp: lookedUp) {
-                fields throws(WireError) in
+            let result = try ValidateCodec.withRequestFields(in: frame.fields) { fields throws(WireError) in
                 // Checked, then zeroed in the frame's own memory at once: no second walk of the fields.
                 defer { SecretBytes.zero(fields.csc) }
                 do throws(ValidationError) {
-                    return try validators.validate(fields, today: today, flags: ValidateFlags(rawValue: frame.flags))
+                    return try validators.validate(
+                        fields,
+                        today: today,
+                        flags: ValidateFlags(rawValue: frame.flags),
+                        lookedUp: lookedUp
+                    )
                 } catch {
                     throw WireError(error)
                 }

@@ -30,13 +30,14 @@ final class ValidatorVariants: Sendable {
     func validate(
         _ fields: RequestFields,
         today: YearMonth,
-        flags: ValidateFlags
+        flags: ValidateFlags,
+        lookedUp: CardDirectory.Found = .nothing
     ) throws(ValidationError) -> ValidationResult {
         switch (flags.contains(.strictStreet), flags.contains(.internationalAVS)) {
-        case (false, false): try configured.validate(fields, today: today)
-        case (true, false): try strictStreet.validate(fields, today: today)
-        case (false, true): try international.validate(fields, today: today)
-        case (true, true): try strictStreetInternational.validate(fields, today: today)
+        case (false, false): try configured.validate(fields, today: today, lookedUp: lookedUp)
+        case (true, false): try strictStreet.validate(fields, today: today, lookedUp: lookedUp)
+        case (false, true): try international.validate(fields, today: today, lookedUp: lookedUp)
+        case (true, true): try strictStreetInternational.validate(fields, today: today, lookedUp: lookedUp)
         }
     }
 }

@@ -136,12 +136,10 @@ public enum ValidateCodec {
     }
 
     /// Runs `body` with the request's fields pointing straight into the frame's bytes: no copy and no
-    /// String per field. The pointers are valid only inside `body`. `lookedUp`: where a batch's lookahead
-    /// found the frame's PAN (``RequestFields/lookedUp``).
+    /// String per field. The pointers are valid only inside `body`.
     @inlinable
     public static func withRequestFields<R>(
         in fields: ByteBuffer,
-        lookedUp: CardDirectory.Found = .nothing,
         _ body: (RequestFields) throws(WireError) -> R
     ) throws(WireError) -> R {
         let outcome: Result<R, WireError> = fields.withUnsafeReadableBytes { raw in
@@ -151,8 +149,7 @@ public enum ValidateCodec {
                         UnsafeBufferPointer(
                             start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self),
                             count: raw.count
-                        ),
-                        lookedUp: lookedUp
+                        )
                     )
                 )
             }
@@ -182,11 +179,8 @@ public enum ValidateCodec {
     }
 
     @inlinable
-    static func parseRequest(
-        _ bytes: UnsafeBufferPointer<UInt8>,
-        lookedUp: CardDirectory.Found = .nothing
-    ) throws(WireError) -> RequestFields {
-        var request = RequestFields(lookedUp: lookedUp)
+    static func parseRequest(_ bytes: UnsafeBufferPointer<UInt8>) throws(WireError) -> RequestFields {
+        var request = RequestFields()
         var fields = RawFields(bytes)
         while let (tag, value) = try fields.next(names: RequestTag.name(of:)) {
             // On the raw byte: `RequestTag(rawValue:)` over tags in four blocks is an out-of-line switch,
