@@ -532,13 +532,15 @@ class ConformanceTest {
             check(true, "wrong opcode: ProtocolException");
         }
 
-        try (FakeServer refusing = new FakeServer(connection -> {
+        // A server that refuses each connection at once: an ERROR frame with request id 0, then the close.
+        Consumer<SocketChannel> refuse = connection -> {
             try {
                 byte[] body = new Wire.Body().field(1, new byte[] {8}).text(2, "not_permitted").text(4, "peer not allowed").bytes();
                 connection.write(ByteBuffer.wrap(Wire.frame(Wire.ERROR, 0, 0, body)));
                 connection.close();
             } catch (IOException ignored) { }
-        }); CardCheckClient client = new CardCheckClient(refusing.path, Duration.ofSeconds(2), 3)) {
+        };
+        try (FakeServer refusing = new FakeServer(refuse); CardCheckClient client = new CardCheckClient(refusing.path, Duration.ofSeconds(2), 3)) {
             client.validate(ValidateRequest.builder().pan(secretPan).build());
             check(false, "refusal: an answer");
         } catch (ServerErrorException e) {
@@ -546,13 +548,7 @@ class ConformanceTest {
         }
         // The refusal and the close read before the first write (the order a busy client sees): the request
         // gets the refusal, not a resend that the next connection refuses too.
-        try (FakeServer refusing = new FakeServer(connection -> {
-            try {
-                byte[] body = new Wire.Body().field(1, new byte[] {8}).text(2, "not_permitted").text(4, "peer not allowed").bytes();
-                connection.write(ByteBuffer.wrap(Wire.frame(Wire.ERROR, 0, 0, body)));
-                connection.close();
-            } catch (IOException ignored) { }
-        }); CardCheckClient client = new CardCheckClient(refusing.path, Duration.ofSeconds(2), 3)) {
+        try (FakeServer refusing = new FakeServer(refuse); CardCheckClient client = new CardCheckClient(refusing.path, Duration.ofSeconds(2), 3)) {
             CardCheckClient.Connection connection = client.connect(System.nanoTime() + 2_000_000_000L);
             for (int waited = 0; !connection.closed && waited < 200; waited++) Thread.sleep(10);
             Throwable failure = null;
