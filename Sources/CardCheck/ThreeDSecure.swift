@@ -446,8 +446,9 @@ public enum ThreeDSRules {
             throw .threeDSStatusInvalid
         }
         let needsValue = status.needsValue
-        // The reasons are gathered here and stored once.
-        var raised: UInt64 = status.raisedReason.map { 1 << UInt64($0.rawValue) } ?? 0
+        // The reasons are gathered here (a register) and returned once.
+        var raised = ReasonSet()
+        if let reason = status.raisedReason { raised.insert(reason) }
         // Where the ECI's digit falls in the status's masks: 0 for Visa's family, 16 for Mastercard's, 32
         // for either (no card).
         let familyShift: UInt64 = card.map { $0.isMastercardOrMaestro ? 16 : 0 } ?? 32
@@ -473,7 +474,7 @@ public enum ThreeDSRules {
                 )
             }
             shiftAllowed = agreement == .agrees
-            if agreement == .disagrees { raised |= 1 << UInt64(Reason.threeDSECIMismatch.rawValue) }
+            if agreement == .disagrees { raised.insert(.threeDSECIMismatch) }
         }
         if let version = fields.version, !ThreeDSRules.isVersion(version) { throw .threeDSVersionInvalid }
         if let reason = fields.statusReason {
@@ -490,19 +491,19 @@ public enum ThreeDSRules {
             if valueFormed && card?.isVisa == true, let expected = status.cavvResultsCode {
                 backsStatus = AuthenticationValue.firstByteOfWellFormed(utf8: text) == expected
             }
-            if !backsStatus { raised |= 1 << UInt64(Reason.threeDSValueInvalid.rawValue) }
+            if !backsStatus { raised.insert(.threeDSValueInvalid) }
         } else if needsValue {
-            raised |= 1 << UInt64(Reason.threeDSValueMissing.rawValue)
+            raised.insert(.threeDSValueMissing)
         }
         // Inconsistent: an ECI that disagrees, a value missing or malformed. Only Y and A are then invalid.
-        let inconsistent = raised & ThreeDSRules.inconsistencyBits != 0
+        let inconsistent = raised.bits & ThreeDSRules.inconsistencyBits != 0
         let invalid = needsValue && inconsistent
         let check = ThreeDSCheck(
             result: invalid ? .invalid : status.outcome,
             liabilityShift: needsValue && !inconsistent && shiftAllowed,
             valueResult: valueFormed && panGiven ? .U : nil
         )
-        return (check, ReasonSet(bits: raised))
+        return (check, raised)
     }
 
     /// The reasons that make an authenticated or attempted outcome invalid.
