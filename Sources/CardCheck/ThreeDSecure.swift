@@ -91,6 +91,54 @@ public enum ThreeDSStatus: UInt8, Sendable, Hashable, CaseIterable {
     }
 }
 
+extension ThreeDSStatus {
+    /// The status's facts above as two words, for the check: each case's are constants, so that a
+    /// switch over the letter gives them at once, where the facts' own switches compiled to jump tables
+    /// of their own in the check.
+    @usableFromInline @frozen struct Facts {
+        /// Bits 0-47 ``eciDigitMasks``; 48-51 the ``outcome``'s tag; 52-55 the ``cavvResultsCode`` (15:
+        /// none); 56 ``needsValue``.
+        @usableFromInline let word: UInt64
+        /// The ``raisedReason``'s bit in a ``ReasonSet``, or 0.
+        @usableFromInline let raisedReasonBits: UInt64
+
+        @inlinable @inline(__always) init(_ status: ThreeDSStatus) {
+            let outcome = UInt64(unsafeBitCast(status.outcome, to: UInt8.self))
+            let code = UInt64(status.cavvResultsCode ?? 15)
+            word =
+                status.eciDigitMasks & (1 << 48 - 1) | outcome << 48 | code << 52 | (status.needsValue ? 1 << 56 : 0)
+            raisedReasonBits = status.raisedReason.map { 1 << UInt64($0.rawValue) } ?? 0
+        }
+
+        /// Whether the ECI digit `digit` (0-9) agrees, the card's family at `familyShift` (0, 16 or 32).
+        @inlinable @inline(__always) func eciAgrees(digit: UInt64, familyShift: UInt64) -> Bool {
+            word &>> (familyShift &+ digit) & 1 != 0
+        }
+        @inlinable @inline(__always) var outcome: ThreeDSResult {
+            unsafeBitCast(UInt8(truncatingIfNeeded: word &>> 48) & 0xF, to: ThreeDSResult.self)
+        }
+        @inlinable @inline(__always) var cavvResultsCode: UInt8? {
+            let code = UInt8(truncatingIfNeeded: word &>> 52) & 0xF
+            return code == 15 ? nil : code
+        }
+        @inlinable @inline(__always) var needsValue: Bool { word & 1 << 56 != 0 }
+    }
+
+    /// Each case's facts folded to a constant, so that the switch becomes a table.
+    @inlinable var facts: Facts {
+        switch self {
+        case .Y: Facts(.Y)
+        case .A: Facts(.A)
+        case .N: Facts(.N)
+        case .U: Facts(.U)
+        case .R: Facts(.R)
+        case .C: Facts(.C)
+        case .D: Facts(.D)
+        case .I: Facts(.I)
+        }
+    }
+}
+
 /// What cardcheck makes of 3-D Secure data: the outcome, or `invalid` when an authenticated or attempted
 /// status comes with an ECI or an authentication value that does not back it.
 public enum ThreeDSResult: UInt8, Sendable, Hashable, CaseIterable {
@@ -254,7 +302,11 @@ public struct ThreeDSData: Sendable, Hashable {
     /// than this and, for a Visa CAVV, the first byte; the 20 bytes are decoded only where a key is to
     /// verify them.
     @inlinable @inline(__always) public static func isWellFormed(utf8 text: UnsafeBufferPointer<UInt8>) -> Bool {
-        if text.count == 40 { return isWellFormedHex(text) }
+        text.count == 40 ? isWellFormedHex(text) : isWellFormedBase64(utf8: text)
+    }
+
+    /// Whether `text` is the base64 of 20 bytes, as `init(utf8:)` would decode it.
+    @inlinable @inline(__always) static func isWellFormedBase64(utf8 text: UnsafeBufferPointer<UInt8>) -> Bool {
         guard text.count == 27 || (text.count == 28 && text[27] == UInt8(ascii: "=")) else { return false }
         // The last character's two low bits are padding and must be zero (a canonical encoding), as in
         // decodeBase64. Tested first: read after the vectors, the byte is taken out of the second one
@@ -441,31 +493,100 @@ public enum ThreeDSRules {
         card: CardAttributes?,
         panGiven: Bool
     ) throws(ValidationError) -> (check: ThreeDSCheck, reasons: ReasonSet) {
-        guard let statusBytes = fields.status else { throw .threeDSStatusMissing }
+        try check(fields, brandIndex: card?.record.brand ?? noCard, panGiven: panGiven)
+    }
+
+    /// The brand index of a request without a card (no built-in or file brand has it). Computed, so that
+    /// it folds to a constant (a stored global is read through `swift_once`).
+    @inlinable static var noCard: UInt16 { .max }
+
+    /// The check, given the card's brand as its index in ``CardDataRegistry`` (`noCard` for none): all
+    /// it needs of the card, in one register, where the card's 16-byte record took two and their
+    /// unpacking on both sides of the call.
+    ///
+    /// Two compilations of one body: `commonCheck`, inlined here, takes what gateways send (a status
+    /// letter, an ECI of `0` and a digit, a base64 value, a `d.d.d` version, a two-digit reason) and
+    /// answers `nil` for anything else, which `generalCheck` then takes whole, errors included. The common
+    /// path makes no calls, so none of its state is kept across one: as one body, the rare paths' calls
+    /// (a lettered ECI, a hex value, a longer version) made it save registers and spill its state to the
+    /// stack on every request (callgrind, `scripts/count-engine`).
+    @inlinable @inline(never) static func check(
+        _ fields: ThreeDSFields,
+        brandIndex: UInt16,
+        panGiven: Bool
+    ) throws(ValidationError) -> (check: ThreeDSCheck, reasons: ReasonSet) {
+        if let common = commonCheck(fields, brandIndex: brandIndex, panGiven: panGiven) { return common }
+        return try generalCheck(fields, brandIndex: brandIndex, panGiven: panGiven)
+    }
+
+    @inlinable @inline(__always) static func commonCheck(
+        _ fields: ThreeDSFields,
+        brandIndex: UInt16,
+        panGiven: Bool
+    ) -> (check: ThreeDSCheck, reasons: ReasonSet)? {
+        // Never throws: with `general` false, every error's path answers `nil` first.
+        do { return try checkBody(fields, brandIndex: brandIndex, panGiven: panGiven, general: false) } catch {
+            return nil
+        }
+    }
+
+    @inline(never) @usableFromInline static func generalCheck(
+        _ fields: ThreeDSFields,
+        brandIndex: UInt16,
+        panGiven: Bool
+    ) throws(ValidationError) -> (check: ThreeDSCheck, reasons: ReasonSet) {
+        try checkBody(fields, brandIndex: brandIndex, panGiven: panGiven, general: true).unsafelyUnwrapped
+    }
+
+    /// The check's one body; `general` (a constant where it is inlined) says whether it takes every input
+    /// or answers `nil` for what `commonCheck` leaves to `generalCheck`.
+    @inlinable @inline(__always) static func checkBody(
+        _ fields: ThreeDSFields,
+        brandIndex: UInt16,
+        panGiven: Bool,
+        general: Bool
+    ) throws(ValidationError) -> (check: ThreeDSCheck, reasons: ReasonSet)? {
+        guard let statusBytes = fields.status else {
+            if !general { return nil }
+            throw .threeDSStatusMissing
+        }
         guard statusBytes.count == 1, let status = ThreeDSStatus(asciiLetter: statusBytes[0]) else {
+            if !general { return nil }
             throw .threeDSStatusInvalid
         }
-        let needsValue = status.needsValue
+        let facts = status.facts
+        let needsValue = facts.needsValue
         // The reasons are gathered here (a register) and returned once.
-        var raised = ReasonSet()
-        if let reason = status.raisedReason { raised.insert(reason) }
+        var raised = ReasonSet(bits: facts.raisedReasonBits)
         // Where the ECI's digit falls in the status's masks: 0 for Visa's family, 16 for Mastercard's, 32
-        // for either (no card).
-        let familyShift: UInt64 = card.map { $0.isMastercardOrMaestro ? 16 : 0 } ?? 32
-        var shiftAllowed = true
+        // for either (no card). Without branches (the brand changes from request to request): the index
+        // plus one, wrapping, is 0 without a card, 1 to 3 for Visa, Mastercard and Maestro (the registry's
+        // first indices), 4 and above for any other brand; each class's shift is a byte of a constant.
+        let brandClass = UInt64(min(brandIndex &+ 1, 4))
+        let familyShift: UInt64 = 0x10_1000_20 >> (brandClass &* 8) & 0xFF
+        // Whether liability may shift: an authenticated or attempted status, with an ECI that carries a shift.
+        var mayShift = needsValue
+        // Whether the data does not back the status: an ECI that disagrees, a value missing or malformed.
+        var inconsistent = false
         if let bytes = fields.eci {
-            guard bytes.count == 2 else { throw .eciInvalid }
-            // Nearly every ECI is `0` and a digit, one bit of the status's masks: both bytes less `0`, read
-            // as one word, leave the first zero (no borrow into the second) and the second its digit.
-            // Letters (`N0`, `n2`) and anything malformed are read out of line.
-            let pair =
-                UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped).loadUnaligned(as: UInt16.self)
-                .littleEndian &- 0x3030
-            let digit = pair >> 8
+            guard bytes.count == 2 else {
+                if !general { return nil }
+                throw .eciInvalid
+            }
+            // Nearly every ECI is `0` and a digit, one bit of the status's masks. The two bytes as a
+            // big-endian word less "00" are below 10 exactly then, and are the digit: a first byte other
+            // than `0` leaves 256 or more (a second byte below `0` borrows from the first, so that a first
+            // byte of `1` leaves 0xD0 or more). Letters (`N0`, `n2`) and anything malformed are read out of
+            // line.
+            let digit =
+                UInt16(bigEndian: UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped).loadUnaligned(as: UInt16.self))
+                &- 0x3030
             var agreement = ECIAgreement.agrees
-            if pair & 0xFF == 0 && digit < 10 {
-                if status.eciDigitMasks >> (familyShift &+ UInt64(digit)) & 1 == 0 { agreement = .disagrees }
+            if digit < 10 {
+                // At most 32 + 9: no shift's overflow check needed.
+                if !facts.eciAgrees(digit: UInt64(digit), familyShift: familyShift) { agreement = .disagrees }
             } else {
+                if !general { return nil }
                 agreement = try ThreeDSRules.letteredECIAgreement(
                     bytes[0],
                     bytes[1],
@@ -473,44 +594,57 @@ public enum ThreeDSRules {
                     familyShift: familyShift
                 )
             }
-            shiftAllowed = agreement == .agrees
-            if agreement == .disagrees { raised.insert(.threeDSECIMismatch) }
+            if agreement != .agrees { mayShift = false }
+            if agreement == .disagrees {
+                raised.insert(.threeDSECIMismatch)
+                inconsistent = true
+            }
         }
-        if let version = fields.version, !ThreeDSRules.isVersion(version) { throw .threeDSVersionInvalid }
+        if let version = fields.version {
+            if !general && version.count != 5 { return nil }
+            guard ThreeDSRules.isVersion(version) else {
+                if !general { return nil }
+                throw .threeDSVersionInvalid
+            }
+        }
         if let reason = fields.statusReason {
             guard reason.count == 2, reason[0].isASCIIDigit, reason[1].isASCIIDigit else {
+                if !general { return nil }
                 throw .threeDSStatusReasonInvalid
             }
         }
         var valueFormed = false
         if let text = fields.authenticationValue {
-            valueFormed = AuthenticationValue.isWellFormed(utf8: text)
+            if text.count == 40 {
+                if !general { return nil }
+                valueFormed = AuthenticationValue.isWellFormedHex(text)
+            } else {
+                valueFormed = AuthenticationValue.isWellFormedBase64(utf8: text)
+            }
             var backsStatus = valueFormed
             // A Visa CAVV starts with the authentication results code, which must be the status's. A value
             // that does not is still checked with a key: `valueResult` says whether it is the card's.
-            if valueFormed && card?.isVisa == true, let expected = status.cavvResultsCode {
+            if valueFormed && brandClass == 1, let expected = facts.cavvResultsCode {
                 backsStatus = AuthenticationValue.firstByteOfWellFormed(utf8: text) == expected
             }
-            if !backsStatus { raised.insert(.threeDSValueInvalid) }
+            if !backsStatus {
+                raised.insert(.threeDSValueInvalid)
+                inconsistent = true
+                mayShift = false
+            }
         } else if needsValue {
             raised.insert(.threeDSValueMissing)
+            inconsistent = true
+            mayShift = false
         }
-        // Inconsistent: an ECI that disagrees, a value missing or malformed. Only Y and A are then invalid.
-        let inconsistent = raised.bits & ThreeDSRules.inconsistencyBits != 0
+        // Only Y and A are invalid when the data does not back them.
         let invalid = needsValue && inconsistent
         let check = ThreeDSCheck(
-            result: invalid ? .invalid : status.outcome,
-            liabilityShift: needsValue && !inconsistent && shiftAllowed,
+            result: invalid ? .invalid : facts.outcome,
+            liabilityShift: mayShift,
             valueResult: valueFormed && panGiven ? .U : nil
         )
         return (check, raised)
-    }
-
-    /// The reasons that make an authenticated or attempted outcome invalid.
-    /// Computed where used, where it folds to a constant (a stored global is read through `swift_once`).
-    @inlinable static var inconsistencyBits: UInt64 {
-        1 << UInt64(Reason.threeDSECIMismatch.rawValue) | 1 << UInt64(Reason.threeDSValueMissing.rawValue)
-            | 1 << UInt64(Reason.threeDSValueInvalid.rawValue)
     }
 
     @usableFromInline enum ECIAgreement {
