@@ -1,20 +1,20 @@
 /// A merchant's decision policy: the daemon's, with the profile's own lines on top.
 @frozen public struct PolicyProfile: Sendable, Hashable {
     public var policy: DecisionPolicy {
-        didSet { shiftedPolicy = shifted.applied(to: policy) }
+        didSet { shiftChanges = DecisionPolicy.changes(from: policy, to: shifted.applied(to: policy)) }
     }
     /// Applied on top of `policy` when 3-D Secure shifted liability.
     public var shifted: PolicyOverrides {
-        didSet { shiftedPolicy = shifted.applied(to: policy) }
+        didSet { shiftChanges = DecisionPolicy.changes(from: policy, to: shifted.applied(to: policy)) }
     }
-    /// `policy` with `shifted` applied, kept in step with both: a request whose liability shifted picks it
-    /// instead of `policy`, rather than applying the overrides each time.
-    @usableFromInline private(set) var shiftedPolicy: DecisionPolicy
+    /// What `shifted` changes in `policy`, kept in step with both: a request whose liability shifted
+    /// applies it with two XORs (``DecisionPolicy/applying(_:when:)``), rather than the overrides each time.
+    @usableFromInline private(set) var shiftChanges: DecisionPolicy
 
     public init(policy: DecisionPolicy = .cardNetworkDefaults, shifted: PolicyOverrides = PolicyOverrides()) {
         self.policy = policy
         self.shifted = shifted
-        self.shiftedPolicy = shifted.applied(to: policy)
+        self.shiftChanges = DecisionPolicy.changes(from: policy, to: shifted.applied(to: policy))
     }
 
     /// Reads `REASON = action` and `shifted.REASON = action` lines (`#` comments, blank lines) on top of

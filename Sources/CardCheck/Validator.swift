@@ -190,8 +190,8 @@ public struct Validator: Sendable {
         }
         var deciding = profile?.policy ?? ownProfile.policy
         if let threeDSCheck {
-            let shifted = profile?.shiftedPolicy ?? ownProfile.shiftedPolicy
-            deciding = DecisionPolicy.selecting(shifted, over: deciding, when: threeDSCheck.liabilityShift)
+            let changes = profile?.shiftChanges ?? ownProfile.shiftChanges
+            deciding = deciding.applying(changes, when: threeDSCheck.liabilityShift)
         }
         let decision = Validator.decide(noted, under: deciding)
         return ValidationResult(
