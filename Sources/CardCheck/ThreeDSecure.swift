@@ -92,21 +92,30 @@ public enum ThreeDSStatus: UInt8, Sendable, Hashable, CaseIterable {
 }
 
 extension ThreeDSStatus {
-    /// The status's facts above as two words, for the check: each case's are constants, so that a
-    /// switch over the letter gives them at once, where the facts' own switches compiled to jump tables
-    /// of their own in the check.
+    /// The status's facts above as two words, for the check: each case's are constants, so that the
+    /// letter's switch sets them at once in its arm, where the facts' own switches compiled to jump tables
+    /// of their own in the check; and the result's tag is picked by a shift (the data backs the status or
+    /// not) rather than by tests of the status.
     @usableFromInline @frozen struct Facts {
-        /// Bits 0-47 ``eciDigitMasks``; 48-51 the ``outcome``'s tag; 52-55 the ``cavvResultsCode`` (15:
-        /// none); 56 ``needsValue``.
+        /// Bits 0-47 ``eciDigitMasks``; 48-51 the ``outcome``'s tag; 52-55 the result's tag when the data
+        /// does not back the status (`invalid` for Y and A, the outcome for the others); 56-59 the
+        /// ``cavvResultsCode`` (15: none); 60 ``needsValue``.
         @usableFromInline let word: UInt64
         /// The ``raisedReason``'s bit in a ``ReasonSet``, or 0.
         @usableFromInline let raisedReasonBits: UInt64
 
+        /// Where the result's tag is in `word`: the outcome, or the result of data that does not back it.
+        @inlinable static var outcomeShift: UInt64 { 48 }
+        @inlinable static var inconsistentOutcomeShift: UInt64 { 52 }
+
         @inlinable @inline(__always) init(_ status: ThreeDSStatus) {
             let outcome = UInt64(unsafeBitCast(status.outcome, to: UInt8.self))
+            let inconsistent =
+                status.needsValue ? UInt64(unsafeBitCast(ThreeDSResult.invalid, to: UInt8.self)) : outcome
             let code = UInt64(status.cavvResultsCode ?? 15)
             word =
-                status.eciDigitMasks & (1 << 48 - 1) | outcome << 48 | code << 52 | (status.needsValue ? 1 << 56 : 0)
+                status.eciDigitMasks & (1 << 48 - 1) | outcome << Facts.outcomeShift
+                | inconsistent << Facts.inconsistentOutcomeShift | code << 56 | (status.needsValue ? 1 << 60 : 0)
             raisedReasonBits = status.raisedReason.map { 1 << UInt64($0.rawValue) } ?? 0
         }
 
@@ -114,17 +123,18 @@ extension ThreeDSStatus {
         @inlinable @inline(__always) func eciAgrees(digit: UInt64, familyShift: UInt64) -> Bool {
             word &>> (familyShift &+ digit) & 1 != 0
         }
-        @inlinable @inline(__always) var outcome: ThreeDSResult {
-            unsafeBitCast(UInt8(truncatingIfNeeded: word &>> 48) & 0xF, to: ThreeDSResult.self)
+        /// The result's tag at `shift` (``outcomeShift`` or ``inconsistentOutcomeShift``).
+        @inlinable @inline(__always) func result(at shift: UInt64) -> ThreeDSResult {
+            unsafeBitCast(UInt8(truncatingIfNeeded: word &>> shift) & 0xF, to: ThreeDSResult.self)
         }
         @inlinable @inline(__always) var cavvResultsCode: UInt8? {
-            let code = UInt8(truncatingIfNeeded: word &>> 52) & 0xF
+            let code = UInt8(truncatingIfNeeded: word &>> 56) & 0xF
             return code == 15 ? nil : code
         }
-        @inlinable @inline(__always) var needsValue: Bool { word & 1 << 56 != 0 }
+        @inlinable @inline(__always) var needsValue: Bool { word & 1 << 60 != 0 }
     }
 
-    /// Each case's facts folded to a constant, so that the switch becomes a table.
+    /// Each case's facts, folded to constants.
     @inlinable var facts: Facts {
         switch self {
         case .Y: Facts(.Y)
@@ -581,8 +591,9 @@ public enum ThreeDSRules {
         let familyShift: UInt64 = 0x10_1000_20 >> (brandClass &* 8) & 0xFF
         // Whether liability may shift: an authenticated or attempted status, with an ECI that carries a shift.
         var mayShift = needsValue
-        // Whether the data does not back the status: an ECI that disagrees, a value missing or malformed.
-        var inconsistent = false
+        // Where the result is in the facts: moved when the data does not back the status (an ECI that
+        // disagrees, a value missing or malformed), which makes Y and A invalid.
+        var resultShift = ThreeDSStatus.Facts.outcomeShift
         if let bytes = fields.eci {
             guard bytes.count == 2 else {
                 if !general { return nil }
@@ -612,7 +623,7 @@ public enum ThreeDSRules {
             if agreement != .agrees { mayShift = false }
             if agreement == .disagrees {
                 raised.insert(.threeDSECIMismatch)
-                inconsistent = true
+                resultShift = ThreeDSStatus.Facts.inconsistentOutcomeShift
             }
         }
         if let version = fields.version {
@@ -644,18 +655,16 @@ public enum ThreeDSRules {
             }
             if !backsStatus {
                 raised.insert(.threeDSValueInvalid)
-                inconsistent = true
+                resultShift = ThreeDSStatus.Facts.inconsistentOutcomeShift
                 mayShift = false
             }
         } else if needsValue {
             raised.insert(.threeDSValueMissing)
-            inconsistent = true
+            resultShift = ThreeDSStatus.Facts.inconsistentOutcomeShift
             mayShift = false
         }
-        // Only Y and A are invalid when the data does not back them.
-        let invalid = needsValue && inconsistent
         let check = ThreeDSCheck(
-            result: invalid ? .invalid : facts.outcome,
+            result: facts.result(at: resultShift),
             liabilityShift: mayShift,
             valueResult: valueFormed && panGiven ? .U : nil
         )
