@@ -640,6 +640,8 @@ public enum ThreeDSRules {
             }
         }
         var valueFormed = false
+        // A well-formed value's result: U with a PAN (a key may check it), none without.
+        let formedValueResult: AuthenticationValueResult? = panGiven ? .U : nil
         if let text = fields.authenticationValue {
             if text.count == 40 {
                 if !general { return nil }
@@ -666,7 +668,7 @@ public enum ThreeDSRules {
         let check = ThreeDSCheck(
             result: facts.result(at: resultShift),
             liabilityShift: mayShift,
-            valueResult: valueFormed && panGiven ? .U : nil
+            valueResult: valueFormed ? formedValueResult : nil
         )
         return (check, raised)
     }
