@@ -360,12 +360,14 @@ public struct ThreeDSData: Sendable, Hashable {
     /// Whether a base64 digit's two low bits are zero, without branches (the last character of a CAVV is
     /// as good as random, so branches on it would be mispredicted) and without a table (reading a global
     /// table costs a `swift_once` call each time). A digit's value is its byte less 0x41 for `A-Z`, less 0x47
-    /// for `a-z`, plus 4 for `0-9`: its low two bits are zero where the byte's are 1, 3 and 0, the bytes'
-    /// 32-byte blocks 0x40, 0x60 and 0x20, whose expected bits are two each in a constant (0xD0). `+ - / _`
-    /// (62, 63) never qualify, and their bytes' low bits never match; any other byte fails the alphabet test.
+    /// for `a-z`, plus 4 for `0-9`: its low two bits are zero where the byte's are 1, 3 and 0 in the bytes'
+    /// 32-byte blocks 0x40, 0x60 and 0x20. The block (bits 5-6) and the low bits make a four-bit index, and
+    /// the three that qualify (9, 15, 4) are bits of a constant (0x8210), tested without the shift count
+    /// in `cl` that the previous form needed. `+ - / _` (62, 63) never qualify, and their indices are not
+    /// among the three; any other byte fails the alphabet test.
     @inlinable @inline(__always) static func hasZeroPaddingBits(_ byte: UInt8) -> Bool {
-        let expected = UInt8(truncatingIfNeeded: 0xD0 as UInt32 >> (UInt32(byte >> 5) &* 2)) & 3
-        return (byte ^ expected) & 3 == 0
+        let index = UInt32(byte >> 3 & 0b1100 | byte & 0b11)
+        return 0x8210 as UInt32 &>> index & 1 != 0
     }
 
     /// Hex values are rare: decoded whole, out of line.
