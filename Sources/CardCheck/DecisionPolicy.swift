@@ -55,7 +55,7 @@
 
     /// The bits in which `other` differs from `policy`: not a policy of its own, but what
     /// ``applying(_:when:)`` turns `policy` into `other` with.
-    @inlinable public static func changes(from policy: DecisionPolicy, to other: DecisionPolicy) -> DecisionPolicy {
+    @inlinable static func changes(from policy: DecisionPolicy, to other: DecisionPolicy) -> DecisionPolicy {
         var changes = DecisionPolicy()
         changes.words = (policy.words.0 ^ other.words.0, policy.words.1 ^ other.words.1)
         return changes
@@ -64,8 +64,7 @@
     /// This policy with `changes` (``changes(from:to:)``) applied when `condition` holds: with a mask, not a
     /// branch, because the condition (whether 3-D Secure shifted liability) follows the card's brand and the
     /// 3-D Secure data, which a predictor cannot foresee.
-    @inlinable @inline(__always) public func applying(_ changes: DecisionPolicy, when condition: Bool) -> DecisionPolicy
-    {
+    @inlinable @inline(__always) func applying(_ changes: DecisionPolicy, when condition: Bool) -> DecisionPolicy {
         let mask = 0 &- UInt64(condition ? 1 : 0)
         var result = self
         result.words = (words.0 ^ changes.words.0 & mask, words.1 ^ changes.words.1 & mask)
