@@ -47,7 +47,30 @@ struct ThreeDSCommonCheckTests {
         #expect(ThreeDSRules.noCard == CardTextSet.none16)
     }
 
-    @Test("wherever the common check answers, the general one answers the same; what it leaves is rare")
+    @Test("the common check answers what gateways send: every status, a digit ECI, base64, d.d.d, two digits")
+    func commonAnswersGatewayRequests() {
+        for status in ["Y", "A", "N", "U", "R", "C", "D", "I"] {
+            for value in [Self.values[2], Self.values[3], Self.values[4], Self.values[5], nil] {
+                let data = ThreeDSData(
+                    status: status,
+                    eci: "05",
+                    authenticationValue: value,
+                    version: "2.2.0",
+                    statusReason: "01"
+                )
+                withFields(data) { fields in
+                    for brand in Self.brands {
+                        #expect(
+                            ThreeDSRules.commonCheck(fields, brandIndex: brand, panGiven: true) != nil,
+                            "\(status) \(value ?? "-") \(brand)"
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("wherever the common check answers, the general one answers the same")
     func commonAgreesWithGeneral() {
         var answered = 0
         var left = 0
