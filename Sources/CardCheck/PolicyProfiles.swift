@@ -1,11 +1,11 @@
 /// A merchant's decision policy: the daemon's, with the profile's own lines on top.
 @frozen public struct PolicyProfile: Sendable, Hashable {
     public var policy: DecisionPolicy {
-        didSet { shiftChanges = DecisionPolicy.changes(from: policy, to: shifted.applied(to: policy)) }
+        didSet { shiftChanges = Self.changes(of: shifted, on: policy) }
     }
     /// Applied on top of `policy` when 3-D Secure shifted liability.
     public var shifted: PolicyOverrides {
-        didSet { shiftChanges = DecisionPolicy.changes(from: policy, to: shifted.applied(to: policy)) }
+        didSet { shiftChanges = Self.changes(of: shifted, on: policy) }
     }
     /// What `shifted` changes in `policy`, kept in step with both: a request whose liability shifted
     /// applies it with two XORs (``DecisionPolicy/applying(_:when:)``), rather than the overrides each time.
@@ -14,7 +14,11 @@
     public init(policy: DecisionPolicy = .cardNetworkDefaults, shifted: PolicyOverrides = PolicyOverrides()) {
         self.policy = policy
         self.shifted = shifted
-        self.shiftChanges = DecisionPolicy.changes(from: policy, to: shifted.applied(to: policy))
+        self.shiftChanges = Self.changes(of: shifted, on: policy)
+    }
+
+    private static func changes(of shifted: PolicyOverrides, on policy: DecisionPolicy) -> DecisionPolicy {
+        DecisionPolicy.changes(from: policy, to: shifted.applied(to: policy))
     }
 
     /// Reads `REASON = action` and `shifted.REASON = action` lines (`#` comments, blank lines) on top of
